@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Theano",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Theano", targets: ["Theano"]),
+        .library(name: "NDArray", targets: ["NDArray"]),
+        .executable(name: "theano", targets: ["theano"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(
+            name: "NDArray",
+            dependencies: ["CZlib", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(
+            name: "Theano",
+            dependencies: ["NDArray", .product(name: "RealModule", package: "swift-numerics")]),
+        .executableTarget(
+            name: "theano",
+            dependencies: ["Theano", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
+        .testTarget(
+            name: "TheanoTests", dependencies: ["Theano", "NDArray"],
+            resources: [.copy("Fixtures")]),
+    ]
+)

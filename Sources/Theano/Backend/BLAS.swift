@@ -1,0 +1,74 @@
+import Foundation
+import NDArray
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The BLAS library, loaded at run time with `dlopen` (OpenBLAS, then BLIS, then the path in
+/// `THEANO_BLAS`), so the package builds everywhere and a missing BLAS degrades to the built-in
+/// GEMM with one warning instead of failing.
+///
+/// Before loading OpenBLAS, `OPENBLAS_CORETYPE` is set from the CPU's features when the user has
+/// not set it: Debian's OpenBLAS 0.3.21 mistakes AVX-512 CPUs for "Prescott" and runs SGEMM about
+/// 5× slower otherwise.
+public final class BLAS: @unchecked Sendable {
+    typealias GemmF = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
+                                      UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+                                      UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias GemmD = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
+                                      UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double,
+                                      UnsafeMutablePointer<Double>?, Int32) -> Void
+
+    let sgemm: GemmF
+    let dgemm: GemmD
+    private let handle: UnsafeMutableRawPointer
+    /// The file that was loaded.
+    public let path: String
+
+    private init(handle: UnsafeMutableRawPointer, sgemm: GemmF, dgemm: GemmD, path: String) {
+        self.handle = handle
+        self.sgemm = sgemm
+        self.dgemm = dgemm
+        self.path = path
+    }
+
+    /// The loaded library, or nil (after one warning on stderr) when none could be found.
+    public static let shared: BLAS? = load()
+
+    private static func load() -> BLAS? {
+        if getenv("OPENBLAS_CORETYPE") == nil, let core = coreTypeForThisCPU() {
+            setenv("OPENBLAS_CORETYPE", core, 0)
+        }
+        var candidates = ["libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libblis.so",
+                          "libopenblas.dylib", "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+        if let custom = getenv("THEANO_BLAS") { candidates.insert(String(cString: custom), at: 0) }
+        for name in candidates {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
+            guard let s = dlsym(handle, "cblas_sgemm"), let d = dlsym(handle, "cblas_dgemm") else {
+                dlclose(handle)
+                continue
+            }
+            return BLAS(handle: handle, sgemm: unsafeBitCast(s, to: GemmF.self), dgemm: unsafeBitCast(d, to: GemmD.self), path: name)
+        }
+        FileHandle.standardError.write(Data(
+            "theano: no BLAS found (tried \(candidates.joined(separator: ", "))); using the built-in GEMM, which is much slower. Install libopenblas0.\n".utf8))
+        return nil
+    }
+
+    /// `SkylakeX` on AVX-512, `Haswell` on AVX2, from `/proc/cpuinfo` (Linux only).
+    static func coreTypeForThisCPU() -> String? {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        if flags.contains("avx512f") && flags.contains("avx512bw") { return "SkylakeX" }
+        if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
+        return nil
+    }
+
+    /// Sets OpenBLAS's thread count (no effect on other libraries).
+    public static func setThreads(_ n: Int) {
+        guard let blas = shared, let f = dlsym(blas.handle, "openblas_set_num_threads") else { return }
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        unsafeBitCast(f, to: SetThreads.self)(Int32(n))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import NDArray
+import Synchronization
+
+/// How a compiled function treats an explicit input that the outputs do not use.
+public enum UnusedInputPolicy: String, Sendable {
+    case raise, warn, ignore
+}
+
+/// The library's settings: the only global mutable state. Read from `THEANO_FLAGS`
+/// (`floatX=float64,mode=FAST_COMPILE,on_unused_input=warn`) at first use; change in code with
+/// ``Config/current``:
+///
+/// ```swift
+/// Config.current.floatX = .float64
+/// ```
+public struct Config: Sendable {
+    /// The dtype of `matrix()`, `vector()`, … and of Swift float literals with integer tensors.
+    public var floatX: DType = .float32
+    /// The default compile mode.
+    public var mode: Mode = .fastRun
+    public var onUnusedInput: UnusedInputPolicy = .raise
+    /// Whether an `NDArray` input of a wider dtype may be narrowed (float64 → float32).
+    public var allowDowncast = false
+
+    public init() {}
+
+    /// Parses `THEANO_FLAGS`-style text: comma-separated `key=value` pairs.
+    public init(flags: String) throws {
+        for pair in flags.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
+            let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard kv.count == 2 else { throw TheanoError(.config, "THEANO_FLAGS entry '\(pair)' is not key=value") }
+            switch kv[0] {
+            case "floatX":
+                guard let d = DType(rawValue: kv[1]), d.isFloat else {
+                    throw TheanoError(.config, "floatX must be float32 or float64, got '\(kv[1])'")
+                }
+                floatX = d
+            case "mode":
+                guard let m = Mode(name: kv[1]) else {
+                    throw TheanoError(.config, "unknown mode '\(kv[1])' (FAST_RUN, FAST_COMPILE, DEBUG)")
+                }
+                mode = m
+            case "on_unused_input":
+                guard let p = UnusedInputPolicy(rawValue: kv[1]) else {
+                    throw TheanoError(.config, "on_unused_input must be raise, warn or ignore")
+                }
+                onUnusedInput = p
+            case "allow_downcast":
+                allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+            default:
+                throw TheanoError(.config, "unknown THEANO_FLAGS key '\(kv[0])'")
+            }
+        }
+    }
+
+    private static let storage = Mutex<Config>(Config.fromEnvironment())
+
+    /// Settings from `THEANO_FLAGS`; an invalid value is reported once on stderr and ignored.
+    static func fromEnvironment() -> Config {
+        guard let flags = ProcessInfo.processInfo.environment["THEANO_FLAGS"] else { return Config() }
+        do { return try Config(flags: flags) } catch {
+            FileHandle.standardError.write(Data("theano: ignoring THEANO_FLAGS: \(error)\n".utf8))
+            return Config()
+        }
+    }
+
+    /// The settings in force.
+    public static var current: Config {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
+
+/// A compile mode: which rewrites run and which implementations are used.
+public enum Mode: String, Sendable {
+    /// All rewrites, native kernels, BLAS (rewrites and native kernels arrive with the optimizer
+    /// and native-backend work; today this runs the reference VM).
+    case fastRun = "FAST_RUN"
+    /// Cheap rewrites only and reference `perform` everywhere.
+    case fastCompile = "FAST_COMPILE"
+    /// Cross-checking mode for tests and bug hunts.
+    case debug = "DEBUG"
+
+    public init?(name: String) { self.init(rawValue: name.uppercased()) }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import NDArray
+
+/// A compiled function: call it with values for its inputs; it returns its outputs and commits
+/// its updates to shared variables.
+///
+/// ```swift
+/// let a = vector("a")
+/// let f = try function(inputs: [a], outputs: [a + a ** 10])
+/// try f([0, 1, 2])[0]        // [0, 2, 1026]
+/// ```
+public final class Function {
+    /// The explicit inputs, in call order.
+    public let inputs: [Variable]
+    /// The outputs as the user gave them.
+    public let outputs: [Variable]
+    /// The mode it was compiled in.
+    public let mode: Mode
+    let program: Program
+
+    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.mode = mode
+        self.program = program
+    }
+
+    /// Runs the function on `arguments` (one per input: `NDArray`, Swift numbers, nested arrays).
+    /// Updates are committed only after every output and update has been computed; on any error
+    /// no shared variable changes.
+    @discardableResult
+    public func callAsFunction(_ arguments: any TensorConvertible...) throws -> [NDArray] {
+        try call(arguments)
+    }
+
+    /// ``callAsFunction(_:)`` with an array of arguments.
+    @discardableResult
+    public func call(_ arguments: [any TensorConvertible]) throws -> [NDArray] {
+        guard arguments.count == inputs.count else {
+            throw TheanoError(.badInput, "function takes \(inputs.count) argument\(inputs.count == 1 ? "" : "s") (\(inputs.map(\.label).joined(separator: ", "))), got \(arguments.count)")
+        }
+        var values: [NDArray] = []
+        values.reserveCapacity(arguments.count)
+        for (input, arg) in zip(inputs, arguments) {
+            let v: NDArray
+            do { v = try arg.tensorValue(for: input.type) } catch {
+                throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
+            }
+            guard v.ndim == input.ndim else {
+                throw TheanoError(.badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)", location: input.location)
+            }
+            for (d, (want, got)) in zip(input.type.shape, v.shape).enumerated() {
+                if let want, want != got {
+                    throw TheanoError(.badInput, "input \(input.label) needs length \(want) on dimension \(d), got shape \(v.shape)", location: input.location)
+                }
+            }
+            values.append(v)
+        }
+        let (outs, updates) = try program.run(values)
+        for (shared, value) in updates { shared.commit(value) }
+        return outs
+    }
+
+    /// The compiled graph, one node per line (Theano's `debugprint`).
+    public var graphDescription: String { debugDescription(program.outputVariables, extraRoots: program.updateVariables) }
+}
+
+/// Compiles a function from `inputs` to `outputs`.
+///
+/// - `updates`: new values for shared variables, computed from the values before the call and
+///   committed together after it (`[W: W - 0.13 * gW]`).
+/// - `givens`: variables replaced by other expressions before compiling, e.g. an input `x` by a
+///   minibatch slice of a shared dataset (a view: the dataset is not copied).
+/// - `onUnusedInput`: what to do with an input the outputs do not need (default from `Config`).
+public func function(inputs: [Variable], outputs: [Variable],
+                     updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
+                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil) throws -> Function {
+    let mode = mode ?? Config.current.mode
+    let policy = onUnusedInput ?? Config.current.onUnusedInput
+    // Explicit inputs: symbolic, not shared, not constant, not repeated.
+    var seen = Set<Variable>()
+    for v in inputs {
+        if v is SharedVariable {
+            throw TheanoError(.sharedAsInput, "shared variable \(v.label) cannot be an explicit input: its value is used implicitly; change it with setValue or givens",
+                              location: v.location)
+        }
+        if v is Constant { throw TheanoError(.badInput, "constant \(v.label) cannot be an input", location: v.location) }
+        if !seen.insert(v).inserted { throw TheanoError(.badInput, "input \(v.label) is listed twice", location: v.location) }
+    }
+    // Givens: same dtype and rank.
+    for (old, new) in givens {
+        if old is SharedVariable || old is Constant || inputs.contains(old) {
+            throw TheanoError(.givens, "givens cannot replace \(old.label): it is a \(old is SharedVariable ? "shared variable" : old is Constant ? "constant" : "function input")",
+                              location: old.location)
+        }
+        guard old.dtype == new.dtype, old.ndim == new.ndim else {
+            throw TheanoError(.givens, "givens replaces \(old.label) with \(new.label): dtype and rank must match",
+                              location: new.owner?.location ?? new.location)
+        }
+    }
+    // Updates: the value must have the shared variable's dtype and rank.
+    let updateList = updates.sorted { ($0.key.name ?? "") < ($1.key.name ?? "") }
+    for (shared, value) in updateList {
+        guard value.dtype == shared.dtype, value.ndim == shared.ndim else {
+            throw TheanoError(.update, "update of \(shared.label) has type \(value.type); it must be \(shared.dtype) with \(shared.ndim) dimensions\(value.dtype != shared.dtype ? " (use cast(…, .\(shared.dtype)))" : "")",
+                              location: value.owner?.location ?? value.location)
+        }
+    }
+    let roots = outputs + updateList.map(\.value)
+    let rebuilt = givens.isEmpty ? roots : Graph.clone(roots, replacing: givens)
+    let program = try Program(inputs: inputs, outputs: Array(rebuilt[..<outputs.count]),
+                              updates: zip(updateList.map(\.key), rebuilt[outputs.count...]).map { ($0, $1) },
+                              mode: mode, unusedInput: policy)
+    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program)
+}
+
+extension Variable {
+    /// Evaluates this variable, giving values for the inputs it needs (Theano's `eval`).
+    ///
+    /// ```swift
+    /// try (x * 2).eval([x: [1, 2, 3]])     // [2., 4., 6.]
+    /// ```
+    public func eval(_ inputs: [Variable: any TensorConvertible] = [:]) throws -> NDArray {
+        let keys = Array(inputs.keys)
+        let f = try function(inputs: keys, outputs: [self], onUnusedInput: .ignore)
+        return try f.call(keys.map { inputs[$0]! })[0]  // every key has a value: keys came from the dictionary
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import NDArray
+
+/// The reference VM's plan: nodes in order, each reading and writing numbered slots; slots are
+/// released after their last use so intermediate buffers do not outlive their readers.
+final class Program {
+    struct Step {
+        let node: Apply
+        let inputSlots: [Int]
+        let outputSlots: [Int]
+        /// Slots whose last reader is this step.
+        let release: [Int]
+    }
+
+    let steps: [Step]
+    let slotCount: Int
+    let inputSlots: [Int]
+    let outputSlots: [Int]
+    let outputVariables: [Variable]
+    let updateVariables: [Variable]
+    let updates: [(shared: SharedVariable, slot: Int)]
+    /// Constant and shared-variable slots, filled before each run.
+    let constants: [(slot: Int, value: NDArray)]
+    let sharedSlots: [(slot: Int, shared: SharedVariable)]
+
+    init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
+         unusedInput: UnusedInputPolicy) throws {
+        let inputSet = Set(inputs)
+        let roots = outputs + updates.map(\.1)
+        let order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
+        if let bad = order.first(where: { $0.error != nil }), let e = bad.error { throw e }
+
+        var slotOf: [Variable: Int] = [:]
+        var next = 0
+        func slot(_ v: Variable) -> Int {
+            if let s = slotOf[v] { return s }
+            slotOf[v] = next
+            next += 1
+            return next - 1
+        }
+        inputSlots = inputs.map(slot)
+        var constants: [(Int, NDArray)] = [], shared: [(Int, SharedVariable)] = []
+        // Free variables must be inputs, constants or shared variables.
+        for v in Graph.roots(roots, stoppingAt: inputSet) where !inputSet.contains(v) {
+            if let c = v as? Constant { constants.append((slot(c), c.value)) }
+            else if let s = v as? SharedVariable { shared.append((slot(s), s)) }
+            else {
+                let user = order.first { $0.inputs.contains(v) }
+                throw TheanoError(.missingInput, "the graph needs \(v.label), which is not an input of the function; add it to `inputs` or replace it with `givens`",
+                                  op: user.map { "\($0.op)" }, location: v.location)
+            }
+        }
+        let used = Set(Graph.ancestors(roots, stoppingAt: inputSet))
+        for v in inputs where !used.contains(v) {
+            let msg = "input \(v.label) is not used by the outputs or updates"
+            switch unusedInput {
+            case .raise: throw TheanoError(.unusedInput, msg + " (pass onUnusedInput: .ignore to allow this)", location: v.location)
+            case .warn: FileHandle.standardError.write(Data("theano: warning: \(msg)\n".utf8))
+            case .ignore: break
+            }
+        }
+        // Last reader of each slot; outputs and updates are kept to the end.
+        var steps: [Step] = []
+        var lastUse: [Int: Int] = [:]
+        let nodeSlots = order.map { node in (node.inputs.map(slot), node.outputs.map(slot)) }
+        for (i, (ins, _)) in nodeSlots.enumerated() { for s in ins { lastUse[s] = i } }
+        let keep = Set(roots.map(slot) + inputSlots + constants.map(\.0) + shared.map(\.0))
+        for (i, node) in order.enumerated() {
+            let (ins, outs) = nodeSlots[i]
+            let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
+            steps.append(Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release)))
+        }
+        self.steps = steps
+        self.constants = constants
+        self.sharedSlots = shared
+        self.outputSlots = outputs.map(slot)
+        self.updates = updates.map { ($0.0, slot($0.1)) }
+        self.outputVariables = outputs
+        self.updateVariables = updates.map(\.1)
+        slotCount = next
+    }
+
+    /// Runs every step; returns outputs and the update values (not yet committed).
+    func run(_ inputs: [NDArray]) throws -> ([NDArray], [(SharedVariable, NDArray)]) {
+        var slots = [NDArray?](repeating: nil, count: slotCount)
+        for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
+        for (s, v) in constants { slots[s] = v }
+        for (s, v) in sharedSlots { slots[s] = v.value }
+        for step in steps {
+            let args = step.inputSlots.compactMap { slots[$0] }
+            let results: [NDArray]
+            do {
+                results = try step.node.op.perform(args)
+            } catch {
+                throw nodeError(step.node, args, error)
+            }
+            for (k, (s, r)) in zip(step.outputSlots, results).enumerated() {
+                let want = step.node.outputs[k].type
+                guard want.accepts(r) else {
+                    throw TheanoError(.runtime, "internal error: \(step.node.op) produced \(r.dtype) shape \(r.shape), but its type is \(want)",
+                                      op: "\(step.node.op)", inputs: args.summary, location: step.node.location)
+                }
+                slots[s] = r
+            }
+            for s in step.release { slots[s] = nil }
+        }
+        let outs = outputSlots.compactMap { slots[$0] }
+        let ups = updates.compactMap { u in slots[u.slot].map { (u.shared, $0) } }
+        return (outs, ups)
+    }
+
+    private func nodeError(_ node: Apply, _ args: [NDArray], _ error: any Error) -> TheanoError {
+        let kind: TheanoError.Kind = (error as? OpError)?.kind ?? .runtime
+        return TheanoError(kind, "\(error)", op: "\(node.op)", inputs: args.summary, location: node.location)
+    }
+}

@@ -1,0 +1,57 @@
+import NDArray
+
+/// A variable with a value that persists between calls of compiled functions, shared by every
+/// function that uses it and changed by their `updates` (model parameters, datasets).
+///
+/// ```swift
+/// let W = shared(try NDArray.zeros([784, 10], dtype: .float32), name: "W")
+/// W.value                     // the current value
+/// try W.setValue(newW)        // checked against W's dtype and rank
+/// ```
+public final class SharedVariable: Variable {
+    private var stored: NDArray
+
+    init(_ value: NDArray, name: String?, location: SourceLocation) {
+        stored = value
+        super.init(type: TensorType(value.dtype, shape: Array(repeating: nil, count: value.ndim)),
+                   name: name, owner: nil, index: 0, location: location)
+    }
+
+    /// The current value. Arrays are values: changing the returned array never changes the
+    /// shared variable, and later updates never change an array already returned.
+    public var value: NDArray { stored }
+
+    /// Replaces the value. It must have the variable's rank, and a dtype that converts without
+    /// loss (float32 into a float64 variable is fine, float64 into float32 is an error). With
+    /// `borrow: false` (the default) the storage is copied, so the caller's array and the
+    /// variable never share memory.
+    public func setValue(_ newValue: NDArray, borrow: Bool = false) throws {
+        guard newValue.ndim == ndim else {
+            throw TheanoError(.badInput, "shared variable \(label) needs a \(ndim)-d value, got shape \(newValue.shape)",
+                              location: location)
+        }
+        guard newValue.dtype.canCastSafely(to: dtype) else {
+            throw TheanoError(.badInput, "shared variable \(label) cannot hold \(newValue.dtype) values without losing precision; cast to \(dtype) first",
+                              location: location)
+        }
+        if newValue.dtype != dtype { stored = newValue.cast(to: dtype) }
+        else { stored = borrow ? newValue : newValue.contiguous(forceCopy: true) }
+    }
+
+    /// Commits an update computed by a function (already checked).
+    func commit(_ newValue: NDArray) { stored = newValue }
+}
+
+/// A shared variable holding `value` (copied unless `borrow`).
+///
+/// ```swift
+/// let trainX = shared(data.train.images, name: "trainX")
+/// ```
+public func shared(_ value: NDArray, name: String? = nil, borrow: Bool = false) -> SharedVariable {
+    SharedVariable(borrow ? value : value.contiguous(forceCopy: true), name: name, location: .capture())
+}
+
+/// A 0-d shared variable (default dtype floatX), e.g. a learning rate.
+public func shared(_ value: Double, dtype: DType? = nil, name: String? = nil) -> SharedVariable {
+    SharedVariable(NDArray(scalar: value, dtype: dtype ?? Config.current.floatX), name: name, location: .capture())
+}

@@ -1,0 +1,39 @@
+import NDArray
+
+/// An operation: a value type whose equal instances compute the same function (which is what
+/// makes merging and rewrite matching cheap).
+///
+/// One op holds, in one file: its type rule (``outputTypes(_:)``), its reference implementation
+/// (``perform(_:)``) and, as the library grows, its gradient and native code.
+public protocol Op: Hashable, Sendable, CustomStringConvertible {
+    /// Number of outputs (1 for almost every op).
+    var outputCount: Int { get }
+    /// The type rule: output types from input types; throws ``OpError`` on a bad combination.
+    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType]
+    /// The reference implementation on runtime values.
+    func perform(_ inputs: [NDArray]) throws -> [NDArray]
+}
+
+extension Op {
+    public var outputCount: Int { 1 }
+    public var description: String { String(describing: Self.self) }
+
+    /// Type-erased equality, for comparing ops held as `any Op`.
+    public func isEqual(to other: any Op) -> Bool {
+        guard let o = other as? Self else { return false }
+        return self == o
+    }
+}
+
+extension Array where Element == TensorType {
+    /// `float32(?, 3), int64()` — for error messages.
+    var summary: String { map(\.description).joined(separator: ", ") }
+}
+
+extension Array where Element == NDArray {
+    /// `float32 shape (3, 4), int64 shape ()` — for run-time error messages.
+    var summary: String {
+        map { "\($0.dtype) shape (" + $0.shape.map(String.init).joined(separator: ", ") + ($0.ndim == 1 ? ",))" : "))") }
+            .joined(separator: ", ")
+    }
+}

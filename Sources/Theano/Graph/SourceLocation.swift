@@ -1,0 +1,63 @@
+import Runtime
+
+/// Where a graph node was built in the user's code.
+///
+/// Operators such as `+` cannot take `#fileID` default arguments, so every node records the
+/// return addresses of its call stack (about 3 µs with the image map captured once) and
+/// symbolicates them only when a message needs the location: the first frame outside this
+/// library's own sources is the user's line.
+public final class SourceLocation: @unchecked Sendable, CustomStringConvertible {
+    private let backtrace: Backtrace?
+    private let explicit: (file: String, line: Int)?
+    private var cached: (file: String, line: Int, function: String)??
+
+    private static let images = ImageMap.capture()
+
+    init(backtrace: Backtrace?) {
+        self.backtrace = backtrace
+        self.explicit = nil
+    }
+
+    /// A location given explicitly (used by tests and by code that builds nodes on a user's behalf).
+    public init(file: String, line: Int) {
+        self.backtrace = nil
+        self.explicit = (file, line)
+    }
+
+    /// Records the current call stack.
+    @inline(never)
+    public static func capture() -> SourceLocation {
+        SourceLocation(backtrace: try? Backtrace.capture(limit: 32, top: 0, images: images))
+    }
+
+    /// The user's file, line and function, when debug information allows.
+    public var resolved: (file: String, line: Int, function: String)? {
+        if let e = explicit { return (e.file, e.line, "") }
+        if let c = cached { return c }
+        let r = resolve()
+        cached = .some(r)
+        return r
+    }
+
+    /// The file name (without directories), or nil when unknown.
+    public var file: String? { resolved.map { String($0.file.split(separator: "/").last ?? "") } }
+    public var line: Int? { resolved?.line }
+
+    /// `File.swift:12`, or `unknown location`.
+    public var description: String {
+        guard let r = resolved else { return "unknown location" }
+        let name = r.file.split(separator: "/").last.map(String.init) ?? r.file
+        return "\(name):\(r.line)"
+    }
+
+    private func resolve() -> (file: String, line: Int, function: String)? {
+        guard let bt = backtrace, let sym = bt.symbolicated(with: SourceLocation.images) else { return nil }
+        for frame in sym.frames {
+            guard let symbol = frame.symbol, let loc = symbol.sourceLocation else { continue }
+            let path = loc.path
+            if path.contains("/Sources/Theano/") || path.hasPrefix("<") || loc.line == 0 { continue }
+            return (path, loc.line, symbol.name)
+        }
+        return nil
+    }
+}

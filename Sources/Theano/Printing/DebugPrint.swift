@@ -1,0 +1,52 @@
+/// Theano's `debugprint`: one line per node, children indented, repeated nodes by id.
+///
+/// ```
+/// Add [id A]
+///  ├─ a [id B]
+///  └─ Pow [id C]
+///     ├─ a [id B]
+///     └─ 10 [id D]
+/// ```
+public func debugprint(_ outputs: Variable...) -> String { debugDescription(outputs, extraRoots: []) }
+
+/// ``debugprint(_:)`` of a compiled function's graph (including its update expressions).
+public func debugprint(_ f: Function) -> String { f.graphDescription }
+
+func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
+    var ids: [ObjectIdentifier: String] = [:]
+    var printed = Set<ObjectIdentifier>()
+    var lines: [String] = []
+    func id(_ o: AnyObject) -> String {
+        let key = ObjectIdentifier(o)
+        if let s = ids[key] { return s }
+        var n = ids.count, s = ""
+        repeat { s = String(UnicodeScalar(UInt8(65 + n % 26))) + s; n = n / 26 - 1 } while n >= 0
+        ids[key] = s
+        return s
+    }
+    func visit(_ v: Variable, _ prefix: String, _ childPrefix: String) {
+        guard let node = v.owner else {
+            lines.append(prefix + "\(v.name ?? v.description) [id \(id(v))]" + (v is SharedVariable ? " (shared)" : ""))
+            return
+        }
+        let out = node.outputs.count > 1 ? ".\(v.index)" : ""
+        let name = v.name.map { " '\($0)'" } ?? ""
+        let key = ObjectIdentifier(node)
+        if printed.contains(key) {
+            lines.append(prefix + "\(node.op)\(out) [id \(id(node))]\(name) ...")
+            return
+        }
+        printed.insert(key)
+        lines.append(prefix + "\(node.op)\(out) [id \(id(node))]\(name)")
+        for (i, input) in node.inputs.enumerated() {
+            let last = i == node.inputs.count - 1
+            visit(input, childPrefix + (last ? " └─ " : " ├─ "), childPrefix + (last ? "    " : " │  "))
+        }
+    }
+    for v in outputs { visit(v, "", "") }
+    for v in extraRoots {
+        lines.append("Update:")
+        visit(v, "", "")
+    }
+    return lines.joined(separator: "\n")
+}

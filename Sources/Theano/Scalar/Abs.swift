@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Absolute value.
+public struct Abs: ScalarOp {
+    public init() {}
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { Swift.abs(a) }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a < 0 ? 0 &- a : a }
+}
+
+/// Absolute value.
+public func abs(_ x: Variable) -> Variable { elemwise(Abs(), x) }

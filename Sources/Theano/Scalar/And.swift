@@ -1,0 +1,14 @@
+import NDArray
+import RealModule
+
+/// Logical and of bool tensors.
+public struct And: ScalarOp {
+    public init() {}
+    public var arity: Int { 2 }
+    public var typeRule: ScalarTypeRule { .logical }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a != 0 && b != 0 ? 1 : 0 }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a != 0 && b != 0 ? 1 : 0 }
+}
+
+/// Logical `&&` of bool tensors, element-wise.
+public func && (a: Variable, b: Variable) -> Variable { elemwise(And(), a, b) }

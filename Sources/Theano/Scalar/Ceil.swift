@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Smallest integer not below x (as a float).
+public struct Ceil: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.rounded(.up) }
+}
+
+/// Smallest integer not below x (as a float).
+public func ceil(_ x: Variable) -> Variable { elemwise(Ceil(), x) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// `exp(x) - 1`, accurate for tiny x.
+public struct Expm1: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.expMinusOne(a) }
+}
+
+/// `exp(x) - 1`, accurate for tiny x.
+public func expm1(_ x: Variable) -> Variable { elemwise(Expm1(), x) }

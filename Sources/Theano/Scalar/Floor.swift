@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Largest integer not above x (as a float).
+public struct Floor: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.rounded(.down) }
+}
+
+/// Largest integer not above x (as a float).
+public func floor(_ x: Variable) -> Variable { elemwise(Floor(), x) }

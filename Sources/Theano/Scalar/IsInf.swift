@@ -1,0 +1,13 @@
+import NDArray
+import RealModule
+
+/// Whether each element is ±infinity.
+public struct IsInf: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .predicate }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.isInfinite ? 1 : 0 }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { 0 }
+}
+
+/// Whether each element is ±infinity.
+public func isinf(_ x: Variable) -> Variable { elemwise(IsInf(), x) }

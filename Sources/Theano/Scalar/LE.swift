@@ -1,0 +1,16 @@
+import NDArray
+import RealModule
+
+/// Comparison `a <= b`, giving a bool tensor.
+public struct LE: ScalarOp {
+    public init() {}
+    public var arity: Int { 2 }
+    public var typeRule: ScalarTypeRule { .predicate }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a <= b ? 1 : 0 }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a <= b ? 1 : 0 }
+}
+
+/// Comparison `a <= b`, giving a bool tensor.
+public func le(_ a: Variable, _ b: Variable) -> Variable { elemwise(LE(), a, b) }
+/// Comparison `a <= b`, giving a bool tensor. A Swift number adopts the tensor's dtype.
+public func le(_ a: Variable, _ b: Double) -> Variable { elemwise(LE(), a, literal(b, like: a)) }

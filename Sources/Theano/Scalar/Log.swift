@@ -1,0 +1,16 @@
+import NDArray
+import RealModule
+
+/// Natural logarithm.
+public struct Log: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.log(a) }
+}
+
+/// Natural logarithm.
+///
+/// ```swift
+/// let nll = -mean(log(p))
+/// ```
+public func log(_ x: Variable) -> Variable { elemwise(Log(), x) }

@@ -1,0 +1,15 @@
+import NDArray
+import RealModule
+
+/// Element-wise maximum; NaN propagates.
+public struct Maximum: ScalarOp {
+    public init() {}
+    public var arity: Int { 2 }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.isNaN || b.isNaN ? .nan : (a > b ? a : b) }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { max(a, b) }
+}
+
+/// Element-wise maximum; NaN propagates.
+public func maximum(_ a: Variable, _ b: Variable) -> Variable { elemwise(Maximum(), a, b) }
+/// Element-wise maximum; NaN propagates. A Swift number adopts the tensor's dtype.
+public func maximum(_ a: Variable, _ b: Double) -> Variable { elemwise(Maximum(), a, literal(b, like: a)) }

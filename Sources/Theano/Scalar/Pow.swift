@@ -1,0 +1,42 @@
+import NDArray
+import RealModule
+
+precedencegroup PowerPrecedence {
+    higherThan: MultiplicationPrecedence
+    associativity: right
+}
+
+/// Exponentiation, as Python's `**`.
+infix operator ** : PowerPrecedence
+
+/// `a ** b`: integral exponents of negative bases are exact (`(-2) ** 3 == -8`); integer
+/// powers wrap on overflow and negative integer exponents give 0 unless the base is ±1.
+public struct Pow: ScalarOp {
+    public init() {}
+    public var arity: Int { 2 }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T {
+        if b == b.rounded(), Swift.abs(b) < T(1 << 30) { return T.pow(a, Int(b)) }
+        return T.pow(a, b)
+    }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
+        if b < 0 { return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0) }
+        var result: Int64 = 1, base = a, e = b
+        while e > 0 {
+            if e & 1 == 1 { result = result &* base }
+            base = base &* base
+            e >>= 1
+        }
+        return result
+    }
+}
+
+/// `a ** b`, element-wise.
+///
+/// ```swift
+/// let b = a + a ** 10
+/// ```
+public func ** (a: Variable, b: Variable) -> Variable { elemwise(Pow(), a, b) }
+/// `a ** b` with a Swift number that adopts `a`'s dtype.
+public func ** (a: Variable, b: Double) -> Variable { elemwise(Pow(), a, literal(b, like: a)) }
+/// `a ** b` with a Swift number that adopts `b`'s dtype.
+public func ** (a: Double, b: Variable) -> Variable { elemwise(Pow(), literal(a, like: b), b) }

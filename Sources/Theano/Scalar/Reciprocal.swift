@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// `1 / x`.
+public struct Reciprocal: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { 1 / a }
+}
+
+/// `1 / x`.
+public func reciprocal(_ x: Variable) -> Variable { elemwise(Reciprocal(), x) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Rectifier `max(x, 0)`.
+public struct Relu: ScalarOp {
+    public init() {}
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a > 0 ? a : (a.isNaN ? a : 0) }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a > 0 ? a : 0 }
+}
+
+/// Rectifier `max(x, 0)`.
+public func relu(_ x: Variable) -> Variable { elemwise(Relu(), x) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Nearest integer, halves to even (as NumPy's `round`).
+public struct Round: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.rounded(.toNearestOrEven) }
+}
+
+/// Nearest integer, halves to even (as NumPy's `round`).
+public func round(_ x: Variable) -> Variable { elemwise(Round(), x) }

@@ -1,0 +1,16 @@
+import NDArray
+import RealModule
+
+/// Logistic sigmoid `1 / (1 + exp(-x))`, computed without overflow.
+public struct Sigmoid: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a >= 0 ? 1 / (1 + T.exp(-a)) : T.exp(a) / (1 + T.exp(a)) }
+}
+
+/// Logistic sigmoid `1 / (1 + exp(-x))`, computed without overflow.
+///
+/// ```swift
+/// let p = sigmoid(dot(x, w) + b)
+/// ```
+public func sigmoid(_ x: Variable) -> Variable { elemwise(Sigmoid(), x) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// `log(1 + exp(x))`, computed without overflow.
+public struct Softplus: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { (a > 0 ? a : 0) + T.log(onePlus: T.exp(-Swift.abs(a))) }
+}
+
+/// `log(1 + exp(x))`, computed without overflow.
+public func softplus(_ x: Variable) -> Variable { elemwise(Softplus(), x) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Square, `x * x`.
+public struct Sqr: ScalarOp {
+    public init() {}
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a * a }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a &* a }
+}
+
+/// Square, `x * x`.
+public func sqr(_ x: Variable) -> Variable { elemwise(Sqr(), x) }

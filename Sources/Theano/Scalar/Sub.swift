@@ -1,0 +1,17 @@
+import NDArray
+import RealModule
+
+/// Subtraction.
+public struct Sub: ScalarOp {
+    public init() {}
+    public var arity: Int { 2 }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a - b }
+    public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a &- b }
+}
+
+/// `a - b`, element-wise with broadcasting.
+public func - (a: Variable, b: Variable) -> Variable { elemwise(Sub(), a, b) }
+/// `a - b` with a Swift number that adopts `a`'s dtype.
+public func - (a: Variable, b: Double) -> Variable { elemwise(Sub(), a, literal(b, like: a)) }
+/// `a - b` with a Swift number that adopts `b`'s dtype.
+public func - (a: Double, b: Variable) -> Variable { elemwise(Sub(), literal(a, like: b), b) }

@@ -1,0 +1,12 @@
+import NDArray
+import RealModule
+
+/// Hyperbolic tangent.
+public struct Tanh: ScalarOp {
+    public init() {}
+    public var typeRule: ScalarTypeRule { .upgradeToFloat }
+    public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.tanh(a) }
+}
+
+/// Hyperbolic tangent.
+public func tanh(_ x: Variable) -> Variable { elemwise(Tanh(), x) }

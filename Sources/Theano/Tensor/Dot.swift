@@ -1,0 +1,82 @@
+import NDArray
+
+/// NumPy's `dot` for a right operand of rank 1 or 2: vector·vector → scalar, matrix·vector →
+/// vector, vector·matrix → vector, matrix·matrix → matrix, and (…, k)·(k, n) → (…, n). Runs on
+/// BLAS GEMM for floats.
+public struct Dot: Op {
+    public init() {}
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let a = inputs[0], b = inputs[1]
+        guard a.ndim >= 1, b.ndim == 1 || b.ndim == 2 else {
+            throw OpError("dot needs a tensor of rank ≥ 1 and a vector or matrix, got \(a) · \(b) (use batchedDot for stacks of matrices)")
+        }
+        guard a.dtype != .bool && b.dtype != .bool else { throw OpError("dot of bool tensors is not supported; cast first") }
+        let ka = a.shape[a.ndim - 1], kb = b.shape[0]
+        if let ka, let kb, ka != kb {
+            throw OpError("shapes \(a) and \(b) are not aligned: \(ka) (dim \(a.ndim - 1)) != \(kb) (dim 0)", kind: .shape)
+        }
+        let shape = Array(a.shape.dropLast()) + (b.ndim == 2 ? [b.shape[1]] : [])
+        return [TensorType(DType.promote(a.dtype, b.dtype), shape: shape)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let a = inputs[0], b = inputs[1]
+        let dtype = DType.promote(a.dtype, b.dtype)
+        let k = a.shape[a.ndim - 1]
+        guard b.shape[0] == k else {
+            throw OpError("shapes \(a.shape) and \(b.shape) are not aligned: \(k) (dim \(a.ndim - 1)) != \(b.shape[0]) (dim 0)", kind: .shape)
+        }
+        let lead = Array(a.shape.dropLast())
+        let a2 = a.ndim == 2 ? a : try a.reshaped([lead.reduce(1, *), k])
+        let b2 = b.ndim == 2 ? b : try b.reshaped([k, 1])
+        let c = try matmul(a2, b2, dtype: dtype)
+        return [try c.reshaped(lead + (b.ndim == 2 ? [b.shape[1]] : []))]
+    }
+}
+
+/// Matrix products over a leading batch axis: (b, m, k)·(b, k, n) → (b, m, n).
+public struct BatchedDot: Op {
+    public init() {}
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let a = inputs[0], b = inputs[1]
+        guard a.ndim == 3, b.ndim == 3 else { throw OpError("batchedDot needs two 3-d tensors, got \(a) · \(b)") }
+        if let x = a.shape[0], let y = b.shape[0], x != y {
+            throw OpError("batch sizes differ: \(x) and \(y)", kind: .shape)
+        }
+        if let x = a.shape[2], let y = b.shape[1], x != y {
+            throw OpError("shapes \(a) and \(b) are not aligned: \(x) != \(y)", kind: .shape)
+        }
+        return [TensorType(DType.promote(a.dtype, b.dtype), shape: [a.shape[0] ?? b.shape[0], a.shape[1], b.shape[2]])]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let a = inputs[0], b = inputs[1]
+        guard a.shape[0] == b.shape[0] else { throw OpError("batch sizes differ: \(a.shape[0]) and \(b.shape[0])", kind: .shape) }
+        let dtype = DType.promote(a.dtype, b.dtype)
+        let out = try NDArray.zeros([a.shape[0], a.shape[1], b.shape[2]], dtype: dtype)
+        for i in 0..<a.shape[0] {
+            let c = try matmul(try a.sliced([.at(i)]), try b.sliced([.at(i)]), dtype: dtype)
+            let dst = try out.sliced([.at(i)])
+            transferBlocks(from: c, offsets: [c.offset], strides: c.strides, to: dst, offsets: [dst.offset],
+                           strides: dst.strides, shape: dst.shape, accumulate: false)
+        }
+        return [out]
+    }
+}
+
+/// Matrix/vector product (NumPy's `dot` with a vector or matrix on the right).
+///
+/// ```swift
+/// let h = tanh(dot(x, W) + b)
+/// ```
+public func dot(_ a: Variable, _ b: Variable) -> Variable { apply1(Dot(), [a, b]) }
+
+/// Batched matrix product of two 3-d tensors.
+public func batchedDot(_ a: Variable, _ b: Variable) -> Variable { apply1(BatchedDot(), [a, b]) }
+
+/// Outer product of two vectors.
+public func outer(_ x: Variable, _ y: Variable) -> Variable {
+    x.flatten().dimshuffle(0, "x") * y.flatten().dimshuffle("x", 0)
+}
