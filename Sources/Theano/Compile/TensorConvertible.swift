@@ -36,8 +36,9 @@ extension LiteralTensor {
             case .float32, .float64: fits = true
             case .bool: fits = v == 0 || v == 1
             default:
-                let lo: Double = d == .uint8 ? 0 : -Double(1 << (d.itemSize * 8 - 1))
-                let hi: Double = d == .uint8 ? 255 : Double(1 << (d.itemSize * 8 - 1)) - 1
+                let half = Double(sign: .plus, exponent: d.itemSize * 8 - 1, significand: 1)
+                let lo: Double = d == .uint8 ? 0 : -half
+                let hi: Double = d == .uint8 ? 255 : half - 1
                 fits = v == v.rounded() && v >= lo && v <= hi
             }
             guard fits else { throw OpError("the value \(v) does not fit \(d)", kind: .badInput) }

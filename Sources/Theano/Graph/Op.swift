@@ -33,7 +33,7 @@ extension Array where Element == TensorType {
 extension Array where Element == NDArray {
     /// `float32 shape (3, 4), int64 shape ()` — for run-time error messages.
     var summary: String {
-        map { "\($0.dtype) shape (" + $0.shape.map(String.init).joined(separator: ", ") + ($0.ndim == 1 ? ",))" : "))") }
+        map { "\($0.dtype) shape (" + $0.shape.map(String.init).joined(separator: ", ") + ($0.ndim == 1 ? ",)" : ")") }
             .joined(separator: ", ")
     }
 }

@@ -5,7 +5,8 @@ import Runtime
 /// Operators such as `+` cannot take `#fileID` default arguments, so every node records the
 /// return addresses of its call stack (about 3 µs with the image map captured once) and
 /// symbolicates them only when a message needs the location: the first frame outside this
-/// library's own sources is the user's line.
+/// library's own sources is the user's line. Unwinding uses DWARF call-frame information
+/// (`.precise`): release builds omit frame pointers and tail-call, which loses frames otherwise.
 public final class SourceLocation: @unchecked Sendable, CustomStringConvertible {
     private let backtrace: Backtrace?
     private let explicit: (file: String, line: Int)?
@@ -27,7 +28,7 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
     /// Records the current call stack.
     @inline(never)
     public static func capture() -> SourceLocation {
-        SourceLocation(backtrace: try? Backtrace.capture(limit: 32, top: 0, images: images))
+        SourceLocation(backtrace: try? Backtrace.capture(algorithm: .precise, limit: 32, top: 0, images: images))
     }
 
     /// The user's file, line and function, when debug information allows.
@@ -55,7 +56,8 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
         for frame in sym.frames {
             guard let symbol = frame.symbol, let loc = symbol.sourceLocation else { continue }
             let path = loc.path
-            if path.contains("/Sources/Theano/") || path.hasPrefix("<") || loc.line == 0 { continue }
+            // Our own frames: mangled names of module Theano, or files under Sources/Theano.
+            if symbol.rawName.hasPrefix("$s6Theano") || path.contains("Sources/Theano/") || path.hasPrefix("<") || loc.line == 0 { continue }
             return (path, loc.line, symbol.name)
         }
         return nil
