@@ -35,8 +35,11 @@ public func arange(_ start: Variable, _ stop: Variable, step: Variable) -> Varia
     return apply1(ARange(dtype: dtype == .bool ? .int64 : dtype, staticLength: nil), [start, stop, step])
 }
 
+/// `0 ..< stop` with a Swift number (int64 when integral, else floatX).
+public func arange(_ stop: Double) -> Variable { arange(0, stop) }
+
 /// `start ..< stop` by `step` with Swift numbers (int64 when all are integral, else floatX).
-public func arange(_ start: Double = 0, _ stop: Double, step: Double = 1) -> Variable {
+public func arange(_ start: Double, _ stop: Double, step: Double = 1) -> Variable {
     let integral = [start, stop, step].allSatisfy { $0 == $0.rounded() }
     let dtype: DType = integral ? .int64 : Config.current.floatX
     let n = step == 0 ? nil : Swift.max(0, Int(((stop - start) / step).rounded(.up)))
