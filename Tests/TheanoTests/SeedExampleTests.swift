@@ -63,9 +63,10 @@ struct SeedExampleTests {
                              givens: [x: trainX[index * 4 ..< (index + 1) * 4]])
         let batch1 = try f(1)
         #expect(batch1[0].shape == [4, 3])
-        #expect(batch1[0].doubles == Array(12..<24).map(Double.init))
+        let rows: [Double] = (12..<24).map { Double($0) }
+        #expect(batch1[0].doubles == rows)
         #expect(batch1[0].sharesStorage(with: trainX.value))
-        #expect(try batch1[1].item() == Double((12..<24).reduce(0, +)))
+        #expect(try batch1[1].item() == rows.reduce(0, +))
         let last = try f(2)[0]   // rows 8..<12 clipped to 8..<10, as Python slicing
         #expect(last.shape == [2, 3])
     }

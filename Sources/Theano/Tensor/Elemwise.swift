@@ -48,7 +48,8 @@ func broadcastStatic(_ shapes: [[Int?]]) throws -> [Int?] {
             case (_, 1): break
             case (nil, _), (_, nil): out[j] = out[j] ?? n
             case let (a?, b?) where a != b:
-                throw OpError("shapes (\(shapes.map { "(" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + ")" }.joined(separator: ", "))) cannot be broadcast: dimension \(j) is \(a) and \(b)", kind: .shape)
+                let listed = shapes.map(staticShapeText).joined(separator: ", ")
+                throw OpError("shapes \(listed) cannot be broadcast: dimension \(j) is \(a) and \(b)", kind: .shape)
             default: break
             }
         }
@@ -59,6 +60,12 @@ func broadcastStatic(_ shapes: [[Int?]]) throws -> [Int?] {
         for (i, n) in s.enumerated() where n == nil && out[lead + i] == 1 { out[lead + i] = nil }
     }
     return out
+}
+
+/// `(?, 3)` for a static shape.
+func staticShapeText(_ shape: [Int?]) -> String {
+    let dims: [String] = shape.map { d in d.map(String.init) ?? "?" }
+    return "(" + dims.joined(separator: ", ") + (shape.count == 1 ? ",)" : ")")
 }
 
 /// Applies a scalar op element-wise.
