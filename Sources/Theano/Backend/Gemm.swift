@@ -2,7 +2,7 @@ import NDArray
 
 /// `C = A · B` for 2-d float or integer arrays: BLAS for float32/float64 (transposed views are
 /// passed as transposes, not copied), a built-in loop otherwise.
-func matmul(_ a: NDArray, _ b: NDArray, dtype: DType) throws -> NDArray {
+func matmul(_ a: NDArray, _ b: NDArray, dtype: DType, useBLAS: Bool = true) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     guard b.shape[0] == k else {
         throw OpError("matrices are not aligned: (\(m), \(k)) · (\(b.shape[0]), \(n))", kind: .shape)
@@ -11,7 +11,7 @@ func matmul(_ a: NDArray, _ b: NDArray, dtype: DType) throws -> NDArray {
     if m == 0 || n == 0 || k == 0 { return out }
     let a = a.dtype == dtype ? a : a.cast(to: dtype)
     let b = b.dtype == dtype ? b : b.cast(to: dtype)
-    if dtype.isFloat, let blas = BLAS.shared {
+    if dtype.isFloat, useBLAS, let blas = BLAS.shared {
         let (pa, ta, lda) = blasOperand(a)
         let (pb, tb, ldb) = blasOperand(b)
         if dtype == .float32 {

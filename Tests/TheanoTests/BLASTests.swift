@@ -1,0 +1,45 @@
+import Foundation
+import NDArray
+import Testing
+@testable import Theano
+
+struct BLASTests {
+    @Test func openBLASIsLoadedWithTheCoreTypeFixed() throws {
+        let blas = try #require(BLAS.shared, "libopenblas0 should be installed by scripts/setup")
+        #expect(blas.path.contains("openblas") || blas.path.contains("blis"))
+        if let core = BLAS.coreTypeForThisCPU() {
+            let set = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+            #expect(set != nil, "OPENBLAS_CORETYPE should be \(core) before loading")
+        }
+    }
+
+    /// BLAS and the built-in fallback agree, on contiguous, transposed and strided operands.
+    @Test(arguments: [DType.float32, .float64, .int32])
+    func fallbackMatchesBLAS(_ dtype: DType) throws {
+        var g = SplitMix(seed: 3)
+        let a = try NDArray((0..<(7 * 5)).map { _ in (g.uniform() * 10).rounded() }, shape: [7, 5]).cast(to: dtype)
+        let b = try NDArray((0..<(7 * 4)).map { _ in (g.uniform() * 10).rounded() }, shape: [7, 4]).cast(to: dtype)
+        let at = a.transposed()                                      // (5, 7), a transposed view
+        let bs = try b.sliced([.range(start: nil, stop: nil, step: 1), .range(start: nil, stop: nil, step: 2)])  // (7, 2) strided
+        let fast = try matmul(at, bs, dtype: dtype)
+        let slow = try matmul(at, bs, dtype: dtype, useBLAS: false)
+        #expect(fast.shape == [5, 2])
+        #expect(fast.doubles == slow.doubles)
+        var expected = [Double](repeating: 0, count: 10)
+        for i in 0..<5 { for j in 0..<2 { for k in 0..<7 {
+            expected[i * 2 + j] += try a.element(at: [k, i]) * b.element(at: [k, j * 2])
+        } } }
+        #expect(slow.doubles == expected)
+    }
+
+    @Test func sharedCopiesUnlessBorrowing() throws {
+        let v = try NDArray([1, 2, 3] as [Float])
+        #expect(!shared(v).value.sharesStorage(with: v))
+        #expect(shared(v, borrow: true).value.sharesStorage(with: v))
+        let s = shared(v)
+        try s.setValue(try NDArray([4, 5] as [Float]))
+        #expect(s.value.doubles == [4, 5])
+        try s.setValue(try NDArray([7] as [Int16]))          // safe cast into float32
+        #expect(s.value.dtype == .float32)
+    }
+}
