@@ -87,7 +87,14 @@ final class Program {
         for (s, v) in constants { slots[s] = v }
         for (s, v) in sharedSlots { slots[s] = v.value }
         for step in steps {
-            let args = step.inputSlots.compactMap { slots[$0] }
+            var args: [NDArray] = []
+            args.reserveCapacity(step.inputSlots.count)
+            for s in step.inputSlots {
+                guard let v = slots[s] else {
+                    throw TheanoError(.runtime, "internal error: an input of \(step.node.op) was released early", location: step.node.location)
+                }
+                args.append(v)
+            }
             let results: [NDArray]
             do {
                 results = try step.node.op.perform(args)
@@ -104,8 +111,15 @@ final class Program {
             }
             for s in step.release { slots[s] = nil }
         }
-        let outs = outputSlots.compactMap { slots[$0] }
-        let ups = updates.compactMap { u in slots[u.slot].map { (u.shared, $0) } }
+        var outs: [NDArray] = [], ups: [(SharedVariable, NDArray)] = []
+        for s in outputSlots {
+            guard let v = slots[s] else { throw TheanoError(.runtime, "internal error: output slot \(s) was not computed") }
+            outs.append(v)
+        }
+        for u in updates {
+            guard let v = slots[u.slot] else { throw TheanoError(.runtime, "internal error: update slot \(u.slot) was not computed") }
+            ups.append((u.shared, v))
+        }
         return (outs, ups)
     }
 

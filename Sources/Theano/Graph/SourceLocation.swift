@@ -1,4 +1,5 @@
 import Runtime
+import Synchronization
 
 /// Where a graph node was built in the user's code.
 ///
@@ -10,7 +11,13 @@ import Runtime
 public final class SourceLocation: @unchecked Sendable, CustomStringConvertible {
     private let backtrace: Backtrace?
     private let explicit: (file: String, line: Int)?
-    private var cached: (file: String, line: Int, function: String)??
+    private let cache = Mutex<Resolved??>(nil)
+    /// Symbolication reads shared debug-information caches: one thread at a time.
+    private static let symbolication = Mutex<Void>(())
+
+    private struct Resolved: Sendable {
+        var file: String, line: Int, function: String
+    }
 
     private static let images = ImageMap.capture()
 
@@ -34,10 +41,13 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
     /// The user's file, line and function, when debug information allows.
     public var resolved: (file: String, line: Int, function: String)? {
         if let e = explicit { return (e.file, e.line, "") }
-        if let c = cached { return c }
-        let r = resolve()
-        cached = .some(r)
-        return r
+        let r: Resolved? = cache.withLock { cached in
+            if let c = cached { return c }
+            let r = SourceLocation.symbolication.withLock { _ in resolve() }
+            cached = .some(r)
+            return r
+        }
+        return r.map { ($0.file, $0.line, $0.function) }
     }
 
     /// The file name (without directories), or nil when unknown.
@@ -51,14 +61,14 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
         return "\(name):\(r.line)"
     }
 
-    private func resolve() -> (file: String, line: Int, function: String)? {
+    private func resolve() -> Resolved? {
         guard let bt = backtrace, let sym = bt.symbolicated(with: SourceLocation.images) else { return nil }
         for frame in sym.frames {
             guard let symbol = frame.symbol, let loc = symbol.sourceLocation else { continue }
             let path = loc.path
             // Our own frames: mangled names of module Theano, or files under Sources/Theano.
             if symbol.rawName.hasPrefix("$s6Theano") || path.contains("Sources/Theano/") || path.hasPrefix("<") || loc.line == 0 { continue }
-            return (path, loc.line, symbol.name)
+            return Resolved(file: path, line: loc.line, function: symbol.name)
         }
         return nil
     }

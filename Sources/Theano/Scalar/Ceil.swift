@@ -6,6 +6,7 @@ public struct Ceil: ScalarOp {
     public init() {}
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.rounded(.up) }
+    public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [nil] }
 }
 
 /// Smallest integer not below x (as a float).

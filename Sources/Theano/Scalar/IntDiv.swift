@@ -13,6 +13,7 @@ public struct IntDiv: ScalarOp {
         if overflow { return q }
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
+    public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [nil, nil] }
 }
 
 /// Floor division `a // b`, element-wise.

@@ -28,6 +28,9 @@ public struct Pow: ScalarOp {
         }
         return result
     }
+    public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
+        [g * x[1] * x[0] ** (x[1] - 1), g * z * log(x[0])]
+    }
 }
 
 /// `a ** b`, element-wise.

@@ -34,6 +34,9 @@ public protocol ScalarOp: Hashable, Sendable, CustomStringConvertible {
     func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T
     /// Value in the integer domain (ints and bools computed as Int64, wrapped to the output dtype).
     func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64
+    /// The derivative as graph: gradients for `inputs` given the output `z` and its gradient `g`,
+    /// as tensor expressions (``Elemwise`` reduces them to each input's shape). `nil` is zero.
+    func gradient(_ inputs: [Variable], _ z: Variable, _ g: Variable) -> [Variable?]
 }
 
 extension ScalarOp {

@@ -6,6 +6,7 @@ public struct Softplus: ScalarOp {
     public init() {}
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { (a > 0 ? a : 0) + T.log(onePlus: T.exp(-Swift.abs(a))) }
+    public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g * sigmoid(x[0])] }
 }
 
 /// `log(1 + exp(x))`, computed without overflow.

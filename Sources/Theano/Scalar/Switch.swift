@@ -8,6 +8,9 @@ public struct Switch: ScalarOp {
     public var typeRule: ScalarTypeRule { .select }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a != 0 ? b : c }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a != 0 ? b : c }
+    public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
+        [nil, select(x[0], g, 0), select(x[0], zerosLike(g), g)]
+    }
 }
 
 /// Element-wise choice: `a` where `cond` holds, `b` elsewhere (all three broadcast). This is

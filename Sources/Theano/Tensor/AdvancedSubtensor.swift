@@ -3,7 +3,7 @@ import NDArray
 /// Advanced (integer-array) indexing on a contiguous block of axes `first ..< first + count`:
 /// the index arrays broadcast together to shape B and the result has shape
 /// `x.shape[..<first] + B + x.shape[(first + count)...]`, as NumPy. Always a copy.
-public struct AdvancedSubtensor: Op {
+public struct AdvancedSubtensor: DifferentiableOp {
     public let first: Int
     public let count: Int
 
@@ -124,5 +124,31 @@ func checkIncValue(x: TensorType, y: TensorType) throws {
 func broadcastValue(_ y: NDArray, to shape: [Int], dtype: DType) throws -> NDArray {
     do { return try (y.dtype == dtype ? y : y.cast(to: dtype)).broadcast(to: shape) } catch {
         throw OpError("value of shape \(y.shape) cannot be broadcast to the selection's shape \(shape)", kind: .shape)
+    }
+}
+
+extension AdvancedSubtensor {
+    /// A scatter-add into zeros: repeated indices accumulate.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0]
+        let rest = node.inputs.dropFirst().map { _ in InputGradient.disconnected }
+        guard let g = gradients[0], x.isDifferentiable else { return [.disconnected] + rest }
+        let op = AdvancedIncSubtensor(first: first, count: count, set: false)
+        return [.value(apply1(op, [zerosLike(x), g] + node.inputs.dropFirst()))] + rest
+    }
+}
+
+extension AdvancedIncSubtensor: DifferentiableOp {
+    /// `x`: the gradient (with the selection zeroed when setting); `y`: the selected gradient.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0], y = node.inputs[1], idx = Array(node.inputs.dropFirst(2))
+        let rest = idx.map { _ in InputGradient.disconnected }
+        guard let g = gradients[0] else { return [.disconnected, .disconnected] + rest }
+        let gx: InputGradient = !x.isDifferentiable ? .disconnected
+            : .value(set ? apply1(AdvancedIncSubtensor(first: first, count: count, set: true),
+                                  [g, Constant(NDArray(scalar: 0, dtype: g.dtype))] + idx) : g)
+        let gy: InputGradient = !y.isDifferentiable ? .disconnected
+            : .value(reduceGradient(cast(apply1(AdvancedSubtensor(first: first, count: count), [g] + idx), y.dtype), to: y))
+        return [gx, gy] + rest
     }
 }

@@ -2,7 +2,7 @@ import NDArray
 
 /// A new tensor of the shape given by scalar inputs, filled by broadcasting a value (Theano's
 /// `alloc`). `staticShape` records lengths known when the graph was built.
-public struct Alloc: Op {
+public struct Alloc: DifferentiableOp {
     public let staticShape: [Int?]
     public var description: String { "Alloc" }
 
@@ -77,4 +77,14 @@ public func zerosLike(_ x: Variable, dtype: DType? = nil) -> Variable {
 /// Ones with `x`'s shape and dtype.
 public func onesLike(_ x: Variable, dtype: DType? = nil) -> Variable {
     fill(x, Constant(NDArray(scalar: 1, dtype: dtype ?? x.dtype)))
+}
+
+extension Alloc {
+    /// The value's gradient is the output gradient summed back to the value's shape.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let v = node.inputs[0]
+        let rest = node.inputs.dropFirst().map { _ in InputGradient.disconnected }
+        guard let g = gradients[0], v.isDifferentiable else { return [.disconnected] + rest }
+        return [.value(reduceGradient(g, to: v))] + rest
+    }
 }

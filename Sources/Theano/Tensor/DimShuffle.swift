@@ -2,7 +2,7 @@ import NDArray
 
 /// Reorders, drops (length-1) and inserts (`'x'`, here `nil`) axes: a view, never a copy.
 /// `pattern[i]` is the input axis that becomes output axis `i`, or `nil` for a new length-1 axis.
-public struct DimShuffle: Op {
+public struct DimShuffle: DifferentiableOp {
     public let pattern: [Int?]
 
     public init(_ pattern: [Int?]) { self.pattern = pattern }
@@ -76,4 +76,13 @@ public struct DimShuffleEntry: ExpressibleByIntegerLiteral, ExpressibleByStringL
     let axis: Int?
     public init(integerLiteral value: Int) { axis = value }
     public init(stringLiteral value: String) { axis = nil }
+}
+
+extension DimShuffle {
+    /// The inverse shuffle: new axes dropped, dropped (length-1) axes restored.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0], node.inputs[0].isDifferentiable else { return [.disconnected] }
+        let inverse: [Int?] = (0..<node.inputs[0].ndim).map { axis in pattern.firstIndex(of: axis) }
+        return [.value(apply1(DimShuffle(inverse), [g]))]
+    }
 }

@@ -3,7 +3,7 @@ import NDArray
 /// NumPy's `dot` for a right operand of rank 1 or 2: vector·vector → scalar, matrix·vector →
 /// vector, vector·matrix → vector, matrix·matrix → matrix, and (…, k)·(k, n) → (…, n). Runs on
 /// BLAS GEMM for floats.
-public struct Dot: Op {
+public struct Dot: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -36,7 +36,7 @@ public struct Dot: Op {
 }
 
 /// Matrix products over a leading batch axis: (b, m, k)·(b, k, n) → (b, m, n).
-public struct BatchedDot: Op {
+public struct BatchedDot: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -79,4 +79,39 @@ public func batchedDot(_ a: Variable, _ b: Variable) -> Variable { apply1(Batche
 /// Outer product of two vectors.
 public func outer(_ x: Variable, _ y: Variable) -> Variable {
     x.flatten().dimshuffle(0, "x") * y.flatten().dimshuffle("x", 0)
+}
+
+extension Dot {
+    /// `dot(g, bᵀ)` and `dot(aᵀ, g)`, specialised to the vector cases.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let a = node.inputs[0], b = node.inputs[1]
+        guard let g = gradients[0] else { return [.disconnected, .disconnected] }
+        var ga: Variable, gb: Variable
+        switch (a.ndim, b.ndim) {
+        case (1, 1): ga = g * b; gb = g * a
+        case (2, 1): ga = outer(g, b); gb = dot(a.T, g)
+        case (1, 2): ga = dot(b, g); gb = outer(a, g)
+        case (2, 2): ga = dot(g, b.T); gb = dot(a.T, g)
+        case (_, 2):
+            ga = dot(g, b.T)
+            let k: IndexValue = a.type.shape[a.ndim - 1].map(IndexValue.int) ?? .variable(a.shape[a.ndim - 1])
+            let n: IndexValue = b.type.shape[1].map(IndexValue.int) ?? .variable(b.shape[1])
+            gb = dot(a.reshape([.int(-1), k]).T, g.reshape([.int(-1), n]))
+        default:
+            ga = apply1(DimShuffle(Array(0..<g.ndim) + [nil]), [g]) * b
+            let k: IndexValue = a.type.shape[a.ndim - 1].map(IndexValue.int) ?? .variable(a.shape[a.ndim - 1])
+            gb = dot(a.reshape([.int(-1), k]).T, g.flatten())
+        }
+        return [a.isDifferentiable ? .value(cast(ga, a.dtype)) : .disconnected,
+                b.isDifferentiable ? .value(cast(gb, b.dtype)) : .disconnected]
+    }
+}
+
+extension BatchedDot {
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let a = node.inputs[0], b = node.inputs[1]
+        guard let g = gradients[0] else { return [.disconnected, .disconnected] }
+        return [a.isDifferentiable ? .value(cast(batchedDot(g, b.transpose([0, 2, 1])), a.dtype)) : .disconnected,
+                b.isDifferentiable ? .value(cast(batchedDot(a.transpose([0, 2, 1]), g), b.dtype)) : .disconnected]
+    }
 }

@@ -5,7 +5,7 @@ import NDArray
 ///
 /// Generic over the scalar op, so rewrites match `node.op as? Elemwise<Log>` and each op's loop
 /// is specialised.
-public struct Elemwise<S: ScalarOp>: Op {
+public struct Elemwise<S: ScalarOp>: DifferentiableOp {
     public let scalar: S
 
     public init(_ scalar: S) { self.scalar = scalar }
@@ -31,6 +31,21 @@ public struct Elemwise<S: ScalarOp>: Op {
         let result = try NDArray.zeros(shape, dtype: domain)
         scalar.run(args, into: result)
         return [domain == out ? result : result.cast(to: out)]
+    }
+}
+
+extension Elemwise {
+    /// The scalar op's derivative, cast to each input's dtype and summed back to its shape.
+    /// Integer and bool inputs, and bool outputs, are disconnected.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let out = node.outputs[0]
+        guard let g = gradients[0], out.isDifferentiable else { return node.inputs.map { _ in .disconnected } }
+        let grads = scalar.gradient(node.inputs, out, g)
+        return zip(node.inputs, grads).map { x, gx in
+            guard x.isDifferentiable else { return .disconnected }
+            guard let gx else { return .zero }
+            return .value(reduceGradient(cast(gx, x.dtype), to: x))
+        }
     }
 }
 

@@ -2,7 +2,7 @@ import NDArray
 
 /// `x` with `y` written into (or added to) the basic selection `x[entries]`; the output is a
 /// copy, `x` is unchanged. Symbolic bounds follow `y` as inputs.
-public struct IncSubtensor: Op {
+public struct IncSubtensor: DifferentiableOp {
     public let entries: [IndexEntry]
     public let set: Bool
 
@@ -70,4 +70,18 @@ private func writeSubtensor(_ target: Variable, _ value: Variable, set: Bool) ->
     }
     return invalid("\(set ? "setSubtensor" : "incSubtensor") needs an indexed tensor such as x[1..<3], got the output of \(node.op)",
                    target, value, op: set ? "SetSubtensor" : "IncSubtensor")
+}
+
+extension IncSubtensor {
+    /// `x`: the gradient (with the selection zeroed when setting); `y`: the selected gradient.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0], y = node.inputs[1], bounds = Array(node.inputs.dropFirst(2))
+        let rest = bounds.map { _ in InputGradient.disconnected }
+        guard let g = gradients[0] else { return [.disconnected, .disconnected] + rest }
+        let gx: InputGradient = !x.isDifferentiable ? .disconnected
+            : .value(set ? apply1(IncSubtensor(entries: entries, set: true), [g, Constant(NDArray(scalar: 0, dtype: g.dtype))] + bounds) : g)
+        let gy: InputGradient = !y.isDifferentiable ? .disconnected
+            : .value(reduceGradient(cast(apply1(Subtensor(entries), [g] + bounds), y.dtype), to: y))
+        return [gx, gy] + rest
+    }
 }

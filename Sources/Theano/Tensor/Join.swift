@@ -1,7 +1,7 @@
 import NDArray
 
 /// Concatenation along an axis (NumPy's `concatenate`); inputs promote to a common dtype.
-public struct Join: Op {
+public struct Join: DifferentiableOp {
     public let axis: Int
     public var description: String { "Join{axis=\(axis)}" }
 
@@ -66,4 +66,22 @@ public func concatenate(_ tensors: [Variable], axis: Int = 0) -> Variable {
 /// Joins tensors along a new axis.
 public func stack(_ tensors: [Variable], axis: Int = 0) -> Variable {
     concatenate(tensors.map { $0.expandDims(axis) }, axis: axis)
+}
+
+extension Join {
+    /// Each input gets its slice of the gradient along the axis.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
+        let a = axis < 0 ? axis + g.ndim : axis
+        var start: Variable = Constant(NDArray(scalar: Int64(0)))
+        var result: [InputGradient] = []
+        for x in node.inputs {
+            let stop = start + x.shape[a]
+            var parts: [IndexComponent] = Array(repeating: .slice(nil, nil, nil), count: g.ndim)
+            parts[a] = .slice(.variable(start), .variable(stop), nil)
+            result.append(x.isDifferentiable ? .value(cast(g.index(parts), x.dtype)) : .disconnected)
+            start = stop
+        }
+        return result
+    }
 }

@@ -17,7 +17,7 @@ public enum ReduceKind: String, Hashable, Sendable {
 }
 
 /// A reduction over a set of axes (sorted, non-negative); floats accumulate in float64.
-public struct Reduce: Op {
+public struct Reduce: DifferentiableOp {
     public let kind: ReduceKind
     public let axes: [Int]
 
@@ -179,4 +179,24 @@ public func variance(_ x: Variable, axis: Axes = nil, keepdims: Bool = false, dd
 /// Standard deviation over `axis` (NumPy's `std`).
 public func std(_ x: Variable, axis: Axes = nil, keepdims: Bool = false, ddof: Int = 0) -> Variable {
     sqrt(variance(x, axis: axis, keepdims: keepdims, ddof: ddof))
+}
+
+extension Reduce {
+    /// sum/mean: the gradient broadcast back (divided by the count for mean); max/min: to the
+    /// positions equal to the result; prod: `g * prod / x` (inputs containing zeros give NaN).
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0], z = node.outputs[0]
+        guard let g = gradients[0], x.isDifferentiable, z.isDifferentiable else { return [.disconnected] }
+        let gk = keepDims(g, axes: axes, ndim: x.ndim), zk = keepDims(z, axes: axes, ndim: x.ndim)
+        switch kind {
+        case .sum: return [.value(fill(x, gk))]
+        case .mean:
+            let counts = axes.map { x.shape[$0] }
+            let n = counts.dropFirst().reduce(counts.first ?? Constant(NDArray(scalar: Int64(1)))) { $0 * $1 }
+            return [.value(fill(x, gk / cast(n, x.dtype)))]
+        case .prod: return [.value(gk * zk / x)]
+        case .max, .min: return [.value(gk * cast(eq(x, zk), x.dtype))]
+        case .all, .any: return [.disconnected]
+        }
+    }
 }

@@ -2,7 +2,7 @@ import NDArray
 
 /// Same elements in a new shape given by an int vector input (one entry may be -1). A view when
 /// the input is contiguous.
-public struct Reshape: Op {
+public struct Reshape: DifferentiableOp {
     public let ndim: Int
     /// The target shape where known when the graph was built.
     public let staticShape: [Int?]
@@ -39,7 +39,7 @@ public struct Reshape: Op {
 }
 
 /// Collapses the trailing axes so the result has `ndim` dimensions (Theano's `flatten(ndim)`).
-public struct Flatten: Op {
+public struct Flatten: DifferentiableOp {
     public let ndim: Int
     public var description: String { "Flatten{\(ndim)}" }
 
@@ -93,5 +93,21 @@ extension Variable {
     /// The first `ndim - 1` axes kept, the rest merged (default: a vector).
     public func flatten(_ ndim: Int = 1) -> Variable {
         apply1(Flatten(ndim: ndim), [self])
+    }
+}
+
+extension Reshape {
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0]
+        guard let g = gradients[0], x.isDifferentiable else { return [.disconnected, .disconnected] }
+        return [.value(g.reshape(x.shape)), .disconnected]
+    }
+}
+
+extension Flatten {
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0]
+        guard let g = gradients[0], x.isDifferentiable else { return [.disconnected] }
+        return [.value(g.reshape(x.shape))]
     }
 }

@@ -2,7 +2,7 @@ import NDArray
 import RealModule
 
 /// Softmax along an axis, computed stably (the maximum is subtracted first).
-public struct Softmax: Op {
+public struct Softmax: DifferentiableOp {
     public let axis: Int
     public var description: String { "Softmax{axis=\(axis)}" }
 
@@ -82,4 +82,22 @@ public func softmax(_ x: Variable, axis: Int = -1) -> Variable {
 /// `log(softmax(x))`, stable for large logits.
 public func logSoftmax(_ x: Variable, axis: Int = -1) -> Variable {
     apply1(LogSoftmax(axis: axis < 0 ? axis + x.ndim : axis), [x])
+}
+
+extension Softmax {
+    /// `(g - Σ g·z) · z` along the axis.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0] else { return [.disconnected] }
+        let z = node.outputs[0]
+        return [.value((g - sum(g * z, axis: Axes([axis]), keepdims: true)) * z)]
+    }
+}
+
+extension LogSoftmax: DifferentiableOp {
+    /// `g - exp(z) · Σ g` along the axis.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0] else { return [.disconnected] }
+        let z = node.outputs[0]
+        return [.value(g - exp(z) * sum(g, axis: Axes([axis]), keepdims: true))]
+    }
 }

@@ -32,7 +32,7 @@ public enum IndexEntry: Hashable, Sendable, CustomStringConvertible {
 
 /// Basic indexing `x[i, a..<b, ::s]`: a view of the input, never a copy. Symbolic bounds are
 /// extra integer scalar inputs in entry order.
-public struct Subtensor: Op {
+public struct Subtensor: DifferentiableOp {
     public let entries: [IndexEntry]
 
     public init(_ entries: [IndexEntry]) { self.entries = entries }
@@ -98,5 +98,15 @@ public struct Subtensor: Op {
         do { return [try inputs[0].sliced(try axisIndices(inputs.dropFirst()))] } catch let e as NDArrayError {
             throw OpError("\(e)", kind: .shape)
         }
+    }
+}
+
+extension Subtensor {
+    /// Scatters the gradient into zeros of the input's shape; bounds are disconnected.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        let x = node.inputs[0]
+        let rest = node.inputs.dropFirst().map { _ in InputGradient.disconnected }
+        guard let g = gradients[0], x.isDifferentiable else { return [.disconnected] + rest }
+        return [.value(apply1(IncSubtensor(entries: entries, set: false), [zerosLike(x), g] + node.inputs.dropFirst()))] + rest
     }
 }

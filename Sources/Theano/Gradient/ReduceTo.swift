@@ -1,0 +1,51 @@
+import NDArray
+
+/// Sums a gradient back to the run-time shape of the input it belongs to: over leading axes the
+/// input lacks and over axes where the input has length 1 (broadcast). Because it works on the
+/// run-time shape, a length-1 dimension that was not known statically still gets a correct
+/// gradient.
+public struct ReduceTo: DifferentiableOp {
+    public let staticShape: [Int?]
+    public var description: String { "ReduceTo\(staticShapeText(staticShape))" }
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        guard inputs[1].ndim == 1, inputs[1].dtype.isInteger else { throw OpError("ReduceTo needs an integer shape vector") }
+        guard inputs[0].ndim >= staticShape.count else {
+            throw OpError("cannot reduce \(inputs[0]) to \(staticShape.count) dimensions", kind: .shape)
+        }
+        return [TensorType(inputs[0].dtype, shape: staticShape)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let g = inputs[0]
+        let target = inputs[1].scalars(as: Int64.self).map(Int.init)
+        let lead = g.ndim - target.count
+        guard lead >= 0 else { throw OpError("cannot reduce shape \(g.shape) to \(target)", kind: .shape) }
+        var axes = Array(0..<lead)
+        for (i, n) in target.enumerated() {
+            let m = g.shape[lead + i]
+            if n == m { continue }
+            guard n == 1 else { throw OpError("cannot reduce shape \(g.shape) to \(target)", kind: .shape) }
+            axes.append(lead + i)
+        }
+        if axes.isEmpty { return [g] }
+        let summed = try Reduce(kind: .sum, axes: axes).perform([g])[0]
+        return [try summed.reshaped(target).cast(to: g.dtype)]
+    }
+
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0] else { return [.zero, .disconnected] }
+        let x = node.inputs[0]
+        // Broadcast back: align g's axes to the right of x's, then alloc to x's shape.
+        let dims: [IndexValue] = (0..<x.ndim).map { i in x.type.shape[i].map(IndexValue.int) ?? .variable(x.shape[i]) }
+        return [.value(alloc(g, dims)), .disconnected]
+    }
+}
+
+/// `g` summed to `x`'s run-time shape, or `g` itself when static shapes prove no broadcast.
+func reduceGradient(_ g: Variable, to x: Variable) -> Variable {
+    let gs = g.type.shape, xs = x.type.shape
+    if gs.count == xs.count, zip(gs, xs).allSatisfy({ a, b in a != nil && a == b }) { return g }
+    if gs.count == xs.count, zip(gs, xs).allSatisfy({ a, b in b != nil && b != 1 }) { return g }
+    return apply1(ReduceTo(staticShape: xs), [g, x.shape])
+}
