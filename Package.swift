@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,10 +24,17 @@ let package = Package(
         .target(
             name: "Theano",
             dependencies: ["NDArray", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(
+            name: "Datasets",
+            dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Tutorials", dependencies: ["Theano", "Datasets"]),
         .executableTarget(
             name: "theano",
-            dependencies: ["Theano", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Theano", "Datasets", "Tutorials",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray"]),
+        .testTarget(name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray"]),
         .testTarget(
             name: "TheanoTests", dependencies: ["Theano", "NDArray"],
             resources: [.copy("Fixtures")]),

@@ -63,11 +63,32 @@ extension NDArray {
         return out
     }
 
+    /// A contiguous array of `dtype` whose elements are `f` of this array's elements.
+    ///
+    /// ```swift
+    /// let pixels = bytes.mapElements(to: .float32) { $0 / 256 }
+    /// ```
+    public func mapElements(to dtype: DType, _ f: (Double) -> Double) -> NDArray {
+        let src = contiguous()
+        var out = NDArray(uninitialized: shape, dtype: dtype)
+        let read = src.dtype.visit(DoubleReader(raw: src.storage.pointer, offset: src.offset))
+        out.withMutableElements(as: Double.self) { f(read($0)) }
+        return out
+    }
+
     /// Writes `self`'s elements, converted, into `out`, which has the same shape (or one `self`
     /// broadcasts to).
     func copyConverting(into out: NDArray) {
         let src = self.ndim == out.ndim ? self : (try? self.broadcast(to: out.shape)) ?? self
         self.dtype.visit(CopyOuter(src: src, dst: out))
+    }
+}
+
+private struct DoubleReader: DTypeVisitor {
+    let raw: UnsafeMutableRawPointer, offset: Int
+    func visit<T: NDElement>(_: T.Type) -> (Int) -> Double {
+        let p = raw.assumingMemoryBound(to: T.self) + offset
+        return { p[$0].doubleValue }
     }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+import NDArray
+import Testing
+@testable import Datasets
+
+/// A python3 `http.server` on 127.0.0.1 serving `dir`, stopped when released.
+final class LoopbackServer {
+    let process = Process()
+    let port: Int
+
+    init(serving dir: URL) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+        var text = ""
+        let handle = out.fileHandleForReading
+        while !text.contains("port "), process.isRunning {
+            text += String(decoding: handle.availableData, as: UTF8.self)
+        }
+        guard let r = text.range(of: "port "), let p = Int(text[r.upperBound...].prefix { $0.isNumber }) else {
+            process.terminate()
+            throw DatasetError.io("http.server did not start: \(text)")
+        }
+        port = p
+    }
+
+    var url: String { "http://127.0.0.1:\(port)/" }
+    // SIGKILL: the child inherits the test runner's blocked signal mask, so SIGTERM never arrives.
+    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+}
+
+let hasPython: Bool = {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "--version"]
+    p.standardOutput = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return false }
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+}()
+
+@Suite(.serialized, .enabled(if: hasPython && mnistDir != nil, "needs python3 (for a loopback HTTP server) and MNIST"))
+struct DownloaderTests {
+    /// A served folder holding the real files, with `damage` applied to one of them.
+    func servedFolder(damage: ((inout Data) -> Void)? = nil) throws -> URL {
+        let dir = try temporaryDirectory()
+        for f in MNIST.files {
+            var data = try Data(contentsOf: try #require(mnistDir).appendingPathComponent(f + ".gz"))
+            if f == "t10k-labels-idx1-ubyte", let damage { damage(&data) }
+            try data.write(to: dir.appendingPathComponent(f + ".gz"))
+        }
+        return dir
+    }
+
+    @Test func fetchesAndVerifiesAllFour() throws {
+        let served = try servedFolder()
+        let dest = try temporaryDirectory()
+        defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let server = try LoopbackServer(serving: served)
+        let seen = Counter()
+        try MNISTDownloader(mirrors: [server.url], attempts: 1, timeout: 10).fetch(to: dest) { _, n, _ in seen.add(n) }
+        #expect(seen.value > 0)
+        for f in MNIST.files { #expect(FileManager.default.fileExists(atPath: dest.appendingPathComponent(f + ".gz").path)) }
+        #expect(try MNIST.load(from: dest).test.count == 10_000)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dest.path).filter { $0.hasSuffix(".part") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func corruptedFileIsRejectedAndNothingIsLeft() throws {
+        // Same length, different bytes: recompressed uncompressed content with one label changed.
+        let served = try servedFolder { data in
+            var raw = (try? Gzip.decompress(data, file: "")) ?? Data()
+            raw[raw.count - 1] ^= 1
+            data = raw   // served uncompressed under the .gz name: size ok, MD5 wrong
+        }
+        let dest = try temporaryDirectory()
+        defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let server = try LoopbackServer(serving: served)
+        let e = #expect(throws: DatasetError.self) {
+            try MNISTDownloader(mirrors: [server.url], attempts: 1, timeout: 10).fetch(to: dest)
+        }
+        #expect("\(e.map { "\($0)" } ?? "")".contains("MD5"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dest.path)
+        #expect(!names.contains("t10k-labels-idx1-ubyte.gz") && !names.contains { $0.hasSuffix(".part") })
+    }
+
+    @Test func truncatedFileIsRejectedAndNothingIsLeft() throws {
+        let served = try servedFolder { data in data = data.prefix(data.count - 100) }
+        let dest = try temporaryDirectory()
+        defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let server = try LoopbackServer(serving: served)
+        let e = #expect(throws: DatasetError.self) {
+            try MNISTDownloader(mirrors: [server.url], attempts: 2, timeout: 10).fetch(to: dest)
+        }
+        #expect("\(e.map { "\($0)" } ?? "")".contains("truncated"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dest.path)
+        #expect(!names.contains("t10k-labels-idx1-ubyte.gz") && !names.contains { $0.hasSuffix(".part") })
+    }
+
+    @Test func unreachableMirrorFallsBackToTheNext() throws {
+        let served = try servedFolder()
+        let dest = try temporaryDirectory()
+        defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
+        let server = try LoopbackServer(serving: served)
+        try MNISTDownloader(mirrors: ["http://127.0.0.1:9/", server.url], attempts: 1, timeout: 5).fetch(to: dest)
+        #expect(try MNIST.load(from: dest).valid.count == 10_000)
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n: Int64 = 0
+    func add(_ v: Int64) { lock.lock(); n = max(n, v); lock.unlock() }
+    var value: Int64 { lock.lock(); defer { lock.unlock() }; return n }
+}
