@@ -45,6 +45,13 @@ extension NDArray {
         return a
     }
 
+    /// A C-contiguous array whose contents are unspecified (NumPy's `empty`): for results that
+    /// are written in full before being read, without paying to zero them first.
+    public static func empty(_ shape: [Int], dtype: DType) throws(NDArrayError) -> NDArray {
+        try NDArray.validate(shape: shape)
+        return NDArray(uninitialized: shape, dtype: dtype)
+    }
+
     /// A zero-filled array.
     public static func zeros(_ shape: [Int], dtype: DType) throws(NDArrayError) -> NDArray {
         try NDArray(zeros: shape, dtype: dtype)

@@ -22,6 +22,8 @@ public struct Config: Sendable {
     public var onUnusedInput: UnusedInputPolicy = .raise
     /// Whether an `NDArray` input of a wider dtype may be narrowed (float64 → float32).
     public var allowDowncast = false
+    /// Whether compiled functions record time per node (``Function/profile``).
+    public var profile = false
 
     public init() {}
 
@@ -46,6 +48,8 @@ public struct Config: Sendable {
                     throw TheanoError(.config, "on_unused_input must be raise, warn or ignore")
                 }
                 onUnusedInput = p
+            case "profile":
+                profile = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             case "allow_downcast":
                 allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             default:

@@ -61,6 +61,9 @@ public final class Function {
         return outs
     }
 
+    /// Timings per node and op kind, when compiled with `profile: true` (or `THEANO_FLAGS=profile=True`).
+    public var profile: Profile? { program.profile }
+
     /// The compiled graph, one node per line (Theano's `debugprint`).
     public var graphDescription: String { debugDescription(program.outputVariables, extraRoots: program.updateVariables) }
 }
@@ -72,9 +75,10 @@ public final class Function {
 /// - `givens`: variables replaced by other expressions before compiling, e.g. an input `x` by a
 ///   minibatch slice of a shared dataset (a view: the dataset is not copied).
 /// - `onUnusedInput`: what to do with an input the outputs do not need (default from `Config`).
+/// - `profile`: record time per node and op kind (see ``Function/profile``).
 public func function(inputs: [Variable], outputs: [Variable],
                      updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
-                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil) throws -> Function {
+                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil) throws -> Function {
     let mode = mode ?? Config.current.mode
     let policy = onUnusedInput ?? Config.current.onUnusedInput
     // Explicit inputs: symbolic, not shared, not constant, not repeated.
@@ -110,7 +114,7 @@ public func function(inputs: [Variable], outputs: [Variable],
     let rebuilt = givens.isEmpty ? roots : Graph.clone(roots, replacing: givens)
     let program = try Program(inputs: inputs, outputs: Array(rebuilt[..<outputs.count]),
                               updates: zip(updateList.map(\.key), rebuilt[outputs.count...]).map { ($0, $1) },
-                              mode: mode, unusedInput: policy)
+                              mode: mode, unusedInput: policy, profile: profile ?? Config.current.profile)
     return Function(inputs: inputs, outputs: outputs, mode: mode, program: program)
 }
 

@@ -22,9 +22,11 @@ final class Program {
     /// Constant and shared-variable slots, filled before each run.
     let constants: [(slot: Int, value: NDArray)]
     let sharedSlots: [(slot: Int, shared: SharedVariable)]
+    /// Per-node timings, when profiling.
+    let profile: Profile?
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
-         unusedInput: UnusedInputPolicy) throws {
+         unusedInput: UnusedInputPolicy, profile: Bool) throws {
         let inputSet = Set(inputs)
         let roots = outputs + updates.map(\.1)
         let order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
@@ -78,6 +80,7 @@ final class Program {
         self.outputVariables = outputs
         self.updateVariables = updates.map(\.1)
         slotCount = next
+        self.profile = profile ? Profile(nodes: order) : nil
     }
 
     /// Runs every step; returns outputs and the update values (not yet committed).
@@ -86,7 +89,8 @@ final class Program {
         for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
         for (s, v) in constants { slots[s] = v }
         for (s, v) in sharedSlots { slots[s] = v.value }
-        for step in steps {
+        for (index, step) in steps.enumerated() {
+            let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             var args: [NDArray] = []
             args.reserveCapacity(step.inputSlots.count)
             for s in step.inputSlots {
@@ -110,7 +114,11 @@ final class Program {
                 slots[s] = r
             }
             for s in step.release { slots[s] = nil }
+            if let profile {
+                profile.record(node: index, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            }
         }
+        profile?.finishCall()
         var outs: [NDArray] = [], ups: [(SharedVariable, NDArray)] = []
         for s in outputSlots {
             guard let v = slots[s] else { throw TheanoError(.runtime, "internal error: output slot \(s) was not computed") }

@@ -18,6 +18,37 @@ public struct Pow: ScalarOp {
         if b == b.rounded(), Swift.abs(b) < T(1 << 30) { return T.pow(a, Int(b)) }
         return T.pow(a, b)
     }
+    /// With one integral exponent for every element (`x ** 2`), the exponent is read once.
+    public func run(_ args: [NDArray], into out: NDArray) {
+        let b = args[1]
+        guard out.dtype.isFloat, b.strides.allSatisfy({ $0 == 0 }),
+              let e = try? b.element(at: Array(repeating: 0, count: b.ndim)), e == e.rounded(), Swift.abs(e) <= 64 else {
+            return runElementwise(args, into: out)
+        }
+        let n = Int(e)
+        if out.dtype == .float32 { Pow.fixed(Float.self, n, args[0], out) } else { Pow.fixed(Double.self, n, args[0], out) }
+    }
+
+    private static func fixed<T: FloatElement>(_: T.Type, _ n: Int, _ x: NDArray, _ out: NDArray) {
+        switch n {
+        case 1: mapElements(T.self, x, out) { $0 }
+        case 2: mapElements(T.self, x, out) { $0 * $0 }
+        case -1: mapElements(T.self, x, out) { 1 / $0 }
+        default: mapElements(T.self, x, out) { Pow.power($0, n) }
+        }
+    }
+
+    @inline(__always)
+    static func power<T: FloatElement>(_ a: T, _ b: Int) -> T {
+        var e = Swift.abs(b), base = a, result: T = 1
+        while e > 0 {
+            if e & 1 == 1 { result *= base }
+            base *= base
+            e >>= 1
+        }
+        return b < 0 ? 1 / result : result
+    }
+
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
         if b < 0 { return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0) }
         var result: Int64 = 1, base = a, e = b

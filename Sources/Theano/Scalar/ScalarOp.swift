@@ -37,6 +37,10 @@ public protocol ScalarOp: Hashable, Sendable, CustomStringConvertible {
     /// The derivative as graph: gradients for `inputs` given the output `z` and its gradient `g`,
     /// as tensor expressions (``Elemwise`` reduces them to each input's shape). `nil` is zero.
     func gradient(_ inputs: [Variable], _ z: Variable, _ g: Variable) -> [Variable?]
+    /// Computes the op over broadcast inputs already converted to `out`'s dtype. A requirement
+    /// (with a default) so that each op's witness is a loop specialised for that op: called
+    /// through `Elemwise<S>` the generic version would dispatch per element.
+    func run(_ args: [NDArray], into out: NDArray)
 }
 
 extension ScalarOp {
@@ -74,8 +78,10 @@ extension ScalarOp {
         }
     }
 
-    /// Computes the op over broadcast inputs already converted to `compute`, into `out`.
-    func run(_ args: [NDArray], into out: NDArray) {
+    public func run(_ args: [NDArray], into out: NDArray) { runElementwise(args, into: out) }
+
+    /// The shared strided loop, specialised per op and element type.
+    public func runElementwise(_ args: [NDArray], into out: NDArray) {
         switch out.dtype {
         case .float32: loop(Float.self, args, out) { a, b, c in self.float(a, b, c) }
         case .float64: loop(Double.self, args, out) { a, b, c in self.float(a, b, c) }
@@ -86,7 +92,7 @@ extension ScalarOp {
 
 /// The strided loop shared by every scalar op; `f` is specialised per op and element type.
 @inline(__always)
-private func loop<T: NDElement>(_: T.Type, _ args: [NDArray], _ out: NDArray, _ f: (T, T, T) -> T) {
+func loop<T: NDElement>(_: T.Type, _ args: [NDArray], _ out: NDArray, _ f: (T, T, T) -> T) {
     let z = T(int64: 0)
     let po = out.storage.pointer.assumingMemoryBound(to: T.self)
     let p = args.map { $0.storage.pointer.assumingMemoryBound(to: T.self) }
@@ -125,4 +131,10 @@ private func loop<T: NDElement>(_: T.Type, _ args: [NDArray], _ out: NDArray, _ 
             }
         }
     }
+}
+
+/// `out[i] = f(x[i])` over a strided (possibly broadcast) `x` of `out`'s element type.
+@inline(__always)
+func mapElements<T: NDElement>(_: T.Type, _ x: NDArray, _ out: NDArray, _ f: (T) -> T) {
+    loop(T.self, [x], out) { a, _, _ in f(a) }
 }

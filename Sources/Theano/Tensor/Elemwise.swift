@@ -28,7 +28,7 @@ public struct Elemwise<S: ScalarOp>: DifferentiableOp {
         let args = try inputs.map { a in
             try (a.dtype == domain ? a : a.cast(to: domain)).broadcast(to: shape)
         }
-        let result = try NDArray.zeros(shape, dtype: domain)
+        let result = try NDArray.empty(shape, dtype: domain)
         scalar.run(args, into: result)
         return [domain == out ? result : result.cast(to: out)]
     }

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Tutorials
+
+/// `theano logreg`: the logistic-regression tutorial.
+struct LogReg: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logreg",
+        abstract: "Logistic regression on MNIST (SGD, minibatches of 600, early stopping); prints a JSON summary.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Maximum epochs.") var epochs = 1000
+    @Option(help: "Minibatch size.") var batchSize = 600
+    @Option(help: "Learning rate.") var lr = 0.13
+    @Option(help: "Save W and b to this .npz file.") var save: String?
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0, lr > 0 else { throw ValidationError("--epochs, --batch-size and --lr must be positive") }
+    }
+
+    func run() throws {
+        var options = TrainingOptions.logisticRegression(dtype: data.dtype)
+        options.maxEpochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.saveTo = save.map { URL(fileURLWithPath: $0) }
+        let (result, _) = try trainLogisticRegression(data: try data.load(), options: options)
+        print(result.json)
+    }
+}
+
+/// `theano mlp`: the multi-layer perceptron tutorial.
+struct MLPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp",
+        abstract: "784-500-10 tanh MLP on MNIST (SGD, minibatches of 20, L2 1e-4, early stopping); prints a JSON summary.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Maximum epochs.") var epochs = 1000
+    @Option(help: "Minibatch size.") var batchSize = 20
+    @Option(help: "Learning rate.") var lr = 0.01
+    @Option(help: "Hidden units.") var hidden = 500
+    @Option(help: "L1 regularisation weight.") var l1 = 0.0
+    @Option(help: "L2 (squared) regularisation weight.") var l2 = 0.0001
+    @Option(help: "Seed of the weight initialisation.") var seed: UInt64 = 1234
+    @Option(help: "Save the parameters to this .npz file.") var save: String?
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0, lr > 0, hidden > 0 else {
+            throw ValidationError("--epochs, --batch-size, --lr and --hidden must be positive")
+        }
+    }
+
+    func run() throws {
+        var options = TrainingOptions.mlp(dtype: data.dtype)
+        options.maxEpochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.hidden = hidden
+        options.l1 = l1
+        options.l2 = l2
+        options.seed = seed
+        options.saveTo = save.map { URL(fileURLWithPath: $0) }
+        let (result, _) = try trainMLP(data: try data.load(), options: options)
+        print(result.json)
+    }
+}
+
+/// `theano predict`: digits predicted by saved parameters.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the digits predicted for the first test images by saved parameters (from logreg/mlp --save).")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "The .npz file written by --save.") var params: String
+    @Option(help: "How many test images.") var count = 20
+
+    func run() throws {
+        let mnist = try data.load()
+        let digits = try predict(parameters: URL(fileURLWithPath: params), images: mnist.test.images, count: count)
+        print("Predicted values for the first \(digits.count) examples in test set:")
+        print(digits.map(String.init).joined(separator: " "))
+        print("True labels:")
+        print(mnist.test.labels.doubles.prefix(digits.count).map { String(Int($0)) }.joined(separator: " "))
+    }
+}
