@@ -100,7 +100,7 @@ struct SupervisedSetup {
 
 /// Trains the logistic-regression tutorial and returns its result (parameters saved if asked).
 public func trainLogisticRegression(data: MNIST, options: TrainingOptions = .logisticRegression(),
-                                    log: (String) -> Void = { print($0) }) throws -> (TrainingResult, LogisticRegression) {
+                                    log: (String) -> Void = printFlushed) throws -> (TrainingResult, LogisticRegression) {
     let x = matrix("x", dtype: options.dtype), y = ivector("y")
     let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
     let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
@@ -112,7 +112,7 @@ public func trainLogisticRegression(data: MNIST, options: TrainingOptions = .log
 
 /// Trains the MLP tutorial and returns its result.
 public func trainMLP(data: MNIST, options: TrainingOptions = .mlp(),
-                     log: (String) -> Void = { print($0) }) throws -> (TrainingResult, MLP) {
+                     log: (String) -> Void = printFlushed) throws -> (TrainingResult, MLP) {
     let x = matrix("x", dtype: options.dtype), y = ivector("y")
     var rng = SeededGenerator(seed: options.seed)
     let model = try MLP(input: x, nIn: 784, nHidden: options.hidden, nOut: 10, rng: &rng)
@@ -151,4 +151,10 @@ public func predict(parameters url: URL, images: NDArray, count: Int) throws -> 
     }
     let yPred = argmax(softmax(dot(input, constant(W)) + constant(b)), axis: 1)
     return try yPred.eval([x: rows]).doubles.map { Int($0) }
+}
+
+/// Prints a progress line and flushes, so progress shows when stdout is a file or a pipe.
+public func printFlushed(_ line: String) {
+    print(line)
+    fflush(nil)   // all streams: `stdout` itself is not concurrency-safe to name in Swift 6
 }

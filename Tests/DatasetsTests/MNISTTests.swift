@@ -37,7 +37,7 @@ struct MNISTTests {
         }
         let text = e.map { "\($0)" } ?? ""
         #expect(text.contains(dir.path) && text.contains("data/mnist") && text.contains("fetch-mnist"))
-        for f in MNIST.files { FileManager.default.createFile(atPath: dir.appendingPathComponent(f + ".gz").path, contents: Data()) }
+        for f in MNIST.files { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(f + ".gz").path, contents: Data()) }
         #expect(try MNIST.locate(environment: ["MNIST_DIR": dir.path], currentDirectory: "/nonexistent").path == dir.path)
         #expect(try MNIST.locate(explicit: dir.path, environment: [:], currentDirectory: "/").path == dir.path)
     }

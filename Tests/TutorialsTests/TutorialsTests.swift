@@ -1,0 +1,87 @@
+import Datasets
+import Foundation
+import NDArray
+import Testing
+import Theano
+@testable import Tutorials
+
+let mnistDir: URL? = try? MNIST.locate()
+let mnist: MNIST? = mnistDir.flatMap { try? MNIST.load(from: $0) }
+
+struct EarlyStoppingTests {
+    /// The schedule on a scripted validation curve: patience grows on real improvements only.
+    @Test func patienceLogic() throws {
+        var curve = [0.5, 0.4, 0.399, 0.398, 0.397, 0.396, 0.395, 0.394, 0.393, 0.392, 0.391, 0.39]
+        var tests = 0
+        let s = EarlyStopping(patience: 20, maxEpochs: 100)
+        let outcome = s.run(trainBatches: 5, train: { _ in }, validate: { curve.isEmpty ? 0.39 : curve.removeFirst() },
+                            test: { tests += 1; return 0.3 }, log: { _ in })
+        // validation every min(5, 20/2) = 5 batches = once per epoch. 0.4 < 0.5·0.995 at iteration 9
+        // raises patience to 18 → stays 20; later gains are below the threshold: stop at iteration 20.
+        #expect(outcome.epochs == 5)
+        #expect(outcome.validationHistory.count == 4)
+        #expect(tests == 4)
+        #expect(outcome.bestValidationError == 0.398)
+    }
+
+    @Test func jsonSummary() {
+        var o = EarlyStopping.Outcome()
+        o.epochs = 74; o.bestValidationError = 0.075; o.testError = 0.074896; o.trainSeconds = 6.5
+        let json = TrainingResult(model: "logreg", outcome: o, dtype: .float32).json
+        #expect(json == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"train_seconds":6.5000,"dtype":"float32"}"#)
+    }
+}
+
+@Suite(.serialized, .enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
+struct TutorialRunTests {
+    /// Two epochs of the real logistic-regression tutorial: the classic code's first two
+    /// validation errors are 12.458333 % and 11.010417 %.
+    @Test func logisticRegressionTwoEpochsOnRealData() throws {
+        let data = try #require(mnist)
+        var options = TrainingOptions.logisticRegression()
+        options.maxEpochs = 2
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tut-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        options.saveTo = dir.appendingPathComponent("params.npz")
+        var lines: [String] = []
+        let (result, _) = try trainLogisticRegression(data: data, options: options) { lines.append($0) }
+        #expect(result.outcome.epochs == 2)
+        #expect(abs(result.outcome.validationHistory[0] - 0.12458333) < 1e-6, "\(lines)")
+        #expect(abs(result.outcome.bestValidationError - 0.11010417) < 1e-6, "\(lines)")
+        #expect(lines.first == "epoch 1, minibatch 83/83, validation error 12.458333 %")
+
+        // predict prints 20 digits, mostly right; numpy reads the file.
+        let digits = try predict(parameters: try #require(options.saveTo), images: data.test.images, count: 20)
+        #expect(digits.count == 20)
+        let right = zip(digits, data.test.labels.doubles).filter { Double($0) == $1 }.count
+        #expect(right >= 17)
+        let params = try NPZ.read(from: try #require(options.saveTo))
+        #expect(params["W"]?.shape == [784, 10] && params["b"]?.shape == [10])
+        if let out = try? python("import numpy as np; z = np.load('\(dir.path)/params.npz'); print(z['W'].shape, z['W'].dtype, z['b'].shape)") {
+            #expect(out == "(784, 10) float32 (10,)")
+        }
+    }
+
+    @Test func predictNamesMissingArrays() throws {
+        let data = try #require(mnist)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).npz")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try NPZ.write(["x": try NDArray([1] as [Float])], to: url)
+        #expect(throws: TheanoError.self) { try predict(parameters: url, images: data.test.images, count: 3) }
+    }
+}
+
+/// Runs a python3 snippet; nil when python3 or numpy is missing.
+func python(_ script: String) throws -> String? {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return nil }
+    return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
