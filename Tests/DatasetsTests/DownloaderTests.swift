@@ -8,9 +8,14 @@ final class LoopbackServer {
     let process = Process()
     let port: Int
 
-    init(serving dir: URL) throws {
+    /// With `ranges`, the server honours `Range` requests (206) and logs them to `dir/ranges.log`.
+    init(serving dir: URL, ranges: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.path]
+        if ranges {
+            process.arguments = ["python3", "-u", "-c", LoopbackServer.rangeServer, dir.path]
+        } else {
+            process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.path]
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -29,6 +34,33 @@ final class LoopbackServer {
     }
 
     var url: String { "http://127.0.0.1:\(port)/" }
+
+    static let rangeServer = """
+        import http.server, os, sys
+        root = sys.argv[1]
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a): pass
+            def do_GET(self):
+                path = os.path.join(root, self.path.lstrip('/'))
+                if not os.path.isfile(path):
+                    self.send_error(404); return
+                data = open(path, 'rb').read()
+                start = 0
+                r = self.headers.get('Range')
+                if r and r.startswith('bytes='):
+                    start = int(r[6:].split('-')[0])
+                    open(os.path.join(root, 'ranges.log'), 'a').write(self.path + ' ' + str(start) + '\\n')
+                    self.send_response(206)
+                    self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, len(data) - 1, len(data)))
+                else:
+                    self.send_response(200)
+                self.send_header('Content-Length', str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+        s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
+        print('Serving HTTP on 127.0.0.1 port %d' % s.server_address[1], flush=True)
+        s.serve_forever()
+        """
     // SIGKILL: the child inherits the test runner's blocked signal mask, so SIGTERM never arrives.
     deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
 }
@@ -99,6 +131,21 @@ struct DownloaderTests {
         #expect("\(e.map { "\($0)" } ?? "")".contains("truncated"))
         let names = try FileManager.default.contentsOfDirectory(atPath: dest.path)
         #expect(!names.contains("t10k-labels-idx1-ubyte.gz") && !names.contains { $0.hasSuffix(".part") })
+    }
+
+    @Test func interruptedDownloadResumesWithARange() throws {
+        let served = try servedFolder()
+        let dest = try temporaryDirectory()
+        defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
+        // Half of one file already arrived before the connection broke.
+        let full = try Data(contentsOf: served.appendingPathComponent("train-images-idx3-ubyte.gz"))
+        try full.prefix(full.count / 2).write(to: dest.appendingPathComponent(".train-images-idx3-ubyte.gz.part"))
+        let server = try LoopbackServer(serving: served, ranges: true)
+        try MNISTDownloader(mirrors: [server.url], attempts: 1, timeout: 10).fetch(to: dest)
+        let log = try String(contentsOf: served.appendingPathComponent("ranges.log"), encoding: .utf8)
+        #expect(log.contains("/train-images-idx3-ubyte.gz \(full.count / 2)"))
+        #expect(try Data(contentsOf: dest.appendingPathComponent("train-images-idx3-ubyte.gz")) == full)
+        #expect(try MNIST.load(from: dest).train.count == 50_000)
     }
 
     @Test func unreachableMirrorFallsBackToTheNext() throws {
