@@ -25,6 +25,8 @@ public struct EarlyStopping: Sendable {
         public var testError = 0.0
         /// Seconds spent in training minibatches (validation and test excluded).
         public var trainSeconds = 0.0
+        /// Seconds for the whole loop, validation and test included.
+        public var totalSeconds = 0.0
         /// Validation error after each validation, in order.
         public var validationHistory: [Double] = []
     }
@@ -34,6 +36,7 @@ public struct EarlyStopping: Sendable {
     public func run(trainBatches: Int, train: (Int) throws -> Void, validate: () throws -> Double,
                     test: () throws -> Double, log: (String) -> Void) rethrows -> Outcome {
         var outcome = Outcome()
+        let started = Date()
         var patience = self.patience
         let validationFrequency = min(trainBatches, patience / 2)
         var done = false
@@ -64,6 +67,7 @@ public struct EarlyStopping: Sendable {
             }
         }
         outcome.epochs = epoch
+        outcome.totalSeconds = Date().timeIntervalSince(started)
         return outcome
     }
 }

@@ -9,12 +9,11 @@ public final class HiddenLayer {
     public let output: Variable
     public var params: [SharedVariable] { [W, b] }
 
-    public init(input: Variable, nIn: Int, nOut: Int, rng: inout SeededGenerator, dtype: DType? = nil,
+    public init(input: Variable, nIn: Int, nOut: Int, rng: inout SplitMix64, dtype: DType? = nil,
                 activation: (Variable) -> Variable = tanh, sigmoidScale: Bool = false) throws {
         let d = dtype ?? input.dtype
         let bound = (6.0 / Double(nIn + nOut)).squareRoot() * (sigmoidScale ? 4 : 1)
-        let values = (0..<(nIn * nOut)).map { _ in rng.uniform(-bound, bound) }
-        W = shared(try NDArray(values, shape: [nIn, nOut]).cast(to: d), name: "W")
+        W = shared(try NDArray.uniform([nIn, nOut], in: -bound...bound, dtype: d, using: &rng), name: "W")
         b = shared(try NDArray.zeros([nOut], dtype: d), name: "b")
         output = activation(dot(input, W) + b)
     }
@@ -31,7 +30,7 @@ public final class MLP {
     public let L2sqr: Variable
     public var params: [SharedVariable] { hidden.params + output.params }
 
-    public init(input: Variable, nIn: Int, nHidden: Int, nOut: Int, rng: inout SeededGenerator) throws {
+    public init(input: Variable, nIn: Int, nHidden: Int, nOut: Int, rng: inout SplitMix64) throws {
         hidden = try HiddenLayer(input: input, nIn: nIn, nOut: nHidden, rng: &rng)
         output = try LogisticRegression(input: hidden.output, nIn: nHidden, nOut: nOut)
         L1 = sum(abs(hidden.W)) + sum(abs(output.W))
@@ -40,21 +39,4 @@ public final class MLP {
 
     public func negativeLogLikelihood(_ y: Variable) -> Variable { output.negativeLogLikelihood(y) }
     public func errors(_ y: Variable) -> Variable { output.errors(y) }
-}
-
-/// A seeded generator (SplitMix64) for reproducible initialisation.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double {
-        lo + (hi - lo) * Double(next() >> 11) / Double(1 << 53)
-    }
 }

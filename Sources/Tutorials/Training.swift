@@ -44,12 +44,14 @@ public struct TrainingResult: Sendable {
     public var outcome: EarlyStopping.Outcome
     public var dtype: DType
 
-    /// `{"model":"logreg","epochs":74,"best_valid_error":7.5,"test_error":7.49,"train_seconds":…,"dtype":"float32"}`
-    /// (errors in percent).
+    /// `{"model":"logreg","epochs":74,"best_valid_error":7.5,"test_error":7.49,"train_seconds":…,"dtype":"float32","total_seconds":…}`
+    /// (errors in percent; `train_seconds` counts training minibatches only, `total_seconds` the
+    /// whole loop with validation).
     public var json: String {
         func f(_ v: Double) -> String { String(format: "%.4f", v) }
         return "{\"model\":\"\(model)\",\"epochs\":\(outcome.epochs),\"best_valid_error\":\(f(outcome.bestValidationError * 100)),"
-            + "\"test_error\":\(f(outcome.testError * 100)),\"train_seconds\":\(f(outcome.trainSeconds)),\"dtype\":\"\(dtype)\"}"
+            + "\"test_error\":\(f(outcome.testError * 100)),\"train_seconds\":\(f(outcome.trainSeconds)),\"dtype\":\"\(dtype)\","
+            + "\"total_seconds\":\(f(outcome.totalSeconds))}"
     }
 }
 
@@ -114,7 +116,7 @@ public func trainLogisticRegression(data: MNIST, options: TrainingOptions = .log
 public func trainMLP(data: MNIST, options: TrainingOptions = .mlp(),
                      log: (String) -> Void = printFlushed) throws -> (TrainingResult, MLP) {
     let x = matrix("x", dtype: options.dtype), y = ivector("y")
-    var rng = SeededGenerator(seed: options.seed)
+    var rng = SplitMix64(seed: options.seed)
     let model = try MLP(input: x, nIn: 784, nHidden: options.hidden, nOut: 10, rng: &rng)
     // Terms with a zero weight are left out rather than computed and multiplied by zero.
     var cost = model.negativeLogLikelihood(y)

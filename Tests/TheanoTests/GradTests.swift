@@ -9,9 +9,9 @@ struct GradTests {
     typealias F = @Sendable ([Variable]) -> Variable
 
     static func rand(_ shape: [Int], _ lo: Double = -2, _ hi: Double = 2, seed: UInt64) -> NDArray {
-        var g = SplitMix(seed: seed)
+        var g = SplitMix64(seed: seed)
         let n = shape.reduce(1, *)
-        return (try? NDArray((0..<n).map { _ in lo + (hi - lo) * g.uniform() }, shape: shape)) ?? NDArray(scalar: 0.0)
+        return (try? NDArray((0..<n).map { _ in lo + (hi - lo) * g.unit() }, shape: shape)) ?? NDArray(scalar: 0.0)
     }
 
     typealias Case = (String, F, [[Int]], (Double, Double))

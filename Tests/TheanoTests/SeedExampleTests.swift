@@ -17,7 +17,7 @@ struct SeedExampleTests {
     /// The tiny logistic regression of the seeds, with gradients written by hand.
     @Test func tinyLogisticRegressionWithHandWrittenUpdates() throws {
         let n = 40, features = 5
-        var gen = SplitMix(seed: 7)
+        var gen = SplitMix64(seed: 7)
         let xs = try NDArray((0..<(n * features)).map { _ in gen.normal() }, shape: [n, features])
         let trueW = [1.5, -2, 0.5, 0, 1]
         let ys = try NDArray((0..<n).map { i in
@@ -89,23 +89,5 @@ struct SeedExampleTests {
         #expect(text.contains("Add [id A]"))
         #expect(text.contains("Pow [id"))
         #expect(text.contains("a [id B]"))
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        let u = Swift.max(uniform(), 1e-300), v = uniform()
-        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v)
     }
 }

@@ -26,9 +26,9 @@ struct EarlyStoppingTests {
 
     @Test func jsonSummary() {
         var o = EarlyStopping.Outcome()
-        o.epochs = 74; o.bestValidationError = 0.075; o.testError = 0.074896; o.trainSeconds = 6.5
+        o.epochs = 74; o.bestValidationError = 0.075; o.testError = 0.074896; o.trainSeconds = 6.5; o.totalSeconds = 7
         let json = TrainingResult(model: "logreg", outcome: o, dtype: .float32).json
-        #expect(json == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"train_seconds":6.5000,"dtype":"float32"}"#)
+        #expect(json == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"train_seconds":6.5000,"dtype":"float32","total_seconds":7.0000}"#)
     }
 }
 

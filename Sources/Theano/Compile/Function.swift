@@ -125,8 +125,8 @@ extension Variable {
     /// try (x * 2).eval([x: [1, 2, 3]])     // [2., 4., 6.]
     /// ```
     public func eval(_ inputs: [Variable: any TensorConvertible] = [:]) throws -> NDArray {
-        let keys = Array(inputs.keys)
-        let f = try function(inputs: keys, outputs: [self], onUnusedInput: .ignore)
-        return try f.call(keys.map { inputs[$0]! })[0]  // every key has a value: keys came from the dictionary
+        let pairs = Array(inputs)
+        let f = try function(inputs: pairs.map(\.key), outputs: [self], onUnusedInput: .ignore)
+        return try f.call(pairs.map(\.value))[0]
     }
 }

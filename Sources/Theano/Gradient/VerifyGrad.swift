@@ -45,7 +45,7 @@ public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps:
     if let bad = Graph.topologicalOrder([out]).first(where: { $0.error != nil }), let e = bad.error { throw e }
     let outValue = try function(inputs: vars, outputs: [out], onUnusedInput: .ignore).call(values)[0]
     var rng = SplitMix64(seed: seed)
-    let projection = try NDArray((0..<outValue.count).map { _ in rng.uniform() * 2 - 1 }, shape: outValue.shape)
+    let projection = try NDArray((0..<outValue.count).map { _ in rng.uniform(-1, 1) }, shape: outValue.shape)
     let cost = sum(cast(out, .float64) * Constant(projection))
     let grads = try grad(cost, wrt: vars, disconnectedInputs: .ignore)
     let costFn = try function(inputs: vars, outputs: [cost], onUnusedInput: .ignore)
@@ -83,18 +83,4 @@ public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps:
     let report = GradCheckReport(entries: entries, passed: passed)
     if !passed { throw TheanoError(.gradient, "verifyGrad failed:\n\(report)", location: out.owner?.location) }
     return report
-}
-
-/// A small deterministic generator (SplitMix64) for projections and test data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
