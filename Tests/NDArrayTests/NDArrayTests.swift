@@ -172,11 +172,12 @@ struct SplitMix64Tests {
         #expect(xs == (0..<1000).map { _ in b.uniform(-2, 3) })
         #expect(xs != (0..<1000).map { _ in c.uniform(-2, 3) })
         #expect(xs.allSatisfy { $0 >= -2 && $0 < 3 })
-        #expect(abs(xs.reduce(0, +) / 1000 - 0.5) < 0.15)
+        let average: Double = xs.reduce(0, +) / 1000
+        #expect(abs(average - 0.5) < 0.15)
         var g = SplitMix64(seed: 1)
         let normals = (0..<20_000).map { _ in g.normal() }
-        let mean = normals.reduce(0, +) / 20_000
-        let variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20_000
+        let mean: Double = normals.reduce(0, +) / 20_000
+        let variance: Double = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20_000
         #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05)
         var r = SplitMix64(seed: 3)
         let w = try NDArray.uniform([4, 5], in: -0.5...0.5, dtype: .float32, using: &r)
