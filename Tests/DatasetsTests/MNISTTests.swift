@@ -19,8 +19,9 @@ struct MNISTTests {
         #expect(data.train.images.shape == [50_000, 784] && data.valid.images.shape == [10_000, 784])
         #expect(data.test.images.shape == [10_000, 784])
         #expect(data.train.images.dtype == .float32 && data.train.labels.dtype == .int32)
-        #expect(Array(data.train.labels.doubles.prefix(10)) == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4])
-        #expect(Array(data.test.labels.doubles.prefix(10)) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
+        let firstTrain: [Double] = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4], firstTest: [Double] = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+        #expect(Array(data.train.labels.doubles.prefix(10)) == firstTrain)
+        #expect(Array(data.test.labels.doubles.prefix(10)) == firstTest)
         var counts = [Int](repeating: 0, count: 10)
         for l in data.train.labels.doubles + data.valid.labels.doubles { counts[Int(l)] += 1 }
         #expect(counts == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])

@@ -49,9 +49,9 @@ struct NDArrayTests {
 
     @Test func castsTruncateAndNeverTrap() throws {
         let a = try NDArray([1.7, -1.7, .nan, 1e30, -1e30] as [Double])
-        #expect(a.cast(to: .int32).scalars(as: Int64.self) == [1, -1, 0, -1, 0].enumerated().map { i, v in
-            Int64(i < 3 ? v : Int(Int32(truncatingIfNeeded: Int64.clamping(i == 3 ? 1e30 : -1e30))))
-        })
+        // ±1e30 clamp to Int64.max/min, whose low 32 bits are -1 and 0; NaN gives 0.
+        let expected: [Int64] = [1, -1, 0, -1, 0]
+        #expect(a.cast(to: .int32).scalars(as: Int64.self) == expected)
         #expect(try NDArray([300, -1] as [Int64]).cast(to: .uint8).scalars(as: Int64.self) == [44, 255])
         #expect(a.cast(to: .bool).scalars(as: Bool.self) == [true, true, true, true, true])
     }
