@@ -48,6 +48,8 @@ public struct Config: Sendable {
                     throw TheanoError(.config, "on_unused_input must be raise, warn or ignore")
                 }
                 onUnusedInput = p
+            case "optimizer_excluding":
+                for name in kv[1].split(separator: ":") { mode = mode.excluding(String(name)) }
             case "profile":
                 profile = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             case "allow_downcast":
@@ -77,14 +79,41 @@ public struct Config: Sendable {
 }
 
 /// A compile mode: which rewrites run and which implementations are used.
-public enum Mode: String, Sendable {
-    /// All rewrites, native kernels, BLAS (rewrites and native kernels arrive with the optimizer
-    /// and native-backend work; today this runs the reference VM).
-    case fastRun = "FAST_RUN"
-    /// Cheap rewrites only and reference `perform` everywhere.
-    case fastCompile = "FAST_COMPILE"
-    /// Cross-checking mode for tests and bug hunts.
-    case debug = "DEBUG"
+///
+/// ```swift
+/// let f = try function(inputs: [x], outputs: [y], mode: .fastRun.excluding("log1p"))
+/// ```
+public struct Mode: Sendable, Hashable, CustomStringConvertible {
+    /// `FAST_RUN`, `FAST_COMPILE` or `DEBUG`.
+    public let name: String
+    /// Rewrite names and tags that are not run.
+    public private(set) var excluded: Set<String> = []
 
-    public init?(name: String) { self.init(rawValue: name.uppercased()) }
+    /// All rewrites (native kernels and BLAS rewrites arrive with the native-backend work).
+    public static let fastRun = Mode(named: "FAST_RUN")
+    /// Merge, constant folding, canonicalize and stabilize; reference `perform` everywhere.
+    public static let fastCompile = Mode(named: "FAST_COMPILE")
+    /// For tests and bug hunts (cross-checking arrives with the native backend).
+    public static let debug = Mode(named: "DEBUG")
+    /// No rewrites at all: the graph exactly as built.
+    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize")
+
+    private init(named name: String) { self.name = name }
+
+    public init?(name: String) {
+        switch name.uppercased() {
+        case "FAST_RUN": self = .fastRun
+        case "FAST_COMPILE": self = .fastCompile
+        case "DEBUG": self = .debug
+        default: return nil
+        }
+    }
+
+    /// This mode without the named rewrites or tags (`"log1p"`, `"stabilize"`, `"merge"`, …).
+    public func excluding(_ names: String...) -> Mode { var m = self; m.excluded.formUnion(names); return m }
+
+    /// This mode with previously excluded rewrites or tags enabled again.
+    public func including(_ names: String...) -> Mode { var m = self; m.excluded.subtract(names); return m }
+
+    public var description: String { excluded.isEmpty ? name : "\(name) excluding \(excluded.sorted().joined(separator: ", "))" }
 }

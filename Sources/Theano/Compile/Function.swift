@@ -112,10 +112,29 @@ public func function(inputs: [Variable], outputs: [Variable],
     }
     let roots = outputs + updateList.map(\.value)
     let rebuilt = givens.isEmpty ? roots : Graph.clone(roots, replacing: givens)
-    let program = try Program(inputs: inputs, outputs: Array(rebuilt[..<outputs.count]),
-                              updates: zip(updateList.map(\.key), rebuilt[outputs.count...]).map { ($0, $1) },
-                              mode: mode, unusedInput: policy, profile: profile ?? Config.current.profile)
+    // Invalid nodes are reported before any rewrite sees them.
+    if let bad = Graph.topologicalOrder(rebuilt, stoppingAt: Set(inputs)).first(where: { $0.error != nil }), let e = bad.error { throw e }
+    // Unused inputs are judged on the graph as written, before rewrites simplify it.
+    try checkUnusedInputs(inputs, rebuilt, policy: policy)
+    let fgraph = FunctionGraph(inputs: inputs, outputs: rebuilt)
+    Rewrites.optimize(fgraph, excluded: mode.excluded)
+    let optimized = fgraph.outputs
+    let program = try Program(inputs: inputs, outputs: Array(optimized[..<outputs.count]),
+                              updates: zip(updateList.map(\.key), optimized[outputs.count...]).map { ($0, $1) },
+                              mode: mode, profile: profile ?? Config.current.profile)
     return Function(inputs: inputs, outputs: outputs, mode: mode, program: program)
+}
+
+private func checkUnusedInputs(_ inputs: [Variable], _ roots: [Variable], policy: UnusedInputPolicy) throws {
+    let used = Set(Graph.ancestors(roots, stoppingAt: Set(inputs)))
+    for v in inputs where !used.contains(v) {
+        let msg = "input \(v.label) is not used by the outputs or updates"
+        switch policy {
+        case .raise: throw TheanoError(.unusedInput, msg + " (pass onUnusedInput: .ignore to allow this)", location: v.location)
+        case .warn: FileHandle.standardError.write(Data("theano: warning: \(msg)\n".utf8))
+        case .ignore: break
+        }
+    }
 }
 
 extension Variable {

@@ -26,7 +26,7 @@ final class Program {
     let profile: Profile?
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
-         unusedInput: UnusedInputPolicy, profile: Bool) throws {
+         profile: Bool) throws {
         let inputSet = Set(inputs)
         let roots = outputs + updates.map(\.1)
         let order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
@@ -50,15 +50,6 @@ final class Program {
                 let user = order.first { $0.inputs.contains(v) }
                 throw TheanoError(.missingInput, "the graph needs \(v.label), which is not an input of the function; add it to `inputs` or replace it with `givens`",
                                   op: user.map { "\($0.op)" }, location: v.location)
-            }
-        }
-        let used = Set(Graph.ancestors(roots, stoppingAt: inputSet))
-        for v in inputs where !used.contains(v) {
-            let msg = "input \(v.label) is not used by the outputs or updates"
-            switch unusedInput {
-            case .raise: throw TheanoError(.unusedInput, msg + " (pass onUnusedInput: .ignore to allow this)", location: v.location)
-            case .warn: FileHandle.standardError.write(Data("theano: warning: \(msg)\n".utf8))
-            case .ignore: break
             }
         }
         // Last reader of each slot; outputs and updates are kept to the end.

@@ -6,7 +6,8 @@ import NDArray
 /// the node keeps the error and where it was built, and `function`, `grad` and `eval` throw it.
 public final class Apply {
     public let op: any Op
-    public let inputs: [Variable]
+    /// Mutable only inside a ``FunctionGraph``, which works on its own clone of the graph.
+    public internal(set) var inputs: [Variable]
     public private(set) var outputs: [Variable] = []
     public let location: SourceLocation
     /// Why this node is invalid, if it is.

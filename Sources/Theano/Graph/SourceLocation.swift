@@ -32,10 +32,15 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
         self.explicit = (file, line)
     }
 
-    /// Records the current call stack.
+    /// While a rewrite runs, the location of the node it replaces: what it builds keeps that
+    /// location instead of the compiler's.
+    @TaskLocal static var inherited: SourceLocation?
+
+    /// Records the current call stack (or the inherited location during a rewrite).
     @inline(never)
     public static func capture() -> SourceLocation {
-        SourceLocation(backtrace: try? Backtrace.capture(algorithm: .precise, limit: 32, top: 0, images: images))
+        if let inherited { return inherited }
+        return SourceLocation(backtrace: try? Backtrace.capture(algorithm: .precise, limit: 32, top: 0, images: images))
     }
 
     /// The user's file, line and function, when debug information allows.

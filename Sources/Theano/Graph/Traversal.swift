@@ -47,12 +47,14 @@ public enum Graph {
     }
 
     /// Copies the graph of `outputs`, substituting `replacements` (old → new). Nodes that depend on
-    /// no replaced variable are shared, not copied. Returns the new outputs in order.
-    public static func clone(_ outputs: [Variable], replacing replacements: [Variable: Variable]) -> [Variable] {
+    /// no replaced variable are shared, not copied, unless `full` (every node copied: what a
+    /// ``FunctionGraph`` rewrites in place). Returns the new outputs in order.
+    public static func clone(_ outputs: [Variable], replacing replacements: [Variable: Variable],
+                             full: Bool = false) -> [Variable] {
         var map = replacements
         for node in topologicalOrder(outputs, stoppingAt: Set(replacements.keys)) {
             let newInputs = node.inputs.map { map[$0] ?? $0 }
-            if zip(newInputs, node.inputs).allSatisfy({ $0 === $1 }) { continue }
+            if !full && zip(newInputs, node.inputs).allSatisfy({ $0 === $1 }) { continue }
             let copy = Apply.make(node.op, newInputs, location: node.location)
             for (old, new) in zip(node.outputs, copy.outputs) {
                 new.name = old.name

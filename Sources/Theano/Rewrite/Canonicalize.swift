@@ -1,0 +1,64 @@
+import NDArray
+
+/// Normal forms that make later rules simpler and drop useless work. Each rule keeps the output
+/// type exactly (the graph checks dtype, rank and static lengths on replacement).
+enum Canonicalize {
+    static let tags: Set<String> = ["canonicalize", "fast_compile", "fast_run"]
+
+    static let rules: [NodeRewriter] = [
+        NodeRewriter("mul_by_one", tags: tags) { n in keep(n, n.outputs[0].binary(Mul.self).flatMap { [$0.0, $0.1].other(identity: 1) }) },  // x·1 → x
+        NodeRewriter("add_zero", tags: tags) { n in keep(n, n.outputs[0].binary(Add.self).flatMap { [$0.0, $0.1].other(identity: 0) }) },     // x+0 → x
+        NodeRewriter("sub_zero", tags: tags) { n in                                                                 // x−0 → x
+            guard let (x, z) = n.outputs[0].binary(Sub.self), z.isBroadcastConstant(0) else { return nil }
+            return keep(n, x)
+        },
+        NodeRewriter("div_by_one", tags: tags) { n in                                                               // x/1 → x
+            guard let (x, one) = n.outputs[0].binary(TrueDiv.self), one.isBroadcastConstant(1) else { return nil }
+            return keep(n, x)
+        },
+        NodeRewriter("double_negation", tags: tags) { n in keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self)) }, // −(−x) → x
+        NodeRewriter("useless_cast", tags: tags) { n in                                                             // cast(x, dtype(x)) → x
+            guard let (node, op) = n.outputs[0].node(Elemwise<Cast>.self), node.inputs[0].dtype == op.scalar.dtype else { return nil }
+            return [node.inputs[0]]
+        },
+        NodeRewriter("useless_dimshuffle", tags: tags) { n in                                                       // identity pattern
+            guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim) else { return nil }
+            return [node.inputs[0]]
+        },
+        NodeRewriter("merge_dimshuffles", tags: tags) { n in                                                        // ds(ds(x)) → ds(x)
+            guard let (outer, op) = n.outputs[0].node(DimShuffle.self),
+                  let (inner, innerOp) = outer.inputs[0].node(DimShuffle.self) else { return nil }
+            let composed = op.pattern.map { $0.flatMap { innerOp.pattern[$0] } }
+            return [apply1(DimShuffle(composed), [inner.inputs[0]])]
+        },
+        NodeRewriter("static_shape", tags: tags) { n in                                                             // shape(x) → constant
+            guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
+            return [Constant(NDArray(vector: known.map(Int64.init)))]
+        },
+    ]
+
+    /// `[x]` when `x` has exactly the node's output type (so dropping the node changes nothing).
+    static func keep(_ node: Apply, _ x: Variable?) -> [Variable]? {
+        guard let x, x.type == node.outputs[0].type else { return nil }
+        return [x]
+    }
+}
+
+extension Variable {
+    /// A constant equal to `value` everywhere whose dimensions are all 1 (so it never widens the
+    /// shape of what it meets).
+    func isBroadcastConstant(_ value: Double) -> Bool {
+        guard let c = self as? Constant, c.value.shape.allSatisfy({ $0 == 1 }) else { return false }
+        return isConstant(value)
+    }
+}
+
+extension Array where Element == Variable {
+    /// The operand of a binary node whose other operand is a broadcast constant `identity`.
+    func other(identity: Double) -> Variable? {
+        guard count == 2 else { return nil }
+        if self[1].isBroadcastConstant(identity) { return self[0] }
+        if self[0].isBroadcastConstant(identity) { return self[1] }
+        return nil
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import NDArray
+
+/// A named local rewrite: given a node, the variables to use instead of its outputs, or nil
+/// when it does not apply. Tags say which phases (and so which modes) run it.
+public struct NodeRewriter: Sendable {
+    public let name: String
+    public let tags: Set<String>
+    let transform: @Sendable (Apply) throws -> [Variable]?
+
+    public init(_ name: String, tags: Set<String>, _ transform: @escaping @Sendable (Apply) throws -> [Variable]?) {
+        self.name = name
+        self.tags = tags
+        self.transform = transform
+    }
+}
+
+/// The rewrite phases, in order, and the rewrites of each.
+public enum Rewrites {
+    /// Every named rewrite, by phase.
+    public static let phases: [(phase: String, rewriters: [NodeRewriter])] = [
+        ("canonicalize", Canonicalize.rules),
+        ("stabilize", Stabilize.rules),
+    ]
+
+    /// All rewrite names, for `Mode.excluding`.
+    public static var names: [String] { ["merge", "constant_folding"] + phases.flatMap { $0.rewriters.map(\.name) } }
+
+    /// Runs merge, constant folding and each phase's rewrites to a fixed point, skipping the
+    /// names and tags in `excluded`. A rewrite that throws is skipped with a warning.
+    static func optimize(_ fgraph: FunctionGraph, excluded: Set<String>) {
+        for (phase, rules) in phases where !excluded.contains(phase) {
+            let active = rules.filter { excluded.isDisjoint(with: $0.tags.union([$0.name])) }
+            equilibrium(fgraph, active, excluded: excluded, phase: phase)
+        }
+        if !excluded.contains("merge") { Merge.run(fgraph) }
+    }
+
+    static func equilibrium(_ fgraph: FunctionGraph, _ rules: [NodeRewriter], excluded: Set<String>, phase: String) {
+        // Bounded: a set of rules that undo each other must not loop forever.
+        for _ in 0..<50 {
+            var changed = false
+            if !excluded.contains("merge") { changed = Merge.run(fgraph) || changed }
+            if !excluded.contains("constant_folding") { changed = ConstantFolding.run(fgraph) || changed }
+            for node in fgraph.nodes {
+                // A node may have been cut out by an earlier replacement in this sweep.
+                guard node.outputs.contains(where: { !fgraph.clients(of: $0).isEmpty || fgraph.outputs.contains($0) }) else { continue }
+                for rule in rules {
+                    let replacement: [Variable]?
+                    do {
+                        replacement = try SourceLocation.$inherited.withValue(node.location) { try rule.transform(node) }
+                    } catch {
+                        warn("rewrite \(rule.name) failed on \(node.op) and was skipped: \(error)")
+                        continue
+                    }
+                    guard let new = replacement, new.count == node.outputs.count,
+                          !zip(new, node.outputs).allSatisfy({ $0 === $1 }) else { continue }
+                    if let bad = Graph.topologicalOrder(new).first(where: { $0.error != nil }) {
+                        warn("rewrite \(rule.name) built an invalid node (\(bad.error.map { "\($0)" } ?? "")) and was skipped")
+                        continue
+                    }
+                    do {
+                        for (old, n) in zip(node.outputs, new) { try fgraph.replace(old, with: n, reason: rule.name) }
+                        changed = true
+                        break
+                    } catch {
+                        warn("rewrite \(rule.name) was skipped: \(error)")
+                    }
+                }
+            }
+            if !changed { return }
+        }
+        warn("the \(phase) rewrites did not settle after 50 passes; continuing with the graph as it is")
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("theano: warning: \(message)\n".utf8))
+    }
+}
+
+// MARK: - Pattern helpers
+
+extension Variable {
+    /// The node computing this variable when its op is `O`.
+    func node<O: Op>(_: O.Type) -> (Apply, O)? {
+        guard let n = owner, let op = n.op as? O else { return nil }
+        return (n, op)
+    }
+
+    /// The single input of an elementwise `S` node computing this variable.
+    func unary<S: ScalarOp>(_: S.Type) -> Variable? {
+        node(Elemwise<S>.self).map { $0.0.inputs[0] }
+    }
+
+    /// The two inputs of an elementwise `S` node computing this variable.
+    func binary<S: ScalarOp>(_: S.Type) -> (Variable, Variable)? {
+        node(Elemwise<S>.self).map { ($0.0.inputs[0], $0.0.inputs[1]) }
+    }
+
+    /// The value of a constant whose elements all equal one number.
+    var constantScalar: Double? {
+        guard let c = self as? Constant, c.value.count >= 1, c.value.count <= 4096 else { return nil }
+        let v = c.value.doubles
+        return v.allSatisfy { $0 == v[0] } ? v[0] : nil
+    }
+
+    /// Whether this is a constant equal to `value` everywhere.
+    func isConstant(_ value: Double) -> Bool { constantScalar == value }
+}

@@ -1,0 +1,61 @@
+import NDArray
+
+/// Rewrites that improve numerics: the naive formula a user writes becomes the stable one.
+enum Stabilize {
+    static let tags: Set<String> = ["stabilize", "fast_compile", "fast_run"]
+
+    static let rules: [NodeRewriter] = [
+        NodeRewriter("log1p", tags: tags) { n in                                   // log(1 + x) → log1p(x)
+            guard let s = n.outputs[0].unary(Log.self), let x = s.binary(Add.self).flatMap({ [$0.0, $0.1].other(identity: 1) }) else { return nil }
+            return typed(n, log1p(x))
+        },
+        NodeRewriter("expm1", tags: tags) { n in                                   // exp(x) − 1 → expm1(x)
+            guard let (e, one) = n.outputs[0].binary(Sub.self), one.isBroadcastConstant(1), let x = e.unary(Exp.self) else { return nil }
+            return typed(n, expm1(x))
+        },
+        NodeRewriter("log_softmax", tags: tags) { n in                             // log(softmax(x)) → logSoftmax(x)
+            guard let s = n.outputs[0].unary(Log.self), let (sm, op) = s.node(Softmax.self) else { return nil }
+            return typed(n, apply1(LogSoftmax(axis: op.axis), [sm.inputs[0]]))
+        },
+        NodeRewriter("sigmoid", tags: tags) { n in                                 // 1 / (1 + exp(−x)) → σ(x)
+            let out = n.outputs[0]
+            let denominator: Variable?
+            if let (one, d) = out.binary(TrueDiv.self), one.isBroadcastConstant(1) { denominator = d }
+            else { denominator = out.unary(Reciprocal.self) }
+            guard let d = denominator, let e = d.binary(Add.self).flatMap({ [$0.0, $0.1].other(identity: 1) }),
+                  let x = e.unary(Exp.self)?.unary(Neg.self) else { return nil }
+            return typed(n, sigmoid(x))
+        },
+        NodeRewriter("log_sigmoid", tags: tags) { n in                             // log σ(x) → −softplus(−x)
+            guard let x = n.outputs[0].unary(Log.self)?.unary(Sigmoid.self) else { return nil }
+            return typed(n, -softplus(-x))
+        },
+        NodeRewriter("log_one_minus_sigmoid", tags: tags) { n in                   // log(1 − σ(x)) → −softplus(x)
+            guard let (one, s) = n.outputs[0].unary(Log.self)?.binary(Sub.self), one.isBroadcastConstant(1),
+                  let x = s.unary(Sigmoid.self) else { return nil }
+            return typed(n, -softplus(x))
+        },
+        NodeRewriter("softplus", tags: tags) { n in                                // log(1 + exp(x)), log1p(exp(x)) → softplus(x)
+            let out = n.outputs[0]
+            let inner = out.unary(Log.self)?.binary(Add.self).flatMap { [$0.0, $0.1].other(identity: 1) } ?? out.unary(Log1p.self)
+            guard let x = inner?.unary(Exp.self) else { return nil }
+            return typed(n, softplus(x))
+        },
+        NodeRewriter("logsumexp", tags: tags) { n in                               // log Σ exp(x) → m + log Σ exp(x − m)
+            guard let s = n.outputs[0].unary(Log.self), let (sumNode, op) = s.node(Reduce.self), op.kind == .sum,
+                  let x = sumNode.inputs[0].unary(Exp.self) else { return nil }
+            let m = apply1(Reduce(kind: .max, axes: op.axes), [x])
+            // An all −∞ slice would give −∞ − −∞ = NaN: shift by 0 there instead.
+            let shift = select(isinf(m), zerosLike(m), m)
+            let shifted = x - keepDims(shift, axes: op.axes, ndim: x.ndim)
+            return typed(n, log(apply1(Reduce(kind: .sum, axes: op.axes), [exp(shifted)])) + shift)
+        },
+    ]
+
+    /// The replacement cast to the node's output dtype when needed (it always has its rank).
+    static func typed(_ node: Apply, _ v: Variable) -> [Variable]? {
+        let want = node.outputs[0]
+        let r = v.dtype == want.dtype ? v : cast(v, want.dtype)
+        return r.ndim == want.ndim ? [r] : nil
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import NDArray
+import Testing
+@testable import Theano
+
+/// The ops a compiled function runs, by description.
+func ops(_ f: Function) -> [String] { f.program.steps.map { "\($0.node.op)" } }
+
+struct RewriteTests {
+    @Test func mergeComputesCommonSubexpressionsOnce() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [x * 2 + x * 2])
+        #expect(ops(f).filter { $0 == "Mul" }.count == 1)
+        #expect(try f([1, 2])[0].doubles == [4, 8])
+        let unmerged = try function(inputs: [x], outputs: [x * 2 + x * 2], mode: .unoptimized)
+        #expect(ops(unmerged).filter { $0 == "Mul" }.count == 2)
+    }
+
+    @Test func constantFolding() throws {
+        let x = dvector("x")
+        let six = constant(2, dtype: .float64) * 3      // Mul of two constants
+        let f = try function(inputs: [x], outputs: [six * x])
+        #expect(ops(f) == ["Mul"])
+        #expect(try f([1, 2])[0].doubles == [6, 12])
+    }
+
+    @Test func canonicalizeDropsIdentities() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [-(-(x * 1 + 0)) / 1 - 0])
+        #expect(ops(f).isEmpty)
+        #expect(try f([3])[0].doubles == [3])
+        // x·1 with a 1 that broadcasts x to a matrix is not an identity: kept.
+        let widen = try function(inputs: [x], outputs: [x * constant(try NDArray.ones([2, 1], dtype: .float64))])
+        #expect(ops(widen) == ["Mul"])
+        #expect(try widen([1, 2, 3])[0].shape == [2, 3])
+        let m = tensor(.float32, shape: [2, 3])
+        let shapeOf = try function(inputs: [m], outputs: [apply1(Shape(), [m])])
+        #expect(shapeOf.program.steps.isEmpty)          // known statically: nothing to compute
+        #expect(try shapeOf(try NDArray.zeros([2, 3], dtype: .float32))[0].doubles == [2, 3])
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func log1pAndExpm1(_ dtype: DType) throws {
+        let x = tensor(dtype, shape: [nil])
+        let f = try function(inputs: [x], outputs: [log(1 + x), exp(x) - 1])
+        #expect(ops(f).contains("Log1p") && ops(f).contains("Expm1") && !ops(f).contains("Log"))
+        let r = try f(try NDArray([1e-30, 1e-10] as [Double]).cast(to: dtype))
+        #expect(r[0].doubles[0] == Double(dtype == .float32 ? Double(Float(1e-30)) : 1e-30))
+        #expect(r[1].doubles[1] > 0.99e-10)
+        let naive = try function(inputs: [x], outputs: [log(1 + x)], mode: .fastRun.excluding("log1p"))
+        #expect(try naive(try NDArray([1e-30] as [Double]).cast(to: dtype))[0].doubles == [0])
+        // Near miss: log(2 + x) stays a log.
+        #expect(ops(try function(inputs: [x], outputs: [log(2 + x)])).contains("Log"))
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func logSoftmaxIsFinite(_ dtype: DType) throws {
+        let z = tensor(dtype, shape: [nil, nil])
+        let y = lvector("y")
+        let f = try function(inputs: [z, y], outputs: [log(softmax(z)), -mean(log(softmax(z))[arange(y.shape[0]), y])])
+        #expect(ops(f).contains("LogSoftmax{axis=1}") && !ops(f).contains("Softmax{axis=1}"))
+        let r = try f(try NDArray([1000, 0, 0, 1000] as [Double], shape: [2, 2]).cast(to: dtype), [1, 1])
+        let logp = r[0].doubles, nll = try r[1].item()
+        #expect(logp.allSatisfy { $0.isFinite })
+        #expect(abs(logp[1] + 1000) < 1e-3 && abs(nll - 500) < 1e-3)
+    }
+
+    @Test func sigmoidAndSoftplusFamily() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [1 / (1 + exp(-x)), log(sigmoid(x)), log(1 - sigmoid(x)), log(1 + exp(x))])
+        let kinds = ops(f)
+        #expect(kinds.contains("Sigmoid") && kinds.filter { $0 == "Softplus" }.count >= 2 && !kinds.contains("Log"))
+        let r = try f([-1000, 0, 1000])
+        #expect(r[0].doubles == [0, 0.5, 1])
+        #expect(r[1].doubles[0] == -1000 && r[1].doubles[2] == 0)
+        #expect(r[2].doubles[2] == -1000 && r[2].doubles[0] == 0)
+        #expect(r[3].doubles[2] == 1000 && r[3].doubles[0] == 0)
+        // Near miss: 2 / (1 + exp(−x)) is not a sigmoid.
+        #expect(!ops(try function(inputs: [x], outputs: [2 / (1 + exp(-x))])).contains("Sigmoid"))
+    }
+
+    @Test func logSumExp() throws {
+        let x = dmatrix("x")
+        let f = try function(inputs: [x], outputs: [log(sum(exp(x), axis: 1))])
+        let r = try f([[1000, 1000], [0, 0]])[0].doubles
+        #expect(abs(r[0] - (1000 + Foundation.log(2))) < 1e-9 && abs(r[1] - Foundation.log(2)) < 1e-12)
+        let all = try function(inputs: [x], outputs: [log(sum(exp(x)))])([[1000, -1000]])[0]
+        #expect(try all.item() == 1000)
+    }
+
+    @Test func randomInputsKeepTheirValues() throws {
+        var g = SplitMix64(seed: 9)
+        let values = try NDArray((0..<12).map { _ in g.uniform(-3, 3) }, shape: [3, 4])
+        let x = dmatrix("x")
+        let exprs: [Variable] = [log(1 + sqr(x)), exp(x) - 1, log(softmax(x)), 1 / (1 + exp(-x)), log(sigmoid(x)),
+                                 log(1 - sigmoid(x)), log(1 + exp(x)), log(sum(exp(x), axis: 0)), x * 2 + x * 2]
+        let fast = try function(inputs: [x], outputs: exprs)
+        let plain = try function(inputs: [x], outputs: exprs, mode: .unoptimized)
+        for (a, b) in zip(try fast(values), try plain(values)) {
+            #expect(zip(a.doubles, b.doubles).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
+        }
+    }
+
+    @Test func replacementsKeepTheSourceLocation() throws {
+        let x = dvector("x")
+        let line = #line; let y = log(1 + x)
+        let f = try function(inputs: [x], outputs: [y])
+        let node = try #require(f.program.steps.first { $0.node.op is Elemwise<Log1p> }?.node)
+        #expect(node.location.line == line && node.location.file == "RewriteTests.swift")
+    }
+
+    @Test func aThrowingRewriteIsSkipped() throws {
+        let x = dvector("x")
+        let fgraph = FunctionGraph(inputs: [x], outputs: [exp(x)])
+        let broken = NodeRewriter("broken", tags: []) { _ in throw TheanoError(.unsupported, "boom") }
+        Rewrites.equilibrium(fgraph, [broken], excluded: [], phase: "test")
+        #expect(fgraph.nodes.map { "\($0.op)" } == ["Exp"])
+    }
+
+    @Test func modesAndFlags() throws {
+        #expect(Mode.fastRun.excluding("log1p").excluded == ["log1p"])
+        #expect(Mode.fastRun.excluding("log1p", "merge").including("merge").excluded == ["log1p"])
+        let c = try Config(flags: "mode=FAST_COMPILE,optimizer_excluding=log1p:merge")
+        #expect(c.mode.name == "FAST_COMPILE" && c.mode.excluded == ["log1p", "merge"])
+        let x = dvector("x")
+        #expect(ops(try function(inputs: [x], outputs: [log(1 + x)], mode: c.mode)).contains("Log"))
+    }
+
+    @Test func debugprintShowsTheOptimizedGraph() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [log(1 + x)])
+        #expect(debugprint(f).contains("Log1p") && !debugprint(f).contains("Log "))
+    }
+}
