@@ -132,3 +132,41 @@ struct RewriteTests {
         #expect(debugprint(f).contains("Log1p") && !debugprint(f).contains("Log "))
     }
 }
+
+/// The optimizer's numerics acceptance: naive formulas give finite, correct values and gradients.
+struct StableGradientTests {
+    @Test(arguments: [DType.float32, .float64])
+    func nllGradientWithHugeLogits(_ dtype: DType) throws {
+        let z = tensor(dtype, shape: [nil, nil]), y = lvector("y")
+        let cost = -mean(log(softmax(z))[arange(y.shape[0]), y])
+        let g = try grad(cost, wrt: z)
+        let f = try function(inputs: [z, y], outputs: [cost, g])
+        let r = try f(try NDArray([1000, 0, 0, 0, 1000, 0] as [Double], shape: [2, 3]).cast(to: dtype), [0, 2])
+        // Row 0 is right (p ≈ 1 for label 0): gradient ≈ 0; row 1 is wrong: (p − onehot)/2.
+        let expected: [Double] = [0, 0, 0, 0, 0.5, -0.5]
+        #expect(r[1].doubles.allSatisfy { $0.isFinite })
+        #expect(zip(r[1].doubles, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(r[1])")
+        #expect(abs(try r[0].item() - 500) < 1e-3)
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func logSigmoidGradientAtMinus1000(_ dtype: DType) throws {
+        let x = tensor(dtype, shape: [])
+        let g = try grad(log(sigmoid(x)), wrt: x)
+        let r = try g.eval([x: -1000.0])
+        #expect(try r.item() == 1)
+        #expect(try grad(log(1 - sigmoid(x)), wrt: x).eval([x: 1000.0]).item() == -1)
+    }
+
+    @Test func gradientsOfNaiveFormulasMatchTheirStableForms() throws {
+        let x = dvector("x")
+        let values: [Double] = [-3, -0.5, 0.2, 2.5]
+        let pairs: [(Variable, Variable)] = [(log(1 + exp(x)), softplus(x)), (log(softmax(x)), logSoftmax(x)),
+                                             (1 / (1 + exp(-x)), sigmoid(x))]
+        for (naive, stable) in pairs {
+            let a = try grad(sum(naive * x), wrt: x).eval([x: values]).doubles
+            let b = try grad(sum(stable * x), wrt: x).eval([x: values]).doubles
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-12 })
+        }
+    }
+}

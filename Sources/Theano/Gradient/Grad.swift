@@ -30,8 +30,7 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
         throw TheanoError(.gradient, "the cost must be a scalar, got \(cost.label); reduce it first (e.g. mean or sum)",
                           location: cost.owner?.location ?? cost.location)
     }
-    let roots = [cost] + Array(knownGrads.keys)
-    if let bad = Graph.topologicalOrder(roots).first(where: { $0.error != nil }), let e = bad.error { throw e }
+    if let bad = Graph.topologicalOrder([cost] + Array(knownGrads.keys)).first(where: { $0.error != nil }), let e = bad.error { throw e }
     for v in wrt where !v.isDifferentiable {
         throw TheanoError(.gradient, "cannot differentiate with respect to \(v.label): it is not a float tensor", location: v.location)
     }
@@ -40,6 +39,11 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
     }
     let constant = Set(considerConstant)
     let wrtSet = Set(wrt)
+    // Differentiate the stabilised cost (log(softmax) → logSoftmax, log σ → −softplus, …): the
+    // naive formulas' derivatives divide by values that underflow. The copy is cut at the
+    // requested and constant variables, so they keep their identity.
+    let cost = knownGrads.isEmpty ? stabilized(cost, cut: wrt + considerConstant) : cost
+    let roots = [cost] + Array(knownGrads.keys)
     // Nodes between the wrt variables and the cost, in order; only those carry gradients.
     let order = Graph.topologicalOrder(roots, stoppingAt: constant.union(wrtSet))
     var dependsOnWrt = wrtSet
@@ -94,6 +98,13 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
         }
         return zerosLike(v)
     }
+}
+
+/// `cost` after the canonicalize and stabilize rewrites, on a private copy cut at `cut`.
+func stabilized(_ cost: Variable, cut: [Variable]) -> Variable {
+    let fgraph = FunctionGraph(inputs: cut, outputs: [cost])
+    Rewrites.optimize(fgraph, excluded: ["constant_folding"])
+    return fgraph.outputs[0]
 }
 
 /// Gradients of `cost` with respect to two variables, as a tuple.
