@@ -85,6 +85,7 @@ struct GradTests {
     static let cases6: [Case] = [
         ("cce_int", { categoricalCrossentropy(softmax($0[0]), constant(try! NDArray([2, 0, 4] as [Int32]))) }, [[3, 5]], (-2, 2)),
         ("cce_onehot", { categoricalCrossentropy(softmax($0[0]), $0[1]) }, [[3, 5], [3, 5]], (0, 1)),
+        ("softmax_xent", { softmaxCrossEntropy($0[0], constant(try! NDArray([2, 0, 4] as [Int32]))) }, [[3, 5]], (-3, 3)),
         ("nll_tutorial", { -mean(log(softmax($0[0]))[arange(3), constant(try! NDArray([2, 0, 4] as [Int32]))]) }, [[3, 5]], (-2, 2)),
     ]
     /// name → (expression, input shapes, value range), split in small tables to keep type checking fast.

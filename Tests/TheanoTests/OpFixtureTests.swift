@@ -32,7 +32,7 @@ struct OpFixtureTests {
             "dot_vv": { dot($0[0], $0[1]) }, "batched_dot": { batchedDot($0[0], $0[1]) }, "outer": { outer($0[0], $0[1]) },
             "softmax": { softmax($0[0]) }, "log_softmax": { logSoftmax($0[0]) },
             "cce_int": { categoricalCrossentropy($0[0], $0[1]) }, "cce_onehot": { categoricalCrossentropy($0[0], $0[1]) },
-            "bce": { binaryCrossentropy($0[0], $0[1]) },
+            "bce": { binaryCrossentropy($0[0], $0[1]) }, "softmax_xent": { softmaxCrossEntropy($0[0], $0[1]) },
         ]
         let binary: [String: @Sendable (Variable, Variable) -> Variable] = [
             "add": { $0 + $1 }, "sub": { $0 - $1 }, "mul": { $0 * $1 }, "truediv": { $0 / $1 },

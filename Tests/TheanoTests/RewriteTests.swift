@@ -170,3 +170,36 @@ struct StableGradientTests {
         }
     }
 }
+
+struct CrossEntropyRewriteTests {
+    @Test func nllPatternBecomesTheFusedOp() throws {
+        let z = dmatrix("z"), y = ivector("y")
+        let cost = -mean(log(softmax(z))[arange(y.shape[0]), y])
+        let g = try grad(cost, wrt: z)
+        let f = try function(inputs: [z, y], outputs: [cost, g])
+        let kinds = ops(f)
+        #expect(kinds.contains("SoftmaxCrossEntropy") && !kinds.contains("LogSoftmax{axis=1}") && !kinds.contains("Log"))
+        let plain = try function(inputs: [z, y], outputs: [cost, g], mode: .unoptimized)
+        let args: [any TensorConvertible] = [[[0.5, -1, 2], [3, 0.1, -0.2]], [2, 0]]
+        for (a, b) in zip(try f.call(args), try plain.call(args)) {
+            #expect(zip(a.doubles, b.doubles).allSatisfy { abs($0 - $1) < 1e-12 })
+        }
+    }
+
+    @Test func nearMissesAreLeftAlone() throws {
+        let z = dmatrix("z"), y = ivector("y"), k = lscalar("k")
+        // The row index is not arange over y: no fusion (values must stay those of the graph).
+        let shifted = log(softmax(z))[arange(k), y]
+        #expect(!ops(try function(inputs: [z, y, k], outputs: [shifted])).contains("SoftmaxCrossEntropy"))
+        let columns = log(softmax(z, axis: 0))[arange(y.shape[0]), y]
+        #expect(!ops(try function(inputs: [z, y], outputs: [columns])).contains("SoftmaxCrossEntropy"))
+    }
+
+    @Test func fusedOpChecksItsLabels() throws {
+        let z = dmatrix("z"), y = ivector("y")
+        let f = try function(inputs: [z, y], outputs: [softmaxCrossEntropy(z, y)])
+        #expect(throws: TheanoError.self) { try f([[1, 2]], [5]) }
+        #expect(throws: TheanoError.self) { try f([[1, 2]], [0, 1]) }
+        #expect(try f([[0, 0]], [-1])[0].doubles == [Foundation.log(2.0)])
+    }
+}

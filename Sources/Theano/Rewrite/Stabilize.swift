@@ -17,6 +17,14 @@ enum Stabilize {
             guard let s = n.outputs[0].unary(Log.self), let (sm, op) = s.node(Softmax.self) else { return nil }
             return typed(n, apply1(LogSoftmax(axis: op.axis), [sm.inputs[0]]))
         },
+        NodeRewriter("softmax_cross_entropy", tags: tags) { n in                  // logSoftmax(z)[arange(n), y] → −xent(z, y)
+            guard let (node, op) = n.outputs[0].node(AdvancedSubtensor.self), op.first == 0, op.count == 2,
+                  let (ls, lsOp) = node.inputs[0].node(LogSoftmax.self), lsOp.axis == 1,
+                  isRowRange(node.inputs[1], for: node.inputs[2]) else { return nil }
+            let y = node.inputs[2]
+            guard y.ndim == 1, y.dtype.isInteger else { return nil }
+            return typed(n, -softmaxCrossEntropy(ls.inputs[0], y))
+        },
         NodeRewriter("sigmoid", tags: tags) { n in                                 // 1 / (1 + exp(−x)) → σ(x)
             let out = n.outputs[0]
             let denominator: Variable?
@@ -51,6 +59,19 @@ enum Stabilize {
             return typed(n, log(apply1(Reduce(kind: .sum, axes: op.axes), [exp(shifted)])) + shift)
         },
     ]
+
+    /// Whether `a` is `arange(y.shape[0])` (or its folded constant `0 ..< len(y)`).
+    static func isRowRange(_ a: Variable, for y: Variable) -> Bool {
+        if let c = a as? Constant, let n = y.type.shape.first ?? nil {
+            return c.value.ndim == 1 && c.value.doubles == (0..<n).map(Double.init)
+        }
+        guard let (node, _) = a.node(ARange.self), node.inputs[0].isConstant(0), node.inputs[2].isConstant(1) else { return false }
+        let stop = node.inputs[1]
+        if let n = stop.constantScalar, let len = y.type.shape.first ?? nil { return Int(n) == len }
+        guard let (sub, subOp) = stop.node(Subtensor.self), subOp.entries == [.at(.constant(0))],
+              let (shape, _) = sub.inputs[0].node(Shape.self) else { return false }
+        return shape.inputs[0] === y
+    }
 
     /// The replacement cast to the node's output dtype when needed (it always has its rank).
     static func typed(_ node: Apply, _ v: Variable) -> [Variable]? {

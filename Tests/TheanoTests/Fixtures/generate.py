@@ -147,6 +147,8 @@ for dt in ["float32", "float64"]:
     put("cce_onehot", dt, [softmax(z), onehot], -(onehot * np.log(softmax(z))).sum(axis=-1))
     p, t = sigmoid(real((3, 4), dt)), (rng.uniform(size=(3, 4)) > 0.5).astype(dt)
     put("bce", dt, [p, t], -(t * np.log(p) + (1 - t) * np.log(1 - p)))
+    logits, labels = real((5, 4), dt) * 10, np.array([3, 0, 1, 3, -1], dtype=np.int32)
+    put("softmax_xent", dt, [logits, labels], -log_softmax(logits)[np.arange(5), labels])
 
 # integer arithmetic (wrapping, floor division and modulo signs)
 a = np.array([-7, -3, 0, 5, 100, 127], dtype=np.int8)
