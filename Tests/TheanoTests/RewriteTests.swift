@@ -120,8 +120,8 @@ struct RewriteTests {
     @Test func modesAndFlags() throws {
         #expect(Mode.fastRun.excluding("log1p").excluded == ["log1p"])
         #expect(Mode.fastRun.excluding("log1p", "merge").including("merge").excluded == ["log1p"])
-        let c = try Config(flags: "mode=FAST_COMPILE,optimizer_excluding=log1p:merge")
-        #expect(c.mode.name == "FAST_COMPILE" && c.mode.excluded == ["log1p", "merge"])
+        let c = try Config(flags: "optimizer_excluding=log1p:merge,mode=FAST_COMPILE")
+        #expect(c.mode.name == "FAST_COMPILE" && c.mode.excluded == ["log1p", "merge", "specialize"])
         let x = dvector("x")
         #expect(ops(try function(inputs: [x], outputs: [log(1 + x)], mode: c.mode)).contains("Log"))
     }
@@ -201,5 +201,40 @@ struct CrossEntropyRewriteTests {
         #expect(throws: TheanoError.self) { try f([[1, 2]], [5]) }
         #expect(throws: TheanoError.self) { try f([[1, 2]], [0, 1]) }
         #expect(try f([[0, 0]], [-1])[0].doubles == [Foundation.log(2.0)])
+    }
+}
+
+struct SpecializeTests {
+    @Test(arguments: [DType.float32, .float64])
+    func sgdUpdateBecomesOneGemm(_ dtype: DType) throws {
+        var rng = SplitMix64(seed: 11)
+        let W = shared(try NDArray.uniform([4, 3], in: -1...1, dtype: dtype, using: &rng), name: "W")
+        let x = tensor(dtype, shape: [nil, 4]), g = tensor(dtype, shape: [nil, 3])
+        let update = W - 0.13 * dot(x.T, g)
+        let f = try function(inputs: [x, g], outputs: [update, W + dot(x.T, g)])
+        #expect(ops(f).filter { $0 == "Gemm" }.count == 2 && !ops(f).contains("Dot"))
+        let plain = try function(inputs: [x, g], outputs: [update, W + dot(x.T, g)], mode: .unoptimized)
+        let xv = try NDArray.uniform([5, 4], in: -1...1, dtype: dtype, using: &rng)
+        let gv = try NDArray.uniform([5, 3], in: -1...1, dtype: dtype, using: &rng)
+        for (a, b) in zip(try f(xv, gv), try plain(xv, gv)) {
+            #expect(zip(a.doubles, b.doubles).allSatisfy { abs($0 - $1) < 1e-5 * max(1, abs($1)) })
+        }
+        #expect(!ops(try function(inputs: [x, g], outputs: [update], mode: .fastCompile)).contains("Gemm"))
+    }
+
+    @Test func gemmBroadcastsItsAccumulator() throws {
+        let b = dvector("b"), x = dmatrix("x"), w = dmatrix("w")
+        let f = try function(inputs: [b, x, w], outputs: [b.dimshuffle("x", 0) + dot(x, w)])
+        #expect(ops(f).contains("Gemm"))
+        #expect(try f([10, 20], [[1, 2]], [[1, 0], [0, 1]])[0].doubles == [11, 22])
+    }
+
+    @Test func constantPowers() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [x ** 2, x ** 0.5, x ** -1, x ** 1, x ** 3])
+        #expect(ops(f) == ["Sqr", "Sqrt", "Reciprocal", "Pow"] || Set(ops(f)) == ["Sqr", "Sqrt", "Reciprocal", "Pow"])
+        let r = try f([4, 9])
+        let expected: [[Double]] = [[16, 81], [2, 3], [0.25, 1.0 / 9], [4, 9], [64, 729]]
+        #expect(r.map(\.doubles) == expected)
     }
 }

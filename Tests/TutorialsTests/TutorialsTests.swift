@@ -2,8 +2,9 @@ import Datasets
 import Foundation
 import NDArray
 import Testing
-import Theano
+
 @testable import Tutorials
+@testable import Theano
 
 let mnistDir: URL? = try? MNIST.locate()
 let mnist: MNIST? = mnistDir.flatMap { try? MNIST.load(from: $0) }
@@ -84,4 +85,21 @@ func python(_ script: String) throws -> String? {
     p.waitUntilExit()
     guard p.terminationStatus == 0 else { return nil }
     return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@Suite(.enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
+struct TutorialGraphTests {
+    /// The optimizer acceptance: the logistic-regression training function runs the fused
+    /// cross-entropy and gemm updates.
+    @Test func logisticRegressionTrainingGraph() throws {
+        let data = try #require(mnist)
+        let x = matrix("x"), y = ivector("y")
+        let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
+        let setup = try SupervisedSetup(data: data, options: .logisticRegression(), x: x, y: y,
+                                        cost: model.negativeLogLikelihood(y), errors: model.errors(y), params: model.params)
+        let kinds = setup.train.program.steps.map { "\($0.node.op)" }
+        #expect(kinds.contains("SoftmaxCrossEntropy"), "\(kinds)")
+        #expect(kinds.contains("Gemm"), "\(kinds)")
+        #expect(!kinds.contains("LogSoftmax{axis=1}") && !kinds.contains("Log"))
+    }
 }

@@ -29,6 +29,8 @@ public struct Config: Sendable {
 
     /// Parses `THEANO_FLAGS`-style text: comma-separated `key=value` pairs.
     public init(flags: String) throws {
+        var excluded: [String] = []
+        defer { for name in excluded { mode = mode.excluding(name) } }
         for pair in flags.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
             let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2 else { throw TheanoError(.config, "THEANO_FLAGS entry '\(pair)' is not key=value") }
@@ -49,7 +51,7 @@ public struct Config: Sendable {
                 }
                 onUnusedInput = p
             case "optimizer_excluding":
-                for name in kv[1].split(separator: ":") { mode = mode.excluding(String(name)) }
+                excluded += kv[1].split(separator: ":").map(String.init)   // applied after `mode=`, whatever the order
             case "profile":
                 profile = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             case "allow_downcast":
@@ -92,11 +94,11 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// All rewrites (native kernels and BLAS rewrites arrive with the native-backend work).
     public static let fastRun = Mode(named: "FAST_RUN")
     /// Merge, constant folding, canonicalize and stabilize; reference `perform` everywhere.
-    public static let fastCompile = Mode(named: "FAST_COMPILE")
+    public static let fastCompile = Mode(named: "FAST_COMPILE").excluding("specialize")
     /// For tests and bug hunts (cross-checking arrives with the native backend).
     public static let debug = Mode(named: "DEBUG")
     /// No rewrites at all: the graph exactly as built.
-    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize")
+    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize", "specialize")
 
     private init(named name: String) { self.name = name }
 

@@ -34,13 +34,20 @@ final class FunctionGraph {
     /// dtype or rank or when a static length would change.
     func replace(_ old: Variable, with new: Variable, reason: String) throws {
         guard old !== new else { return }
-        guard old.dtype == new.dtype, old.ndim == new.ndim,
-              zip(old.type.shape, new.type.shape).allSatisfy({ $0 == nil || $1 == nil || $0 == $1 }) else {
+        guard old.dtype == new.dtype, old.ndim == new.ndim, compatible(old.type.shape, new.type.shape) else {
             throw TheanoError(.type, "rewrite \(reason) would replace \(old.type) by \(new.type)")
         }
         for (node, i) in clients(of: old) { node.inputs[i] = new }
         outputs = outputs.map { $0 === old ? new : $0 }
         history.append((reason, old, new))
         rebuildClients()
+    }
+
+    /// Whether two static shapes agree wherever both are known.
+    private func compatible(_ a: [Int?], _ b: [Int?]) -> Bool {
+        for (x, y) in zip(a, b) {
+            if let x, let y, x != y { return false }
+        }
+        return true
     }
 }

@@ -21,6 +21,7 @@ public enum Rewrites {
     public static let phases: [(phase: String, rewriters: [NodeRewriter])] = [
         ("canonicalize", Canonicalize.rules),
         ("stabilize", Stabilize.rules),
+        ("specialize", Specialize.rules),
     ]
 
     /// All rewrite names, for `Mode.excluding`.

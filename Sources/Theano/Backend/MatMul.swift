@@ -3,35 +3,55 @@ import NDArray
 /// `C = A · B` for 2-d float or integer arrays: BLAS for float32/float64 (transposed views are
 /// passed as transposes, not copied), a built-in loop otherwise.
 func matmul(_ a: NDArray, _ b: NDArray, dtype: DType, useBLAS: Bool = true) throws -> NDArray {
+    try gemm(a, b, dtype: dtype, useBLAS: useBLAS)
+}
+
+/// `alpha · A·B + beta · C` with a fresh output (C, when given, is copied first and must have
+/// the product's shape); BLAS for floats.
+func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Double = 0, c: NDArray? = nil,
+          useBLAS: Bool = true) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     guard b.shape[0] == k else {
         throw OpError("matrices are not aligned: (\(m), \(k)) · (\(b.shape[0]), \(n))", kind: .shape)
     }
-    let out = try NDArray.zeros([m, n], dtype: dtype)
+    let out: NDArray
+    if let c, beta != 0 {
+        out = (c.dtype == dtype ? c : c.cast(to: dtype)).contiguous(forceCopy: true)
+    } else {
+        out = try NDArray.zeros([m, n], dtype: dtype)
+    }
     if m == 0 || n == 0 || k == 0 { return out }
+    let beta = c == nil ? 0 : beta
     let a = a.dtype == dtype ? a : a.cast(to: dtype)
     let b = b.dtype == dtype ? b : b.cast(to: dtype)
     if dtype.isFloat, useBLAS, let blas = BLAS.shared {
         let (pa, ta, lda) = blasOperand(a)
         let (pb, tb, ldb) = blasOperand(b)
         if dtype == .float32 {
-            blas.sgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), 1, pa.basePointer(as: Float.self), lda,
-                       pb.basePointer(as: Float.self), ldb, 0, out.basePointer(as: Float.self), Int32(n))
+            blas.sgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha), pa.basePointer(as: Float.self), lda,
+                       pb.basePointer(as: Float.self), ldb, Float(beta), out.basePointer(as: Float.self), Int32(n))
         } else {
-            blas.dgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), 1, pa.basePointer(as: Double.self), lda,
-                       pb.basePointer(as: Double.self), ldb, 0, out.basePointer(as: Double.self), Int32(n))
+            blas.dgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, pa.basePointer(as: Double.self), lda,
+                       pb.basePointer(as: Double.self), ldb, beta, out.basePointer(as: Double.self), Int32(n))
         }
         return out
     }
+    let product: NDArray
     switch dtype {
-    case .float32: naiveGemm(Float.self, a, b, out)
-    case .float64: naiveGemm(Double.self, a, b, out)
+    case .float32, .float64:
+        product = try NDArray.zeros([m, n], dtype: dtype)
+        if dtype == .float32 { naiveGemm(Float.self, a, b, product) } else { naiveGemm(Double.self, a, b, product) }
     default:
         let r = try NDArray.zeros([m, n], dtype: .int64)
         naiveGemmInt(a.cast(to: .int64), b.cast(to: .int64), r)
-        return r.cast(to: dtype)
+        product = r.cast(to: dtype)
     }
-    return out
+    if alpha == 1 && beta == 0 { return product }
+    // Without BLAS: alpha·P + beta·C elementwise.
+    let scaled = try Elemwise(Mul()).perform([product, NDArray(scalar: alpha, dtype: dtype)])[0]
+    guard beta != 0 else { return scaled }
+    let kept = try Elemwise(Mul()).perform([out, NDArray(scalar: beta, dtype: dtype)])[0]
+    return try Elemwise(Add()).perform([scaled, kept])[0]
 }
 
 /// The array as BLAS wants it: row-major with a leading dimension (111 = no transpose), or a

@@ -1,0 +1,43 @@
+import NDArray
+
+/// `beta · C + alpha · dot(A, B)` for matrices in one BLAS call (inputs C, alpha, A, B, beta;
+/// alpha and beta scalars). C broadcasts to the product's shape. The specialize phase puts it in
+/// place of `C − lr · dot(A, B)` and similar updates.
+public struct Gemm: DifferentiableOp {
+    public init() {}
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let c = inputs[0], alpha = inputs[1], a = inputs[2], b = inputs[3], beta = inputs[4]
+        guard a.ndim == 2, b.ndim == 2, c.ndim == 2, alpha.ndim == 0, beta.ndim == 0 else {
+            throw OpError("gemm needs matrices C, A, B and scalars alpha, beta, got \(inputs.summary)")
+        }
+        guard Set([c.dtype, a.dtype, b.dtype, alpha.dtype, beta.dtype]).count == 1, c.dtype.isFloat else {
+            throw OpError("gemm needs one float dtype, got \(inputs.summary)")
+        }
+        if let x = a.shape[1], let y = b.shape[0], x != y { throw OpError("A and B are not aligned: \(x) != \(y)", kind: .shape) }
+        let shape = try broadcastStatic([c.shape, [a.shape[0], b.shape[1]]])
+        return [TensorType(c.dtype, shape: shape)]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let (c, a, b) = (inputs[0], inputs[2], inputs[3])
+        let alpha = try inputs[1].item(), beta = try inputs[4].item()
+        let target = [a.shape[0], b.shape[1]]
+        guard let cb = try? c.broadcast(to: target) else {
+            throw OpError("C of shape \(c.shape) does not broadcast to the product's shape \(target)", kind: .shape)
+        }
+        return [try gemm(a, b, dtype: c.dtype, alpha: alpha, beta: beta, c: cb)]
+    }
+
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
+        let (c, alpha, a, b, beta) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4])
+        return [.value(reduceGradient(g * beta, to: c)), .value(sum(g * dot(a, b))),
+                .value(dot(g, b.T) * alpha), .value(dot(a.T, g) * alpha), .value(sum(g * c))]
+    }
+}
+
+/// `beta · c + alpha · dot(a, b)` in one call.
+public func gemm(_ c: Variable, alpha: Variable, _ a: Variable, _ b: Variable, beta: Variable) -> Variable {
+    apply1(Gemm(), [c, alpha, a, b, beta])
+}
