@@ -16,6 +16,8 @@ public struct TrainingOptions: Sendable {
     public var hidden = 500
     /// Where to save the parameters (`.npz`), if anywhere.
     public var saveTo: URL?
+    /// The compile mode of the training functions (default: `Config.current.mode`).
+    public var mode: Mode?
 
     public init(learningRate: Double, batchSize: Int, maxEpochs: Int, patience: Int, dtype: DType) {
         self.learningRate = learningRate
@@ -78,9 +80,10 @@ struct SupervisedSetup {
         let grads = try grad(cost, wrt: params)
         var updates: [SharedVariable: Variable] = [:]
         for (p, g) in zip(params, grads) { updates[p] = p - options.learningRate * g }
-        train = try function(inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX), y: batch(trY)])
-        validate = try function(inputs: [index], outputs: [errors], givens: [x: batch(vaX), y: batch(vaY)])
-        test = try function(inputs: [index], outputs: [errors], givens: [x: batch(teX), y: batch(teY)])
+        train = try function(inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX), y: batch(trY)],
+                             mode: options.mode)
+        validate = try function(inputs: [index], outputs: [errors], givens: [x: batch(vaX), y: batch(vaY)], mode: options.mode)
+        test = try function(inputs: [index], outputs: [errors], givens: [x: batch(teX), y: batch(teY)], mode: options.mode)
         nTrain = data.train.count / bs
         nValid = data.valid.count / bs
         nTest = data.test.count / bs

@@ -238,3 +238,40 @@ struct SpecializeTests {
         #expect(r.map(\.doubles) == expected)
     }
 }
+
+struct DebugModeTests {
+    @Test func detectsAnOptimizedResultThatDiffers() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [log(1 + x)], mode: .debug)
+        #expect(try f([0.5])[0].doubles == [Foundation.log(1.5)])
+        let check = try #require(f.debug)
+        let e = #expect(throws: TheanoError.self) { try check.verify([try NDArray([0.5] as [Double])], outputs: [try NDArray([7] as [Double])]) }
+        #expect("\(e.map { "\($0)" } ?? "")".contains("output 0"))
+    }
+
+    @Test func detectsFalseViewsAndInputWrites() throws {
+        let x = dvector("x")
+        let e1 = #expect(throws: TheanoError.self) { try function(inputs: [x], outputs: [apply1(FakeView(), [x])], mode: .debug)([1, 2]) }
+        #expect("\(e1.map { "\($0)" } ?? "")".contains("declares output 0 a view"))
+        let e2 = #expect(throws: TheanoError.self) { try function(inputs: [x], outputs: [apply1(Vandal(), [x])], mode: .debug)([1, 2]) }
+        #expect("\(e2.map { "\($0)" } ?? "")".contains("changed its input 0"))
+        // Without DEBUG nothing is checked.
+        #expect(try function(inputs: [x], outputs: [apply1(FakeView(), [x])])([1, 2])[0].doubles == [1, 2])
+    }
+}
+
+/// Declares a view but returns a copy.
+struct FakeView: Op {
+    var viewMap: [Int: Int] { [0: 0] }
+    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { [inputs[0]] }
+    func perform(_ inputs: [NDArray]) throws -> [NDArray] { [inputs[0].contiguous(forceCopy: true)] }
+}
+
+/// Writes into its input's storage without declaring it.
+struct Vandal: Op {
+    func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] { [inputs[0]] }
+    func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        inputs[0].basePointer(as: Double.self).pointee = 99
+        return [inputs[0]]
+    }
+}

@@ -103,3 +103,30 @@ struct TutorialGraphTests {
         #expect(!kinds.contains("LogSoftmax{axis=1}") && !kinds.contains("Log"))
     }
 }
+
+@Suite(.enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
+struct DebugModeTutorialTests {
+    /// DEBUG mode runs both tutorials' training functions for a few minibatches without a report.
+    @Test func tutorialsRunCleanInDebugMode() throws {
+        let data = try #require(mnist)
+        var options = TrainingOptions.logisticRegression()
+        options.mode = .debug
+        let x = matrix("x"), y = ivector("y")
+        let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
+        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+                                        errors: model.errors(y), params: model.params)
+        for i in 0..<3 { _ = try setup.train(i) }
+        _ = try setup.validate(0)
+
+        var mlpOptions = TrainingOptions.mlp()
+        mlpOptions.mode = .debug
+        var rng = SplitMix64(seed: 1)
+        let mx = matrix("x"), my = ivector("y")
+        let mlp = try MLP(input: mx, nIn: 784, nHidden: 50, nOut: 10, rng: &rng)
+        let cost = mlp.negativeLogLikelihood(my) + 0.0001 * mlp.L2sqr
+        let mlpSetup = try SupervisedSetup(data: data, options: mlpOptions, x: mx, y: my, cost: cost,
+                                           errors: mlp.errors(my), params: mlp.params)
+        for i in 0..<3 { _ = try mlpSetup.train(i) }
+        #expect(try mlpSetup.validate(0)[0].item() <= 1)
+    }
+}

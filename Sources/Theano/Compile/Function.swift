@@ -17,12 +17,15 @@ public final class Function {
     /// The mode it was compiled in.
     public let mode: Mode
     let program: Program
+    /// DEBUG mode: the graph as written, run beside the optimized one on every call.
+    let debug: DebugCheck?
 
-    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program) {
+    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil) {
         self.inputs = inputs
         self.outputs = outputs
         self.mode = mode
         self.program = program
+        self.debug = debug
     }
 
     /// Runs the function on `arguments` (one per input: `NDArray`, Swift numbers, nested arrays).
@@ -57,6 +60,7 @@ public final class Function {
             values.append(v)
         }
         let (outs, updates) = try program.run(values)
+        if let debug { try debug.verify(values, outputs: outs + updates.map(\.1)) }
         for (shared, value) in updates { shared.commit(value) }
         return outs
     }
@@ -122,7 +126,12 @@ public func function(inputs: [Variable], outputs: [Variable],
     let program = try Program(inputs: inputs, outputs: Array(optimized[..<outputs.count]),
                               updates: zip(updateList.map(\.key), optimized[outputs.count...]).map { ($0, $1) },
                               mode: mode, profile: profile ?? Config.current.profile)
-    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program)
+    var debug: DebugCheck?
+    if mode.name == Mode.debug.name {
+        debug = try DebugCheck(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
+                               updates: updateList.map(\.key), mode: mode, applied: fgraph.history)
+    }
+    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug)
 }
 
 private func checkUnusedInputs(_ inputs: [Variable], _ roots: [Variable], policy: UnusedInputPolicy) throws {

@@ -24,6 +24,8 @@ final class Program {
     let sharedSlots: [(slot: Int, shared: SharedVariable)]
     /// Per-node timings, when profiling.
     let profile: Profile?
+    /// DEBUG mode: check each node's inputs are left intact and its declared views are views.
+    let checkNodes: Bool
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
          profile: Bool) throws {
@@ -72,6 +74,7 @@ final class Program {
         self.updateVariables = updates.map(\.1)
         slotCount = next
         self.profile = profile ? Profile(nodes: order) : nil
+        self.checkNodes = mode.name == Mode.debug.name
     }
 
     /// Runs every step; returns outputs and the update values (not yet committed).
@@ -91,11 +94,15 @@ final class Program {
                 args.append(v)
             }
             let results: [NDArray]
+            // Inputs over a million elements (whole datasets behind minibatch views) are not
+            // snapshotted: the check would cost more than the graph.
+            let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             do {
                 results = try step.node.op.perform(args)
             } catch {
                 throw nodeError(step.node, args, error)
             }
+            if checkNodes { try check(step.node, args: args, before: before, results: results) }
             for (k, (s, r)) in zip(step.outputSlots, results).enumerated() {
                 let want = step.node.outputs[k].type
                 guard want.accepts(r) else {
@@ -120,6 +127,20 @@ final class Program {
             ups.append((u.shared, v))
         }
         return (outs, ups)
+    }
+
+    /// DEBUG: an op must not change its inputs, and the outputs it declares as views must share
+    /// their input's storage.
+    private func check(_ node: Apply, args: [NDArray], before: [NDArray], results: [NDArray]) throws {
+        for (i, (now, then)) in zip(args, before).enumerated()
+        where !now.sharesStorage(with: then) && now.doubles != then.doubles && !now.doubles.contains(where: { $0.isNaN }) {
+            throw TheanoError(.runtime, "DEBUG: \(node.op) changed its input \(i) without declaring it",
+                              op: "\(node.op)", inputs: args.summary, location: node.location)
+        }
+        for (o, i) in node.op.viewMap where results[o].count > 0 && !results[o].sharesStorage(with: args[i]) {
+            throw TheanoError(.runtime, "DEBUG: \(node.op) declares output \(o) a view of input \(i), but it is a copy",
+                              op: "\(node.op)", inputs: args.summary, location: node.location)
+        }
     }
 
     private func nodeError(_ node: Apply, _ args: [NDArray], _ error: any Error) -> TheanoError {

@@ -12,10 +12,13 @@ public protocol Op: Hashable, Sendable, CustomStringConvertible {
     func outputTypes(_ inputs: [TensorType]) throws -> [TensorType]
     /// The reference implementation on runtime values.
     func perform(_ inputs: [NDArray]) throws -> [NDArray]
+    /// Outputs that are views of an input (output index → input index); DEBUG mode checks them.
+    var viewMap: [Int: Int] { get }
 }
 
 extension Op {
     public var outputCount: Int { 1 }
+    public var viewMap: [Int: Int] { [:] }
     public var description: String { String(describing: Self.self) }
 
     /// Type-erased equality, for comparing ops held as `any Op`.

@@ -24,6 +24,9 @@ public struct DimShuffle: DifferentiableOp {
         return [TensorType(x.dtype, shape: pattern.map { $0.map { x.shape[$0] } ?? 1 })]
     }
 
+    /// The output is a view of the input (no copy).
+    public var viewMap: [Int: Int] { [0: 0] }
+
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let x = inputs[0]
         let used = pattern.compactMap { $0 }

@@ -94,6 +94,9 @@ public struct Subtensor: DifferentiableOp {
         }
     }
 
+    /// The output is a view of the input (no copy).
+    public var viewMap: [Int: Int] { [0: 0] }
+
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         do { return [try inputs[0].sliced(try axisIndices(inputs.dropFirst()))] } catch let e as NDArrayError {
             throw OpError("\(e)", kind: .shape)
