@@ -21,6 +21,45 @@ enum Canonicalize {
             guard let (node, op) = n.outputs[0].node(Elemwise<Cast>.self), node.inputs[0].dtype == op.scalar.dtype else { return nil }
             return [node.inputs[0]]
         },
+        NodeRewriter("cast_of_widening_cast", tags: tags) { n in                                                   // cast(cast(x, a), b) → cast(x, b)
+            guard let (outer, op) = n.outputs[0].node(Elemwise<Cast>.self), let (inner, _) = outer.inputs[0].node(Elemwise<Cast>.self),
+                  inner.inputs[0].dtype.canCastSafely(to: inner.outputs[0].dtype) else { return nil }
+            return [cast(inner.inputs[0], op.scalar.dtype)]
+        },
+        NodeRewriter("add_neg", tags: tags) { n in                                                                 // a + (−b) → a − b
+            guard let (a, b) = n.outputs[0].binary(Add.self) else { return nil }
+            if let nb = b.unary(Neg.self) { return keepType(n, a - nb) }
+            if let na = a.unary(Neg.self) { return keepType(n, b - na) }
+            return nil
+        },
+        NodeRewriter("sub_neg", tags: tags) { n in                                                                 // a − (−b) → a + b
+            guard let (a, b) = n.outputs[0].binary(Sub.self), let nb = b.unary(Neg.self) else { return nil }
+            return keepType(n, a + nb)
+        },
+        NodeRewriter("neg_times_neg", tags: tags) { n in                                                           // (−a)(−b) → ab
+            guard let (a, b) = n.outputs[0].binary(Mul.self), let na = a.unary(Neg.self), let nb = b.unary(Neg.self) else { return nil }
+            return keepType(n, na * nb)
+        },
+        NodeRewriter("neg_of_sub", tags: tags) { n in                                                              // −(a − b) → b − a
+            guard let (a, b) = n.outputs[0].unary(Neg.self)?.binary(Sub.self) else { return nil }
+            return keepType(n, b - a)
+        },
+        NodeRewriter("useless_reshape", tags: tags) { n in                                                         // reshape to its own shape
+            guard n.op is Reshape || n.op is Flatten, let shape = n.inputs[0].type.shape.allKnown,
+                  n.outputs[0].type.shape.allKnown == shape else { return nil }
+            return [n.inputs[0]]
+        },
+        NodeRewriter("lift_dimshuffle", tags: tags) { n in                                                         // ds(f(a, b)) → f(ds(a), ds(b))
+            guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
+                  String(describing: type(of: inner.op)).hasPrefix("Elemwise<"), inner.outputs.count == 1 else { return nil }
+            let nd = inner.outputs[0].ndim
+            let lifted = inner.inputs.map { x -> Variable in
+                // Align each input to the output's rank first (leading broadcast axes), then shuffle.
+                let aligned = x.ndim == nd ? x : apply1(DimShuffle(Array(repeating: nil, count: nd - x.ndim) + (0..<x.ndim).map { $0 }), [x])
+                return apply1(DimShuffle(op.pattern), [aligned])
+            }
+            return keepType(n, Apply.make(inner.op, lifted).outputs[0])
+        },
         NodeRewriter("useless_dimshuffle", tags: tags) { n in                                                       // identity pattern
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim) else { return nil }
             return [node.inputs[0]]
@@ -36,6 +75,11 @@ enum Canonicalize {
             return [Constant(NDArray(vector: known.map(Int64.init)))]
         },
     ]
+
+    /// `[x]` when `x` has the node's output dtype and rank (static lengths are checked on replace).
+    static func keepType(_ node: Apply, _ x: Variable) -> [Variable]? {
+        x.dtype == node.outputs[0].dtype && x.ndim == node.outputs[0].ndim ? [x] : nil
+    }
 
     /// `[x]` when `x` has exactly the node's output type (so dropping the node changes nothing).
     static func keep(_ node: Apply, _ x: Variable?) -> [Variable]? {

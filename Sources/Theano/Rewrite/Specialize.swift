@@ -14,8 +14,20 @@ enum Specialize {
             case 2: return Stabilize.typed(n, sqr(x))
             case 0.5: return Stabilize.typed(n, sqrt(x))
             case -1: return Stabilize.typed(n, reciprocal(x))
+            case 3...16 where c == c.rounded():                                 // x¹⁰ = ((x²)²·x)²: repeated squaring
+                return Stabilize.typed(n, power(x, Int(c)))
             default: return nil
             }
+        },
+        NodeRewriter("constant_out_of_sum", tags: tags) { n in                 // Σ c·x → c·Σ x
+            guard let (node, op) = n.outputs[0].node(Reduce.self), op.kind == .sum || op.kind == .mean,
+                  let (a, b) = node.inputs[0].binary(Mul.self) else { return nil }
+            for (c, x) in [(a, b), (b, a)] where c.isBroadcastConstant(c.constantScalar ?? .nan) && c.ndim <= x.ndim {
+                guard x.type.shape == node.inputs[0].type.shape else { continue }
+                let scalar = Constant(NDArray(scalar: c.constantScalar ?? 0, dtype: c.dtype))
+                return Stabilize.typed(n, scalar * apply1(Reduce(kind: op.kind, axes: op.axes), [x]))
+            }
+            return nil
         },
         NodeRewriter("gemm", tags: tags.union(["blas"])) { n in                // C ± s·dot(A, B) → gemm
             let out = n.outputs[0]
@@ -30,6 +42,14 @@ enum Specialize {
             return Stabilize.typed(n, gemm(c, alpha: alpha, a, b, beta: one))
         },
     ]
+
+    /// `x ** n` as squarings and products.
+    static func power(_ x: Variable, _ n: Int) -> Variable {
+        if n == 1 { return x }
+        let half = power(x, n / 2)
+        let squared = sqr(half)
+        return n % 2 == 0 ? squared : squared * x
+    }
 
     /// `(s, A, B)` when `v` is `dot(A, B)` of two matrices, optionally times a scalar `s`.
     static func isScaledDot(_ v: Variable) -> (Variable, Variable, Variable)? {
