@@ -4,7 +4,7 @@ import Foundation
 import Tutorials
 
 /// `theano logreg`: the logistic-regression tutorial.
-struct LogReg: ParsableCommand {
+struct LogReg: ParsableCommand, SGDCommand {
     static let configuration = CommandConfiguration(
         commandName: "logreg",
         abstract: "Logistic regression on MNIST (SGD, minibatches of 600, early stopping); prints a JSON summary.")
@@ -15,23 +15,17 @@ struct LogReg: ParsableCommand {
     @Option(help: "Learning rate.") var lr = 0.13
     @Option(help: "Save W and b to this .npz file.") var save: String?
 
-    func validate() throws {
-        guard epochs > 0, batchSize > 0, lr > 0 else { throw ValidationError("--epochs, --batch-size and --lr must be positive") }
-    }
+    func validate() throws { try checkPositive() }
 
     func run() throws {
-        var options = TrainingOptions.logisticRegression(dtype: data.dtype)
-        options.maxEpochs = epochs
-        options.batchSize = batchSize
-        options.learningRate = lr
-        options.saveTo = save.map { URL(fileURLWithPath: $0) }
+        let options = configured(.logisticRegression(dtype: data.dtype))
         let (result, _) = try trainLogisticRegression(data: try data.load(), options: options)
         print(result.json)
     }
 }
 
 /// `theano mlp`: the multi-layer perceptron tutorial.
-struct MLPCommand: ParsableCommand {
+struct MLPCommand: ParsableCommand, SGDCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp",
         abstract: "784-500-10 tanh MLP on MNIST (SGD, minibatches of 20, L2 1e-4, early stopping); prints a JSON summary.")
@@ -47,21 +41,16 @@ struct MLPCommand: ParsableCommand {
     @Option(help: "Save the parameters to this .npz file.") var save: String?
 
     func validate() throws {
-        guard epochs > 0, batchSize > 0, lr > 0, hidden > 0 else {
-            throw ValidationError("--epochs, --batch-size, --lr and --hidden must be positive")
-        }
+        try checkPositive()
+        guard hidden > 0 else { throw ValidationError("--hidden must be positive") }
     }
 
     func run() throws {
-        var options = TrainingOptions.mlp(dtype: data.dtype)
-        options.maxEpochs = epochs
-        options.batchSize = batchSize
-        options.learningRate = lr
+        var options = configured(.mlp(dtype: data.dtype))
         options.hidden = hidden
         options.l1 = l1
         options.l2 = l2
         options.seed = seed
-        options.saveTo = save.map { URL(fileURLWithPath: $0) }
         let (result, _) = try trainMLP(data: try data.load(), options: options)
         print(result.json)
     }
@@ -83,5 +72,29 @@ struct Predict: ParsableCommand {
         print(digits.map(String.init).joined(separator: " "))
         print("True labels:")
         print(mnist.test.labels.doubles.prefix(digits.count).map { String(Int($0)) }.joined(separator: " "))
+    }
+}
+
+/// What the SGD tutorials' commands share: epochs, minibatch size, learning rate, where to save.
+protocol SGDCommand {
+    var epochs: Int { get }
+    var batchSize: Int { get }
+    var lr: Double { get }
+    var save: String? { get }
+}
+
+extension SGDCommand {
+    /// `base` with the command's settings applied.
+    func configured(_ base: TrainingOptions) -> TrainingOptions {
+        var options = base
+        options.maxEpochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.saveTo = save.map { URL(fileURLWithPath: $0) }
+        return options
+    }
+
+    func checkPositive() throws {
+        guard epochs > 0, batchSize > 0, lr > 0 else { throw ValidationError("--epochs, --batch-size and --lr must be positive") }
     }
 }
