@@ -323,3 +323,41 @@ struct MoreCanonicalTests {
         #expect(ops(try function(inputs: [x], outputs: [x.reshape([2, 3]) * 2])) == ["Mul"])
     }
 }
+
+struct BlasLevel2Tests {
+    @Test(arguments: [DType.float32, .float64])
+    func matrixVectorBecomesGemv(_ dtype: DType) throws {
+        var rng = SplitMix64(seed: 5)
+        let A = tensor(dtype, shape: [nil, nil]), x = tensor(dtype, shape: [nil]), y = tensor(dtype, shape: [nil])
+        let outs = [dot(A, x), y + 0.5 * dot(A, x), y - dot(A.T, y), dot(A, x) + y]
+        let f = try function(inputs: [A, x, y], outputs: outs)
+        #expect(ops(f).filter { $0 == "Gemv" }.count == 4 && !ops(f).contains("Dot"), "\(ops(f))")
+        let plain = try function(inputs: [A, x, y], outputs: outs, mode: .unoptimized)
+        let av = try NDArray.uniform([3, 3], in: -1...1, dtype: dtype, using: &rng)
+        let xv = try NDArray.uniform([3], in: -1...1, dtype: dtype, using: &rng)
+        let yv = try NDArray.uniform([3], in: -1...1, dtype: dtype, using: &rng)
+        for (a, b) in zip(try f(av, xv, yv), try plain(av, xv, yv)) {
+            #expect(zip(a.doubles, b.doubles).allSatisfy { abs($0 - $1) < 1e-5 }, "\(a) vs \(b)")
+        }
+    }
+
+    @Test(arguments: [DType.float32, .float64])
+    func rankOneUpdateBecomesGer(_ dtype: DType) throws {
+        let A = tensor(dtype, shape: [nil, nil]), x = tensor(dtype, shape: [nil]), y = tensor(dtype, shape: [nil])
+        let outs = [A + 0.1 * outer(x, y), A - outer(x, y)]
+        let f = try function(inputs: [A, x, y], outputs: outs)
+        #expect(ops(f).filter { $0 == "Ger" }.count == 2, "\(ops(f))")
+        let r = try f([[1, 2, 3], [4, 5, 6]], [1, 2], [10, 20, 30])
+        #expect(zip(r[0].doubles, [2, 4, 6, 6, 9, 12] as [Double]).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(r[1].doubles == [-9, -18, -27, -16, -35, -54])
+    }
+
+    @Test func gemvAndGerGradients() throws {
+        try verifyGrad({ v in apply1(Gemv(), [v[0], constant(0.7, dtype: .float64), v[1], v[2], constant(1.3, dtype: .float64)]) },
+                       at: [GradTests.rand([3], seed: 1), GradTests.rand([3, 4], seed: 2), GradTests.rand([4], seed: 3)])
+        try verifyGrad({ v in apply1(Ger(), [v[0], constant(0.7, dtype: .float64), v[1], v[2]]) },
+                       at: [GradTests.rand([3, 4], seed: 1), GradTests.rand([3], seed: 2), GradTests.rand([4], seed: 3)])
+        try verifyGrad({ v in gemm(v[0], alpha: constant(0.7, dtype: .float64), v[1], v[2], beta: constant(1.3, dtype: .float64)) },
+                       at: [GradTests.rand([3, 2], seed: 1), GradTests.rand([3, 4], seed: 2), GradTests.rand([4, 2], seed: 3)])
+    }
+}

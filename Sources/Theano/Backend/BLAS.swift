@@ -19,8 +19,19 @@ public final class BLAS: @unchecked Sendable {
                                       UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double,
                                       UnsafeMutablePointer<Double>?, Int32) -> Void
 
+    typealias GemvF = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias GemvD = @convention(c) (Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+                                      UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
+    typealias GerF = @convention(c) (Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+                                     UnsafePointer<Float>?, Int32, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias GerD = @convention(c) (Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+                                     UnsafePointer<Double>?, Int32, UnsafeMutablePointer<Double>?, Int32) -> Void
+
     let sgemm: GemmF
     let dgemm: GemmD
+    /// Level-2 routines, when the library has them.
+    let sgemv: GemvF?, dgemv: GemvD?, sger: GerF?, dger: GerD?
     private let handle: UnsafeMutableRawPointer
     /// The file that was loaded.
     public let path: String
@@ -30,6 +41,10 @@ public final class BLAS: @unchecked Sendable {
         self.sgemm = sgemm
         self.dgemm = dgemm
         self.path = path
+        sgemv = dlsym(handle, "cblas_sgemv").map { unsafeBitCast($0, to: GemvF.self) }
+        dgemv = dlsym(handle, "cblas_dgemv").map { unsafeBitCast($0, to: GemvD.self) }
+        sger = dlsym(handle, "cblas_sger").map { unsafeBitCast($0, to: GerF.self) }
+        dger = dlsym(handle, "cblas_dger").map { unsafeBitCast($0, to: GerD.self) }
     }
 
     /// The loaded library, or nil (after one warning on stderr) when none could be found.

@@ -56,7 +56,7 @@ func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Dou
 
 /// The array as BLAS wants it: row-major with a leading dimension (111 = no transpose), or a
 /// transposed row-major block (112); anything else is copied first.
-private func blasOperand(_ x: NDArray) -> (NDArray, Int32, Int32) {
+func blasOperand(_ x: NDArray) -> (NDArray, Int32, Int32) {
     let r = x.shape[0], c = x.shape[1]
     if (x.strides[1] == 1 || c == 1) && x.strides[0] >= max(c, 1) && x.strides[0] > 0 {
         return (x, 111, Int32(x.strides[0]))
@@ -91,4 +91,52 @@ private func naiveGemmInt(_ a: NDArray, _ b: NDArray, _ out: NDArray) {
             for j in 0..<n { pc[i * n + j] = pc[i * n + j] &+ s &* pb[p * n + j] }
         }
     }
+}
+
+/// `beta · y + alpha · A·x` (y already broadcast to A's rows); BLAS gemv for floats, else gemm.
+func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, dtype: DType) throws -> NDArray {
+    let m = a.shape[0], k = a.shape[1]
+    guard x.shape[0] == k, y.shape == [m] else {
+        throw OpError("gemv shapes do not fit: A \(a.shape), x \(x.shape), y \(y.shape)", kind: .shape)
+    }
+    let out = beta == 0 ? try NDArray.zeros([m], dtype: dtype) : (y.dtype == dtype ? y : y.cast(to: dtype)).contiguous(forceCopy: true)
+    if m == 0 { return out }
+    let xs = x.contiguous()
+    if let blas = BLAS.shared, dtype.isFloat, k > 0 {
+        let (pa, ta, lda) = blasOperand(a)
+        // Row-major (m, k) with no transpose, or a transposed (k, m) block: gemv's own transpose flag.
+        let (rows, cols) = ta == 111 ? (m, k) : (k, m)
+        if dtype == .float32, let f = blas.sgemv {
+            f(101, ta, Int32(rows), Int32(cols), Float(alpha), pa.basePointer(as: Float.self), lda,
+              xs.basePointer(as: Float.self), 1, Float(beta), out.basePointer(as: Float.self), 1)
+            return out
+        }
+        if dtype == .float64, let f = blas.dgemv {
+            f(101, ta, Int32(rows), Int32(cols), alpha, pa.basePointer(as: Double.self), lda,
+              xs.basePointer(as: Double.self), 1, beta, out.basePointer(as: Double.self), 1)
+            return out
+        }
+    }
+    let product = try gemm(a, try xs.reshaped([k, 1]), dtype: dtype, alpha: alpha, beta: beta, c: try out.reshaped([m, 1]))
+    return try product.reshaped([m])
+}
+
+/// `A + alpha · x yᵀ` on a fresh copy of A; BLAS ger for floats.
+func ger(_ a: NDArray, alpha: Double, _ x: NDArray, _ y: NDArray, dtype: DType) throws -> NDArray {
+    let m = x.shape[0], n = y.shape[0]
+    guard a.shape == [m, n] else { throw OpError("ger shapes do not fit: A \(a.shape), x \(x.shape), y \(y.shape)", kind: .shape) }
+    let out = (a.dtype == dtype ? a : a.cast(to: dtype)).contiguous(forceCopy: true)
+    if m == 0 || n == 0 { return out }
+    let xs = x.contiguous(), ys = y.contiguous()
+    if let blas = BLAS.shared, dtype == .float32, let f = blas.sger {
+        f(101, Int32(m), Int32(n), Float(alpha), xs.basePointer(as: Float.self), 1, ys.basePointer(as: Float.self), 1,
+          out.basePointer(as: Float.self), Int32(n))
+        return out
+    }
+    if let blas = BLAS.shared, dtype == .float64, let f = blas.dger {
+        f(101, Int32(m), Int32(n), alpha, xs.basePointer(as: Double.self), 1, ys.basePointer(as: Double.self), 1,
+          out.basePointer(as: Double.self), Int32(n))
+        return out
+    }
+    return try gemm(try xs.reshaped([m, 1]), try ys.reshaped([1, n]), dtype: dtype, alpha: alpha, beta: 1, c: out)
 }

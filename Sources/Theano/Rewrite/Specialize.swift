@@ -41,7 +41,74 @@ enum Specialize {
             let one = Constant(NDArray(scalar: 1, dtype: out.dtype))
             return Stabilize.typed(n, gemm(c, alpha: alpha, a, b, beta: one))
         },
+        NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
+            let out = n.outputs[0]
+            guard out.ndim == 1, out.dtype.isFloat else { return nil }
+            var terms: (Variable, Variable, Bool)?
+            if let (y, t) = out.binary(Sub.self) { terms = (y, t, true) }
+            else if let (l, r) = out.binary(Add.self) { terms = isScaledMatvec(r) != nil ? (l, r, false) : (r, l, false) }
+            guard let (y, term, subtract) = terms, y.ndim <= 1, y.dtype == out.dtype,
+                  let (scale, a, x) = isScaledMatvec(term) else { return nil }
+            let one = Constant(NDArray(scalar: 1, dtype: out.dtype))
+            return Stabilize.typed(n, apply1(Gemv(), [y, subtract ? -scale : scale, a, x, one]))
+        },
+        NodeRewriter("dot_to_gemv", tags: tags.union(["blas"])) { n in         // dot(A, x) → gemv(0, 1, A, x, 0)
+            guard let (node, _) = n.outputs[0].node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
+                  node.inputs[0].dtype == n.outputs[0].dtype, node.inputs[1].dtype == n.outputs[0].dtype,
+                  n.outputs[0].dtype.isFloat else { return nil }
+            let zero = Constant(NDArray(scalar: 0, dtype: n.outputs[0].dtype)), one = Constant(NDArray(scalar: 1, dtype: n.outputs[0].dtype))
+            return Stabilize.typed(n, apply1(Gemv(), [zero, one, node.inputs[0], node.inputs[1], zero]))
+        },
+        NodeRewriter("ger", tags: tags.union(["blas"])) { n in                 // A ± s·outer(x, y) → ger
+            let out = n.outputs[0]
+            guard out.ndim == 2, out.dtype.isFloat else { return nil }
+            var terms: (Variable, Variable, Bool)?
+            if let (a, t) = out.binary(Sub.self) { terms = (a, t, true) }
+            else if let (l, r) = out.binary(Add.self) { terms = isScaledOuter(r) != nil ? (l, r, false) : (r, l, false) }
+            guard let (a, term, subtract) = terms, a.ndim == 2, a.dtype == out.dtype,
+                  let (scale, x, y) = isScaledOuter(term) else { return nil }
+            return Stabilize.typed(n, apply1(Ger(), [a, subtract ? -scale : scale, x, y]))
+        },
     ]
+
+    /// `(s, A, x)` when `v` is a matrix·vector product (a `Dot`, or a `Gemv` with nothing to
+    /// accumulate), optionally times a scalar `s`.
+    static func isScaledMatvec(_ v: Variable) -> (Variable, Variable, Variable)? {
+        func plain(_ d: Variable) -> (Variable, Variable, Variable)? {
+            if let (node, _) = d.node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
+               node.inputs[0].dtype == d.dtype, node.inputs[1].dtype == d.dtype {
+                return (Constant(NDArray(scalar: 1, dtype: d.dtype)), node.inputs[0], node.inputs[1])
+            }
+            if let (node, _) = d.node(Gemv.self), node.inputs[4].isConstant(0) {
+                return (node.inputs[1], node.inputs[2], node.inputs[3])
+            }
+            return nil
+        }
+        if let p = plain(v) { return p }
+        guard let (l, r) = v.binary(Mul.self) else { return nil }
+        for (s, d) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == v.dtype {
+            if let (inner, a, x) = plain(d) { return (inner.isConstant(1) ? s : s * inner, a, x) }
+        }
+        return nil
+    }
+
+    /// `(s, x, y)` when `v` is `x.dimshuffle(0, "x") * y.dimshuffle("x", 0)` (what `outer` builds),
+    /// optionally times a scalar `s`.
+    static func isScaledOuter(_ v: Variable) -> (Variable, Variable, Variable)? {
+        func plain(_ o: Variable) -> (Variable, Variable)? {
+            guard let (l, r) = o.binary(Mul.self),
+                  let (ln, lop) = l.node(DimShuffle.self), lop.pattern == [0, nil],
+                  let (rn, rop) = r.node(DimShuffle.self), rop.pattern == [nil, 0],
+                  ln.inputs[0].dtype == o.dtype, rn.inputs[0].dtype == o.dtype else { return nil }
+            return (ln.inputs[0], rn.inputs[0])
+        }
+        if let (x, y) = plain(v) { return (Constant(NDArray(scalar: 1, dtype: v.dtype)), x, y) }
+        guard let (l, r) = v.binary(Mul.self) else { return nil }
+        for (s, o) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == v.dtype {
+            if let (x, y) = plain(o) { return (s, x, y) }
+        }
+        return nil
+    }
 
     /// `x ** n` as squarings and products.
     static func power(_ x: Variable, _ n: Int) -> Variable {
