@@ -318,6 +318,16 @@ struct MoreCanonicalTests {
         #expect(try f([[1, 2], [3, 4]]).map(\.doubles) == [[9, 21], [5]])
     }
 
+    @Test func subSelfOnlyForIntegers() throws {
+        let i = ivector("i"), f = dvector("f")
+        let ints = try function(inputs: [i], outputs: [i - i])
+        let zeros = try ints([3, -4])[0].doubles
+        #expect(!ops(ints).contains("Sub") && zeros == [0, 0])
+        let floats = try function(inputs: [f], outputs: [f - f])
+        #expect(ops(floats).contains("Sub"))
+        #expect(try floats([Double.infinity])[0].doubles[0].isNaN)
+    }
+
     @Test func uselessReshape() throws {
         let x = tensor(.float64, shape: [2, 3])
         #expect(ops(try function(inputs: [x], outputs: [x.reshape([2, 3]) * 2])) == ["Mul"])

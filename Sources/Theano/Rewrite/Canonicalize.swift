@@ -26,6 +26,10 @@ enum Canonicalize {
                   inner.inputs[0].dtype.canCastSafely(to: inner.outputs[0].dtype) else { return nil }
             return [cast(inner.inputs[0], op.scalar.dtype)]
         },
+        NodeRewriter("sub_self", tags: tags) { n in                                                                // x − x → 0 (integers only:
+            guard let (a, b) = n.outputs[0].binary(Sub.self), a === b, !a.dtype.isFloat else { return nil }           //  inf − inf is NaN)
+            return keep(n, zerosLike(a, dtype: n.outputs[0].dtype))
+        },
         NodeRewriter("add_neg", tags: tags) { n in                                                                 // a + (−b) → a − b
             guard let (a, b) = n.outputs[0].binary(Add.self) else { return nil }
             if let nb = b.unary(Neg.self) { return keepType(n, a - nb) }
