@@ -28,7 +28,9 @@ public enum IDX {
         let nd = Int(magic & 0xff)
         guard b.count >= 4 + 4 * nd else { throw DatasetError.corrupt(file: file, reason: "truncated IDX header") }
         let dims = (0..<nd).map { Int(u32(4 + 4 * $0)) }
-        let count = dims.reduce(1, *)
+        guard let count = try? NDArray.checkedCount(dims) else {
+            throw DatasetError.corrupt(file: file, reason: "header dimensions \(dims) are impossibly large")
+        }
         let start = 4 + 4 * nd
         guard b.count - start == count else {
             throw DatasetError.corrupt(file: file, reason: "header says \(dims.map(String.init).joined(separator: "×")) = \(count) bytes of data, file has \(b.count - start)")

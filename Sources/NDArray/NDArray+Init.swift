@@ -65,7 +65,9 @@ extension NDArray {
     /// `[start, start + step, …)` below `stop`, as NumPy's `arange`.
     public static func arange(_ start: Double, _ stop: Double, step: Double = 1, dtype: DType) throws(NDArrayError) -> NDArray {
         guard step != 0 else { throw .invalidShape("arange step must not be zero") }
-        let n = Swift.max(0, Int(((stop - start) / step).rounded(.up)))
+        let length = ((stop - start) / step).rounded(.up)
+        guard length.isFinite, length < 1e12 else { throw .invalidShape("arange(\(start), \(stop), step: \(step)) has no finite length") }
+        let n = Swift.max(0, Int(length))
         var a = NDArray(uninitialized: [n], dtype: dtype)
         a.withMutableElements(as: Double.self) { i in start + Double(i) * step }
         return a

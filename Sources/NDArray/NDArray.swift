@@ -62,6 +62,18 @@ public struct NDArray: Sendable {
         if let bad = shape.first(where: { $0 < 0 }) {
             throw .invalidShape("negative dimension \(bad) in shape \(shape)")
         }
+        _ = try checkedCount(shape)
+    }
+
+    /// The element count of `shape`, or an error when it overflows (corrupt headers, typos).
+    public static func checkedCount(_ shape: [Int], itemSize: Int = 1) throws(NDArrayError) -> Int {
+        var n = itemSize
+        for d in shape {
+            let (r, overflow) = n.multipliedReportingOverflow(by: Swift.max(d, 0))
+            if overflow || r > Int(Int32.max) * 4096 { throw .invalidShape("shape \(shape) is too large") }
+            n = r
+        }
+        return n
     }
 
     /// Whether elements are laid out in row-major order with no gaps.

@@ -54,7 +54,7 @@ public enum NPY {
             throw .unsupported("\(name): dtype '\(descr)' is not supported")
         }
         let bigEndian = descr.hasPrefix(">") && dtype.itemSize > 1
-        let count = shape.reduce(1, *)
+        let count = try NDArray.checkedCount(shape)
         let dataStart = start + headerLen
         guard bytes.count - dataStart >= count * dtype.itemSize else {
             throw .io("\(name): truncated data (\(bytes.count - dataStart) bytes for \(count) × \(dtype.itemSize))")
@@ -97,7 +97,7 @@ public enum NPY {
         for part in s[s.index(after: s.startIndex)..<close].split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
             if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0 else { throw .io("\(name): bad shape in .npy header: \(h)") }
+            guard let n = Int(t), n >= 0, n < Int(Int32.max) else { throw .io("\(name): bad shape in .npy header: \(h)") }
             shape.append(n)
         }
         return (descr, fortran, shape)

@@ -78,10 +78,10 @@ public enum NPZ {
         var entries = Int(b.u16(eocd + 10))
         var cd = Int(b.u32(eocd + 16))
         if entries == 0xFFFF || cd == 0xFFFF_FFFF, eocd >= 20, b.u32(eocd - 20) == 0x0706_4b50 {
-            let z64 = Int(b.u64(eocd - 12))
+            let z64 = b.int64Field(eocd - 12)
             guard z64 + 56 <= b.count, b.u32(z64) == 0x0606_4b50 else { throw .io("\(name): bad zip64 record") }
-            entries = Int(b.u64(z64 + 32))
-            cd = Int(b.u64(z64 + 48))
+            entries = Swift.min(b.int64Field(z64 + 32), b.count / 46)
+            cd = b.int64Field(z64 + 48)
         }
         var result: [String: NDArray] = [:]
         var p = cd
@@ -101,18 +101,19 @@ public enum NPZ {
                 let tag = b.u16(e), size = Int(b.u16(e + 2))
                 if tag == 1 {
                     var f = e + 4
-                    if usize == 0xFFFF_FFFF { usize = Int(b.u64(f)); f += 8 }
-                    if csize == 0xFFFF_FFFF { csize = Int(b.u64(f)); f += 8 }
-                    if localOffset == 0xFFFF_FFFF { localOffset = Int(b.u64(f)) }
+                    guard f + 8 * 3 <= b.count || f + 8 <= extraEnd else { break }
+                    if usize == 0xFFFF_FFFF, f + 8 <= b.count { usize = b.int64Field(f); f += 8 }
+                    if csize == 0xFFFF_FFFF, f + 8 <= b.count { csize = b.int64Field(f); f += 8 }
+                    if localOffset == 0xFFFF_FFFF, f + 8 <= b.count { localOffset = b.int64Field(f) }
                 }
                 e += 4 + size
             }
             p = extraEnd + commentLen
-            guard localOffset + 30 <= b.count, b.u32(localOffset) == 0x0403_4b50 else {
+            guard localOffset < b.count - 30, b.u32(localOffset) == 0x0403_4b50 else {
                 throw .io("\(name): corrupt local header for \(member)")
             }
             let start = localOffset + 30 + Int(b.u16(localOffset + 26)) + Int(b.u16(localOffset + 28))
-            guard start + csize <= b.count else { throw .io("\(name): \(member) is truncated") }
+            guard csize <= b.count, start + csize <= b.count, usize < Int(Int32.max) * 16 else { throw .io("\(name): \(member) is truncated") }
             let payload = Data(b[start..<(start + csize)])
             let raw: Data
             switch method {
@@ -186,4 +187,7 @@ extension Array where Element == UInt8 {
     func u16(_ i: Int) -> UInt16 { UInt16(self[i]) | UInt16(self[i + 1]) << 8 }
     func u32(_ i: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(self[i + $1]) << (8 * UInt32($1)) } }
     func u64(_ i: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(self[i + $1]) << (8 * UInt64($1)) } }
+    /// A little-endian 64-bit field as an offset or size; absurd values (corrupt files) become
+    /// `Int.max / 2`, which every bounds check below rejects.
+    func int64Field(_ i: Int) -> Int { Int(exactly: u64(i)).map { Swift.min($0, Int.max / 2) } ?? Int.max / 2 }
 }

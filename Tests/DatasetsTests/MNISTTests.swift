@@ -73,3 +73,14 @@ struct MNISTTests {
         #expect("\(e4.map { "\($0)" } ?? "")".contains("t10k-labels-idx1-ubyte.gz"))
     }
 }
+
+struct IDXHeaderTests {
+    @Test func absurdDimensionsAreAnError() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("images")
+        try Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]).write(to: url)
+        let e = #expect(throws: DatasetError.self) { try IDX.read(url) }
+        #expect("\(e.map { "\($0)" } ?? "")".contains("images"))
+    }
+}

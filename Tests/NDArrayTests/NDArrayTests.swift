@@ -184,3 +184,36 @@ struct SplitMix64Tests {
         #expect(w.shape == [4, 5] && w.dtype == .float32 && w.doubles.allSatisfy { abs($0) <= 0.5 })
     }
 }
+
+/// Corrupt files throw (or decode to something), they never crash the process.
+struct CorruptFileTests {
+    @Test func randomDamageNeverTraps() throws {
+        let arrays = ["W": try NDArray((0..<24).map(Double.init), shape: [2, 3, 4]), "b": try NDArray([1, 2] as [Int16])]
+        var rng = SplitMix64(seed: 99)
+        for compressed in [false, true] {
+            let good = try NPZ.encode(arrays, compressed: compressed)
+            for _ in 0..<200 {
+                var bad = good
+                let flips = 1 + Int(rng.next() % 4)
+                for _ in 0..<flips { bad[Int(rng.next() % UInt64(bad.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+                if rng.next() % 4 == 0 { bad = bad.prefix(Int(rng.next() % UInt64(bad.count))) }
+                _ = try? NPZ.decode(bad)
+            }
+        }
+        let npy = NPY.encode(try NDArray([1, 2, 3] as [Float]))
+        for i in 0..<npy.count {
+            for v: UInt8 in [0, 0x39, 0xff] {
+                var bad = npy
+                bad[i] = v
+                _ = try? NPY.decode(bad)
+            }
+        }
+        // A header claiming an enormous shape is an error, not an overflow.
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999), }"
+        var huge = Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(header.utf8.count), 0])
+        huge.append(contentsOf: Array(header.utf8))
+        #expect(throws: NDArrayError.self) { try NPY.decode(huge) }
+        #expect(throws: NDArrayError.self) { try NDArray.checkedCount([1 << 40, 1 << 40]) }
+        #expect(throws: NDArrayError.self) { try NDArray.arange(0, .infinity, dtype: .float32) }
+    }
+}
