@@ -110,6 +110,42 @@ struct GradAPITests {
         #expect(abs(try value(sb, [a: 0.3, b: -1.2])[0] - gb) < 1e-12)
     }
 
+    /// A two-unit tanh layer with a logistic output and a cross-entropy cost, in scalars.
+    @Test func matchesSwiftDifferentiationOnATinyNetwork() throws {
+        @differentiable(reverse)
+        func cost(_ w1: Double, _ w2: Double, _ v1: Double) -> Double {
+            let (x1, x2, t, v2) = (0.7, -1.3, 1.0, 0.3)
+            let h1 = Foundation.tanh(w1 * x1 + w2 * x2), h2 = Foundation.tanh(w2 * x1 - w1 * x2)
+            let p = 1 / (1 + Foundation.exp(-(v1 * h1 + v2 * h2)))
+            return -(t * Foundation.log(p) + (1 - t) * Foundation.log(1 - p))
+        }
+        let g = gradient(at: 0.4, -0.2, 1.1, of: cost)
+        let w = dvector("w"), v = dvector("v"), x = constant(try NDArray([0.7, -1.3] as [Double]))
+        let W = stack([stack([w[0], w[1]]), stack([w[1], -w[0]])])            // rows: (w1, w2), (w2, −w1)
+        let h = tanh(dot(W, x))                                                // h1 = tanh(w·x), h2 = tanh(w2 x1 − w1 x2)
+        let p = sigmoid(dot(h, v))
+        let c = binaryCrossentropy(p, constant(1, dtype: .float64))
+        let (gw, gv) = try grad(c, wrt: w, v)
+        let vals: [Variable: any TensorConvertible] = [w: [0.4, -0.2], v: [1.1, 0.3]]
+        let ours = try value(gw, vals) + [value(gv, vals)[0]]
+        let theirs = [g.0, g.1, g.2]
+        #expect(zip(ours, theirs).allSatisfy { abs($0 - $1) < 1e-12 }, "\(ours) vs \(theirs)")
+    }
+
+    /// A log-sum-exp (shifted by a constant, as the stable form is) and an indexing step, in scalars.
+    @Test func matchesSwiftDifferentiationOnLogSumExp() throws {
+        @differentiable(reverse)
+        func f(_ a: Double, _ b: Double, _ c: Double) -> Double {
+            let m = 2.0
+            return m + Foundation.log(Foundation.exp(a - m) + Foundation.exp(b - m) + Foundation.exp(c - m)) - b * a
+        }
+        let g = gradient(at: 0.3, 2.0, -1.0, of: f)
+        let z = dvector("z")
+        let out = log(sum(exp(z))) - z[1] * z[0]
+        let ours = try value(try grad(out, wrt: z), [z: [0.3, 2.0, -1.0]])
+        #expect(zip(ours, [g.0, g.1, g.2]).allSatisfy { abs($0 - $1) < 1e-12 }, "\(ours)")
+    }
+
     func catching(_ body: () throws -> Void) -> TheanoError? {
         do { try body() } catch let e as TheanoError { return e } catch { return nil }
         return nil
