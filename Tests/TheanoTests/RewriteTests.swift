@@ -222,6 +222,16 @@ struct SpecializeTests {
         #expect(!ops(try function(inputs: [x, g], outputs: [update], mode: .fastCompile)).contains("Gemm"))
     }
 
+    @Test func regularisedUpdateStillBecomesGemm() throws {
+        let W = dmatrix("W"), x = dmatrix("x"), g = dmatrix("g")
+        let update = W - 0.01 * (dot(x.T, g) + 0.0002 * W)
+        let f = try function(inputs: [W, x, g], outputs: [update])
+        #expect(ops(f).contains("Gemm") && !ops(f).contains("Dot"), "\(ops(f))")
+        let plain = try function(inputs: [W, x, g], outputs: [update], mode: .unoptimized)
+        let args: [any TensorConvertible] = [[[1, 2], [3, 4]], [[0.5, -1], [2, 0.25]], [[1, 0], [-1, 3]]]
+        #expect(zip(try f.call(args)[0].doubles, try plain.call(args)[0].doubles).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
     @Test func gemmBroadcastsItsAccumulator() throws {
         let b = dvector("b"), x = dmatrix("x"), w = dmatrix("w")
         let f = try function(inputs: [b, x, w], outputs: [b.dimshuffle("x", 0) + dot(x, w)])

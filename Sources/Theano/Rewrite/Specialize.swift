@@ -41,6 +41,17 @@ enum Specialize {
             let one = Constant(NDArray(scalar: 1, dtype: out.dtype))
             return Stabilize.typed(n, gemm(c, alpha: alpha, a, b, beta: one))
         },
+        NodeRewriter("gemm_distribute", tags: tags.union(["blas"])) { n in     // C − s·(dot + Q) → (C − s·Q) − s·dot
+            let out = n.outputs[0]
+            guard out.ndim == 2, let (c, term) = out.binary(Sub.self), let (l, r) = term.binary(Mul.self) else { return nil }
+            for (s, sum) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == out.dtype {
+                guard let (p, q) = sum.binary(Add.self) else { continue }
+                for (d, rest) in [(p, q), (q, p)] where isScaledDot(d) != nil && d.type.shape.count == 2 {
+                    return Stabilize.typed(n, (c - s * rest) - s * d)
+                }
+            }
+            return nil
+        },
         NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
             let out = n.outputs[0]
             guard out.ndim == 1, out.dtype.isFloat else { return nil }
