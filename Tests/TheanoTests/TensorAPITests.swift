@@ -128,3 +128,21 @@ struct TensorAPITests {
         #expect(throws: TheanoError.self) { try f([[1, 2]]) }
     }
 }
+
+struct LongReductionTests {
+    /// Long contiguous runs take the vectorised path; it must agree with a float64 scalar sum.
+    @Test(arguments: [DType.float32, .float64])
+    func longSums(_ dtype: DType) throws {
+        var rng = SplitMix64(seed: 21)
+        let a = try NDArray.uniform([3, 1003], in: -1...1, dtype: dtype, using: &rng)
+        let x = tensor(dtype, shape: [nil, nil])
+        let f = try function(inputs: [x], outputs: [sum(x), sum(x, axis: 1), mean(x, axis: 1), sum(x.T, axis: 0)])
+        let r = try f(a)
+        let rows = (0..<3).map { i in (0..<1003).reduce(0.0) { $0 + ((try? a.element(at: [i, $1])) ?? .nan) } }
+        let tol = dtype == .float32 ? 1e-4 : 1e-10
+        #expect(abs(try r[0].item() - rows.reduce(0, +)) < tol)
+        #expect(zip(r[1].doubles, rows).allSatisfy { abs($0 - $1) < tol })
+        #expect(zip(r[2].doubles, rows).allSatisfy { abs($0 - $1 / 1003) < tol })
+        #expect(zip(r[3].doubles, rows).allSatisfy { abs($0 - $1) < tol })   // strided: the scalar path
+    }
+}

@@ -74,7 +74,15 @@ private struct ReduceVisitor: DTypeVisitor {
                     var i = o[0]
                     let st = s[0]
                     switch kind {
-                    case .sum, .mean: for _ in 0..<n { acc += p[i].doubleValue; i += st }
+                    case .sum, .mean:
+                        // (A `where` on a multi-pattern case binds to the last pattern only: test inside.)
+                        if st == 1 && T.self == Float.self {
+                            acc += contiguousSum(UnsafeRawPointer(p + i).assumingMemoryBound(to: Float.self), n)
+                        } else if st == 1 && T.self == Double.self {
+                            acc += contiguousSum(UnsafeRawPointer(p + i).assumingMemoryBound(to: Double.self), n)
+                        } else {
+                            for _ in 0..<n { acc += p[i].doubleValue; i += st }
+                        }
                     case .prod: for _ in 0..<n { acc *= p[i].doubleValue; i += st }
                     case .max: for _ in 0..<n { let v = p[i].doubleValue; if v > acc { acc = v } else if v.isNaN { nan = true }; i += st }
                     case .min: for _ in 0..<n { let v = p[i].doubleValue; if v < acc { acc = v } else if v.isNaN { nan = true }; i += st }
@@ -108,6 +116,22 @@ private struct ReduceVisitor: DTypeVisitor {
         }
         return result
     }
+}
+
+/// The sum of a contiguous run, accumulated in float64 across eight lanes (vectorised; as
+/// accurate as the scalar float64 loop to within rounding of the final additions).
+@inline(__always)
+private func contiguousSum<F: BinaryFloatingPoint & SIMDScalar>(_ p: UnsafePointer<F>, _ n: Int) -> Double {
+    var lanes = SIMD8<Double>(repeating: 0)
+    var i = 0
+    while i + 8 <= n {
+        let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<F>.self)
+        lanes += SIMD8<Double>(v)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += Double(p[i]); i += 1 }
+    return total
 }
 
 /// Axes for a reduction: one axis, several, or all (`nil`).
