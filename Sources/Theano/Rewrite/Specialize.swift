@@ -30,16 +30,8 @@ enum Specialize {
             return nil
         },
         NodeRewriter("gemm", tags: tags.union(["blas"])) { n in                // C ± s·dot(A, B) → gemm
-            let out = n.outputs[0]
-            guard out.ndim == 2, out.dtype.isFloat else { return nil }
-            var terms: (Variable, Variable, Bool)?      // (C, scaled dot, subtract)
-            if let (c, t) = out.binary(Sub.self) { terms = (c, t, true) }
-            else if let (l, r) = out.binary(Add.self) { terms = isScaledDot(r) != nil ? (l, r, false) : (r, l, false) }
-            guard let (c, term, subtract) = terms, c.ndim == 2, c.dtype == out.dtype,
-                  let (scale, a, b) = isScaledDot(term) else { return nil }
-            let alpha = subtract ? -scale : scale
-            let one = Constant(NDArray(scalar: 1, dtype: out.dtype))
-            return Stabilize.typed(n, gemm(c, alpha: alpha, a, b, beta: one))
+            guard let (c, (scale, a, b), sign) = accumulation(n, rank: 2, isScaledDot), c.ndim == 2 else { return nil }
+            return Stabilize.typed(n, gemm(c, alpha: sign < 0 ? -scale : scale, a, b, beta: one(n)))
         },
         NodeRewriter("gemm_distribute", tags: tags.union(["blas"])) { n in     // C − s·(dot + Q) → (C − s·Q) − s·dot
             let out = n.outputs[0]
@@ -53,15 +45,8 @@ enum Specialize {
             return nil
         },
         NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
-            let out = n.outputs[0]
-            guard out.ndim == 1, out.dtype.isFloat else { return nil }
-            var terms: (Variable, Variable, Bool)?
-            if let (y, t) = out.binary(Sub.self) { terms = (y, t, true) }
-            else if let (l, r) = out.binary(Add.self) { terms = isScaledMatvec(r) != nil ? (l, r, false) : (r, l, false) }
-            guard let (y, term, subtract) = terms, y.ndim <= 1, y.dtype == out.dtype,
-                  let (scale, a, x) = isScaledMatvec(term) else { return nil }
-            let one = Constant(NDArray(scalar: 1, dtype: out.dtype))
-            return Stabilize.typed(n, apply1(Gemv(), [y, subtract ? -scale : scale, a, x, one]))
+            guard let (y, (scale, a, x), sign) = accumulation(n, rank: 1, isScaledMatvec) else { return nil }
+            return Stabilize.typed(n, apply1(Gemv(), [y, sign < 0 ? -scale : scale, a, x, one(n)]))
         },
         NodeRewriter("dot_to_gemv", tags: tags.union(["blas"])) { n in         // dot(A, x) → gemv(0, 1, A, x, 0)
             guard let (node, _) = n.outputs[0].node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
@@ -71,16 +56,25 @@ enum Specialize {
             return Stabilize.typed(n, apply1(Gemv(), [zero, one, node.inputs[0], node.inputs[1], zero]))
         },
         NodeRewriter("ger", tags: tags.union(["blas"])) { n in                 // A ± s·outer(x, y) → ger
-            let out = n.outputs[0]
-            guard out.ndim == 2, out.dtype.isFloat else { return nil }
-            var terms: (Variable, Variable, Bool)?
-            if let (a, t) = out.binary(Sub.self) { terms = (a, t, true) }
-            else if let (l, r) = out.binary(Add.self) { terms = isScaledOuter(r) != nil ? (l, r, false) : (r, l, false) }
-            guard let (a, term, subtract) = terms, a.ndim == 2, a.dtype == out.dtype,
-                  let (scale, x, y) = isScaledOuter(term) else { return nil }
-            return Stabilize.typed(n, apply1(Ger(), [a, subtract ? -scale : scale, x, y]))
+            guard let (a, (scale, x, y), sign) = accumulation(n, rank: 2, isScaledOuter), a.ndim == 2 else { return nil }
+            return Stabilize.typed(n, apply1(Ger(), [a, sign < 0 ? -scale : scale, x, y]))
         },
     ]
+
+    /// For a node `acc ± term` (float, of the given rank) where `match(term)` succeeds: the
+    /// accumulator, the match and the sign (+1 or −1) the term carries.
+    static func accumulation<M>(_ n: Apply, rank: Int, _ match: (Variable) -> M?) -> (Variable, M, Double)? {
+        let out = n.outputs[0]
+        guard out.ndim == rank, out.dtype.isFloat else { return nil }
+        var pair: (acc: Variable, term: Variable, sign: Double)?
+        if let (acc, t) = out.binary(Sub.self) { pair = (acc, t, -1) }
+        else if let (l, r) = out.binary(Add.self) { pair = match(r) != nil ? (l, r, 1) : (r, l, 1) }
+        guard let (acc, term, sign) = pair, acc.dtype == out.dtype, acc.ndim <= rank, let m = match(term) else { return nil }
+        return (acc, m, sign)
+    }
+
+    /// The constant 1 of the node's output dtype.
+    static func one(_ n: Apply) -> Constant { Constant(NDArray(scalar: 1, dtype: n.outputs[0].dtype)) }
 
     /// `(s, A, x)` when `v` is a matrix·vector product (a `Dot`, or a `Gemv` with nothing to
     /// accumulate), optionally times a scalar `s`.
