@@ -21,16 +21,13 @@ final class DebugCheck {
         self.updates = updates
         self.mode = mode
         self.applied = applied
-        reference = try DebugCheck.program(inputs, roots, outputCount, updates, mode: mode, excluded: ["merge", "constant_folding", "canonicalize", "stabilize", "specialize"])
+        reference = try Program.compile(inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
+                                        excluded: Mode.unoptimized.excluded, profile: false).program
     }
 
-    static func program(_ inputs: [Variable], _ roots: [Variable], _ outputCount: Int, _ updates: [SharedVariable],
-                        mode: Mode, excluded: Set<String>) throws -> Program {
-        let fgraph = FunctionGraph(inputs: inputs, outputs: roots)
-        Rewrites.optimize(fgraph, excluded: excluded)
-        let outs = fgraph.outputs
-        return try Program(inputs: inputs, outputs: Array(outs[..<outputCount]),
-                           updates: zip(updates, outs[outputCount...]).map { ($0, $1) }, mode: mode, profile: false)
+    private func program(excluded: Set<String>) throws -> Program {
+        try Program.compile(inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
+                            excluded: excluded, profile: false).program
     }
 
     func verify(_ values: [NDArray], outputs: [NDArray]) throws {
@@ -39,7 +36,7 @@ final class DebugCheck {
         // Find the rewrite responsible: the first whose exclusion makes the results agree.
         var seen = Set<String>()
         for (name, old, _) in applied where seen.insert(name).inserted {
-            let p = try DebugCheck.program(inputs, roots, outputCount, updates, mode: mode, excluded: mode.excluded.union([name]))
+            let p = try program(excluded: mode.excluded.union([name]))
             let (o, u) = try p.run(values)
             if firstDifference(o + u.map(\.1), refOuts + refUps.map(\.1)) == nil {
                 throw TheanoError(.runtime, "DEBUG: rewrite \(name) changed \(label(index)): \(detail)",

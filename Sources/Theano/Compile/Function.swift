@@ -120,16 +120,13 @@ public func function(inputs: [Variable], outputs: [Variable],
     if let bad = Graph.topologicalOrder(rebuilt, stoppingAt: Set(inputs)).first(where: { $0.error != nil }), let e = bad.error { throw e }
     // Unused inputs are judged on the graph as written, before rewrites simplify it.
     try checkUnusedInputs(inputs, rebuilt, policy: policy)
-    let fgraph = FunctionGraph(inputs: inputs, outputs: rebuilt)
-    Rewrites.optimize(fgraph, excluded: mode.excluded)
-    let optimized = fgraph.outputs
-    let program = try Program(inputs: inputs, outputs: Array(optimized[..<outputs.count]),
-                              updates: zip(updateList.map(\.key), optimized[outputs.count...]).map { ($0, $1) },
-                              mode: mode, profile: profile ?? Config.current.profile)
+    let (program, applied) = try Program.compile(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
+                                                 updates: updateList.map(\.key), mode: mode, excluded: mode.excluded,
+                                                 profile: profile ?? Config.current.profile)
     var debug: DebugCheck?
     if mode.name == Mode.debug.name {
         debug = try DebugCheck(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
-                               updates: updateList.map(\.key), mode: mode, applied: fgraph.history)
+                               updates: updateList.map(\.key), mode: mode, applied: applied)
     }
     return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug)
 }

@@ -77,6 +77,19 @@ final class Program {
         self.checkNodes = mode.name == Mode.debug.name
     }
 
+    /// Rewrites a private copy of `roots` (outputs, then update values) without the `excluded`
+    /// rewrites and plans it; also returns the replacements the rewrites made.
+    static func compile(inputs: [Variable], roots: [Variable], outputCount: Int, updates: [SharedVariable],
+                        mode: Mode, excluded: Set<String>, profile: Bool) throws
+        -> (program: Program, applied: [(String, Variable, Variable)]) {
+        let fgraph = FunctionGraph(inputs: inputs, outputs: roots)
+        Rewrites.optimize(fgraph, excluded: excluded)
+        let outs = fgraph.outputs
+        let program = try Program(inputs: inputs, outputs: Array(outs[..<outputCount]),
+                                  updates: zip(updates, outs[outputCount...]).map { ($0, $1) }, mode: mode, profile: profile)
+        return (program, fgraph.history)
+    }
+
     /// Runs every step; returns outputs and the update values (not yet committed).
     func run(_ inputs: [NDArray]) throws -> ([NDArray], [(SharedVariable, NDArray)]) {
         var slots = [NDArray?](repeating: nil, count: slotCount)

@@ -65,7 +65,7 @@ extension ScalarOp {
         switch typeRule {
         case .promote: let p = promoted(inputs); return (p, p)
         case .upgradeToFloat: let p = promoted(inputs).upgradedToFloat; return (p, p)
-        case .predicate: return (DType.promote(inputs.dropFirst().reduce(inputs[0]) { DType.promote($0, $1) }, .bool), .bool)
+        case .predicate: return (inputs.dropFirst().reduce(inputs[0]) { DType.promote($0, $1) }, .bool)
         case .logical:
             guard inputs.allSatisfy({ $0 == .bool }) else {
                 throw OpError("\(self) needs bool inputs, got \(inputs.map(\.description).joined(separator: ", ")); compare first (e.g. neq(x, 0))")
