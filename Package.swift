@@ -23,7 +23,8 @@ let package = Package(
             dependencies: ["CZlib", .product(name: "RealModule", package: "swift-numerics")]),
         .target(
             name: "Theano",
-            dependencies: ["NDArray", .product(name: "RealModule", package: "swift-numerics")]),
+            dependencies: ["NDArray", .product(name: "RealModule", package: "swift-numerics"),
+                           .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Datasets",
             dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),

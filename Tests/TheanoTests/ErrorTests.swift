@@ -63,7 +63,7 @@ struct ErrorTests {
         let line = #line; let c = a * b
         let f = try function(inputs: [a, b], outputs: [c])
         let e = try #require(error { try f([1, 2, 3], [1, 2]) })
-        #expect(e.kind == .shape && e.op == "Mul")
+        #expect(e.kind == .shape && e.op?.contains("Mul") == true)
         #expect(e.description.contains("(3,)") && e.description.contains("(2,)"), "\(e)")
         #expect(e.description.contains("ErrorTests.swift:\(line)"), "\(e)")
         let m = matrix("m")

@@ -4,7 +4,13 @@ import Testing
 @testable import Theano
 
 /// The ops a compiled function runs, by description.
-func ops(_ f: Function) -> [String] { f.program.steps.map { "\($0.node.op)" } }
+/// The ops a compiled function runs, in order; a fused composite lists the scalar ops inside it.
+func ops(_ f: Function) -> [String] {
+    f.program.steps.flatMap { step -> [String] in
+        if let c = step.node.op as? Composite { return c.instructions.map(\.op.description) }
+        return ["\(step.node.op)"]
+    }
+}
 
 struct RewriteTests {
     @Test func mergeComputesCommonSubexpressionsOnce() throws {
@@ -104,9 +110,12 @@ struct RewriteTests {
     @Test func replacementsKeepTheSourceLocation() throws {
         let x = dvector("x")
         let line = #line; let y = log(1 + x)
-        let f = try function(inputs: [x], outputs: [y])
+        let f = try function(inputs: [x], outputs: [y], mode: .fastRun.excluding("fusion"))
         let node = try #require(f.program.steps.first { $0.node.op is Elemwise<Log1p> }?.node)
         #expect(node.location.line == line && node.location.file == "RewriteTests.swift")
+        // A fused composite keeps the location of the expression it replaces.
+        let fused = try #require(try function(inputs: [x], outputs: [y]).program.steps.first?.node)
+        #expect(fused.op is Composite && fused.location.line == line)
     }
 
     @Test func aThrowingRewriteIsSkipped() throws {
@@ -121,7 +130,7 @@ struct RewriteTests {
         #expect(Mode.fastRun.excluding("log1p").excluded == ["log1p"])
         #expect(Mode.fastRun.excluding("log1p", "merge").including("merge").excluded == ["log1p"])
         let c = try Config(flags: "optimizer_excluding=log1p:merge,mode=FAST_COMPILE")
-        #expect(c.mode.name == "FAST_COMPILE" && c.mode.excluded == ["log1p", "merge", "specialize"])
+        #expect(c.mode.name == "FAST_COMPILE" && c.mode.excluded == ["fusion", "log1p", "merge", "native", "specialize"])
         let x = dvector("x")
         #expect(ops(try function(inputs: [x], outputs: [log(1 + x)], mode: c.mode)).contains("Log"))
     }

@@ -24,6 +24,14 @@ public struct Config: Sendable {
     public var allowDowncast = false
     /// Whether compiled functions record time per node (``Function/profile``).
     public var profile = false
+    /// The C compiler for native kernels (`THEANO_FLAGS=cxx=…`); nil: `$CC`, else `cc`, `gcc`
+    /// or `clang`; empty: no native code (reference kernels everywhere).
+    public var cxx: String?
+    /// Where compiled kernels are cached (`THEANO_FLAGS=compiledir=…`); nil:
+    /// `$XDG_CACHE_HOME/theano-swift` or `~/.cache/theano-swift`.
+    public var compiledir: String?
+    /// Worker threads for large elementwise loops (`THEANO_FLAGS=threads=…`); nil: one per core.
+    public var threads: Int?
 
     public init() {}
 
@@ -54,6 +62,13 @@ public struct Config: Sendable {
                 excluded += kv[1].split(separator: ":").map(String.init)   // applied after `mode=`, whatever the order
             case "profile":
                 profile = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+            case "cxx":
+                cxx = kv[1]
+            case "compiledir":
+                compiledir = kv[1]
+            case "threads":
+                guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "threads must be a positive integer, got '\(kv[1])'") }
+                threads = n
             case "allow_downcast":
                 allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             default:
@@ -91,14 +106,18 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// Rewrite names and tags that are not run.
     public private(set) var excluded: Set<String> = []
 
-    /// All rewrites (native kernels and BLAS rewrites arrive with the native-backend work).
+    /// All rewrites, elementwise fusion and native (generated C) kernels.
     public static let fastRun = Mode(named: "FAST_RUN")
     /// Merge, constant folding, canonicalize and stabilize; reference `perform` everywhere.
-    public static let fastCompile = Mode(named: "FAST_COMPILE").excluding("specialize")
-    /// For tests and bug hunts (cross-checking arrives with the native backend).
+    public static let fastCompile = Mode(named: "FAST_COMPILE").excluding("specialize", "fusion", "native")
+    /// `FAST_RUN` plus checks: every native kernel against the reference `perform`, every rewrite
+    /// against the unoptimized graph, declared views and untouched inputs.
     public static let debug = Mode(named: "DEBUG")
-    /// No rewrites at all: the graph exactly as built.
-    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize", "specialize")
+    /// No rewrites and no native code: the graph exactly as built, run by the reference ops.
+    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize", "specialize", "fusion", "native")
+
+    /// Whether this mode runs native kernels (not excluded by `"native"`).
+    public var usesNativeCode: Bool { !excluded.contains("native") }
 
     private init(named name: String) { self.name = name }
 

@@ -10,6 +10,8 @@ final class Program {
         let outputSlots: [Int]
         /// Slots whose last reader is this step.
         let release: [Int]
+        /// The native kernel computing this step, when there is one.
+        var kernel: ElementwiseKernel?
     }
 
     let steps: [Step]
@@ -65,6 +67,9 @@ final class Program {
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
             steps.append(Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release)))
         }
+        if mode.usesNativeCode {
+            for (i, k) in try NativeBackend.kernels(for: order) { steps[i].kernel = k }
+        }
         self.steps = steps
         self.constants = constants
         self.sharedSlots = shared
@@ -111,11 +116,18 @@ final class Program {
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             do {
-                results = try step.node.op.perform(args)
+                if let kernel = step.kernel {
+                    results = try kernel.run(args)
+                } else {
+                    results = try step.node.op.perform(args)
+                }
             } catch {
                 throw nodeError(step.node, args, error)
             }
-            if checkNodes { try check(step.node, args: args, before: before, results: results) }
+            if checkNodes {
+                try check(step.node, args: args, before: before, results: results)
+                if step.kernel != nil { try compareWithReference(step.node, args: args, results: results) }
+            }
             for (k, (s, r)) in zip(step.outputSlots, results).enumerated() {
                 let want = step.node.outputs[k].type
                 guard want.accepts(r) else {
@@ -153,6 +165,25 @@ final class Program {
         for (o, i) in node.op.viewMap where results[o].count > 0 && !results[o].sharesStorage(with: args[i]) {
             throw TheanoError(.runtime, "DEBUG: \(node.op) declares output \(o) a view of input \(i), but it is a copy",
                               op: "\(node.op)", inputs: args.summary, location: node.location)
+        }
+    }
+
+    /// DEBUG: a native kernel must agree with the op's reference `perform`.
+    private func compareWithReference(_ node: Apply, args: [NDArray], results: [NDArray]) throws {
+        let reference = try node.op.perform(args)
+        for (o, (got, want)) in zip(results, reference).enumerated() {
+            guard got.shape == want.shape, got.dtype == want.dtype else {
+                throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) gave output \(o) as \(got.dtype) \(got.shape), the reference \(want.dtype) \(want.shape)",
+                                  op: "\(node.op)", inputs: args.summary, location: node.location)
+            }
+            let (rtol, atol) = got.dtype == .float32 ? (1e-5, 1e-6) : (1e-12, 1e-14)
+            for (k, (u, v)) in zip(got.doubles, want.doubles).enumerated() {
+                if u == v || (u.isNaN && v.isNaN) { continue }
+                if !(abs(u - v) <= atol + rtol * abs(v)) {
+                    throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) differs from its reference at output \(o), element \(k): \(u) instead of \(v)",
+                                      op: "\(node.op)", inputs: args.summary, location: node.location)
+                }
+            }
         }
     }
 

@@ -103,7 +103,7 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
 /// `cost` after the canonicalize and stabilize rewrites, on a private copy cut at `cut`.
 func stabilized(_ cost: Variable, cut: [Variable]) -> Variable {
     let fgraph = FunctionGraph(inputs: cut, outputs: [cost])
-    Rewrites.optimize(fgraph, excluded: ["constant_folding"])
+    Rewrites.optimize(fgraph, excluded: ["constant_folding", "fusion"])
     return fgraph.outputs[0]
 }
 

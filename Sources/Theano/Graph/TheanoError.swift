@@ -25,6 +25,8 @@ public struct TheanoError: Error, CustomStringConvertible, Sendable {
         case gradient
         case runtime
         case config
+        /// The C compiler rejected generated kernels, or they could not be cached or loaded.
+        case compile
     }
 
     public var kind: Kind

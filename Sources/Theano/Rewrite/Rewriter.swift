@@ -25,7 +25,7 @@ public enum Rewrites {
     ]
 
     /// All rewrite names, for `Mode.excluding`.
-    public static var names: [String] { ["merge", "constant_folding"] + phases.flatMap { $0.rewriters.map(\.name) } }
+    public static var names: [String] { ["merge", "constant_folding", "fusion"] + phases.flatMap { $0.rewriters.map(\.name) } }
 
     /// Runs merge, constant folding and each phase's rewrites to a fixed point, skipping the
     /// names and tags in `excluded`. A rewrite that throws is skipped with a warning.
@@ -35,6 +35,8 @@ public enum Rewrites {
             equilibrium(fgraph, active, excluded: excluded, phase: phase)
         }
         if !excluded.contains("merge") { Merge.run(fgraph) }
+        // Fusion last: it hides elementwise nodes from every pattern above.
+        if !excluded.contains("fusion") { Fusion.run(fgraph) }
     }
 
     static func equilibrium(_ fgraph: FunctionGraph, _ rules: [NodeRewriter], excluded: Set<String>, phase: String) {

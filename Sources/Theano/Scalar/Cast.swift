@@ -9,6 +9,7 @@ public struct Cast: ScalarOp {
     public var description: String { "Cast{\(dtype)}" }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a }
+    public func c(_ x: [String], _ t: CDomain) -> String { x[0] }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g] }
 }
 

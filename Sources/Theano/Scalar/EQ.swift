@@ -8,6 +8,7 @@ public struct EQ: ScalarOp {
     public var typeRule: ScalarTypeRule { .predicate }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a == b ? 1 : 0 }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a == b ? 1 : 0 }
+    public func c(_ x: [String], _ t: CDomain) -> String { "(\(x[0]) == \(x[1]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [nil, nil] }
 }
 

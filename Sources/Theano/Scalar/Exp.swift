@@ -6,6 +6,7 @@ public struct Exp: ScalarOp {
     public init() {}
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.exp(a) }
+    public func c(_ x: [String], _ t: CDomain) -> String { "th_exp\(t.f)(\(x[0]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g * z] }
 }
 

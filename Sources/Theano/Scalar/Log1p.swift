@@ -6,6 +6,7 @@ public struct Log1p: ScalarOp {
     public init() {}
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.log(onePlus: a) }
+    public func c(_ x: [String], _ t: CDomain) -> String { "th_log1p\(t.f)(\(x[0]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g / (1 + x[0])] }
 }
 

@@ -59,6 +59,7 @@ public struct Pow: ScalarOp {
         }
         return result
     }
+    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "pow\(t.f)(\(x[0]), \(x[1]))" : "th_ipow(\(x[0]), \(x[1]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
         [g * x[1] * x[0] ** (x[1] - 1), g * z * log(x[0])]
     }

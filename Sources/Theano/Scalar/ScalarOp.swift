@@ -41,6 +41,37 @@ public protocol ScalarOp: Hashable, Sendable, CustomStringConvertible {
     /// (with a default) so that each op's witness is a loop specialised for that op: called
     /// through `Elemwise<S>` the generic version would dispatch per element.
     func run(_ args: [NDArray], into out: NDArray)
+    /// The op as a C expression over `args` (C expressions already converted to `domain`), for
+    /// the native backend's generated kernels. Its value must equal ``float(_:_:_:)`` or
+    /// ``int(_:_:_:)``; the helpers it calls (`th_exp`, `th_wadd`, …) live in ``CPrelude``.
+    func c(_ args: [String], _ domain: CDomain) -> String
+}
+
+/// The C type a scalar op computes in inside a generated kernel: the float dtypes as themselves,
+/// integers and bools as `int64_t` (as ``ScalarOp/int(_:_:_:)`` does).
+public enum CDomain: Hashable, Sendable {
+    case float32, float64, int64
+
+    /// The domain a computation in `dtype` uses.
+    init(_ dtype: DType) {
+        self = dtype == .float32 ? .float32 : (dtype == .float64 ? .float64 : .int64)
+    }
+
+    public var isFloat: Bool { self != .int64 }
+    /// The C type name.
+    public var cType: String {
+        switch self { case .float32: "float"; case .float64: "double"; case .int64: "int64_t" }
+    }
+    /// The libm-style suffix of this domain's functions: `expf` for float, `exp` for double.
+    public var f: String { self == .float32 ? "f" : "" }
+    /// A number as a C literal of this domain.
+    public func literal(_ v: Double) -> String {
+        switch self {
+        case .float32: return v.isFinite ? "\(Float(v))f" : (v.isNaN ? "NAN" : (v > 0 ? "INFINITY" : "(-INFINITY)"))
+        case .float64: return v.isFinite ? "\(v)" : (v.isNaN ? "NAN" : (v > 0 ? "INFINITY" : "(-INFINITY)"))
+        case .int64: return "INT64_C(\(Int64.clamping(v)))"
+        }
+    }
 }
 
 extension ScalarOp {

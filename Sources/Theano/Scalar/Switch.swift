@@ -8,6 +8,7 @@ public struct Switch: ScalarOp {
     public var typeRule: ScalarTypeRule { .select }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a != 0 ? b : c }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a != 0 ? b : c }
+    public func c(_ x: [String], _ t: CDomain) -> String { "(\(x[0]) != 0 ? \(x[1]) : \(x[2]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
         [nil, select(x[0], g, 0), select(x[0], zerosLike(g), g)]
     }

@@ -7,6 +7,7 @@ public struct TrueDiv: ScalarOp {
     public var arity: Int { 2 }
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a / b }
+    public func c(_ x: [String], _ t: CDomain) -> String { "(\(x[0]) / \(x[1]))" }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g / x[1], -g * z / x[1]] }
 }
 

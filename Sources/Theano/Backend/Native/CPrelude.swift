@@ -1,0 +1,212 @@
+/// The C code every generated module starts with: conversions with the reference semantics
+/// (NaN → 0 and clamping for float → integer, wrapping integer arithmetic), and our own
+/// branch-free, vectorisable exp/log/log1p/expm1/tanh/sigmoid/softplus.
+///
+/// Why our own: scalar libm calls keep loops from vectorising (~18× slower on `tanh`), and
+/// `-ffast-math` breaks NaN and infinity. These use range reduction plus Taylor or atanh series
+/// evaluated with selects instead of branches, so `gcc -O3` and `clang -O3` vectorise them.
+/// Accuracy (max ulp against libm over the whole range) is tested and stated in docs/NATIVE.md.
+enum CPrelude {
+    static let source = #"""
+#include <stdint.h>
+#include <string.h>
+#include <math.h>
+
+typedef uint8_t th_bool;
+
+static inline uint32_t th_bits_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
+static inline float th_from_bits_f(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
+static inline uint64_t th_bits(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
+static inline double th_from_bits(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
+
+/* Float -> integer as the reference does: NaN -> 0, out of range -> nearest bound, else truncate. */
+static inline int64_t th_f2i(double d) {
+    return d != d ? 0 : (d >= 9.223372036854775807e18 ? INT64_MAX
+         : (d <= -9.223372036854775808e18 ? INT64_MIN : (int64_t)d));
+}
+
+/* Integer arithmetic wraps (signed overflow is undefined in C, so go through uint64_t). */
+static inline int64_t th_wadd(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static inline int64_t th_wsub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static inline int64_t th_wmul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static inline int64_t th_iabs(int64_t a) { return a < 0 ? th_wsub(0, a) : a; }
+static inline int64_t th_iclip(int64_t a, int64_t lo, int64_t hi) { int64_t m = a < lo ? lo : a; return m > hi ? hi : m; }
+static inline int64_t th_ifloordiv(int64_t a, int64_t b) {
+    if (b == 0) return 0;
+    if (b == -1) return th_wsub(0, a);
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+static inline int64_t th_imod(int64_t a, int64_t b) {
+    if (b == 0 || b == -1) return 0;
+    int64_t r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
+}
+static inline int64_t th_ipow(int64_t a, int64_t b) {
+    if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0);
+    int64_t r = 1, base = a;
+    while (b > 0) { if (b & 1) r = th_wmul(r, base); base = th_wmul(base, base); b >>= 1; }
+    return r;
+}
+
+/* Min/max propagate NaN; relu and sign keep it. */
+static inline float th_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+static inline double th_max(double a, double b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+static inline float th_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+static inline double th_min(double a, double b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+static inline float th_reluf(float a) { return a > 0 ? a : (a != a ? a : 0.0f); }
+static inline double th_relu(double a) { return a > 0 ? a : (a != a ? a : 0.0); }
+static inline float th_signf(float a) { return a != a ? a : (a > 0 ? 1.0f : (a < 0 ? -1.0f : 0.0f)); }
+static inline double th_sign(double a) { return a != a ? a : (a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0)); }
+static inline float th_clipf(float a, float lo, float hi) { float m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
+static inline double th_clip(double a, double lo, double hi) { double m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
+static inline float th_modf(float a, float b) { float r = fmodf(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+static inline double th_mod(double a, double b) { double r = fmod(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+
+/* exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in a high part with trailing zero bits, so
+   k * hi is exact, and a low part); e^r by its Taylor series; 2^k applied in two halves so that
+   results down to the subnormal range and k = 128 (1024) stay exact. */
+static inline float th_expf(float x) {
+    float xc = x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x);
+    xc = x == x ? xc : 0.0f;
+    float k = rintf(xc * 1.44269504088896341f);
+    float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t ki = (int32_t)k, k1 = ki >> 1, k2 = ki - k1;
+    float y = p * th_from_bits_f((uint32_t)(k1 + 127) << 23) * th_from_bits_f((uint32_t)(k2 + 127) << 23);
+    y = x > 88.72283935546875f ? INFINITY : y;
+    y = x < -103.97208404541015625f ? 0.0f : y;
+    return x != x ? x : y;
+}
+
+static inline double th_exp(double x) {
+    double xc = x > 709.8 ? 709.8 : (x < -746.0 ? -746.0 : x);
+    xc = x == x ? xc : 0.0;
+    double k = rint(xc * 1.4426950408889634074);
+    double r = (xc - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+    double p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    int64_t ki = (int64_t)k, k1 = ki >> 1, k2 = ki - k1;
+    double y = p * th_from_bits((uint64_t)(k1 + 1023) << 52) * th_from_bits((uint64_t)(k2 + 1023) << 52);
+    y = x > 7.09782712893383973096e+02 ? INFINITY : y;
+    y = x < -7.45133219101941108420e+02 ? 0.0 : y;
+    return x != x ? x : y;
+}
+
+/* log: x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(s), s = f / (2 + f), f = m - 1,
+   written f - s (f - R) with R the atanh series' tail, so small f keeps full precision. */
+static inline float th_logf(float x) {
+    int sub = x < 1.17549435e-38f;
+    float xs = sub ? x * 16777216.0f : x;
+    uint32_t u = th_bits_f(xs);
+    int32_t e = (int32_t)((u >> 23) & 0xff) - 127 - (sub ? 24 : 0);
+    float m = th_from_bits_f((u & 0x007fffffu) | 0x3f800000u);
+    int big = m > 1.41421356f;
+    m = big ? m * 0.5f : m;
+    e += big;
+    float f = m - 1.0f, s = f / (2.0f + f), z = s * s;
+    float R = z * (2.0f / 3.0f + z * (2.0f / 5.0f + z * (2.0f / 7.0f + z * (2.0f / 9.0f + z * (2.0f / 11.0f)))));
+    float ef = (float)e;
+    float y = ef * 0.693145751953125f + ((f - s * (f - R)) + ef * 1.42860682030941723212e-6f);
+    y = x == INFINITY ? x : y;
+    y = x == 0.0f ? -INFINITY : y;
+    y = x < 0.0f ? NAN : y;
+    return x != x ? x : y;
+}
+
+static inline double th_log(double x) {
+    int sub = x < 2.2250738585072014e-308;
+    double xs = sub ? x * 18014398509481984.0 : x;
+    uint64_t u = th_bits(xs);
+    int64_t e = (int64_t)((u >> 52) & 0x7ff) - 1023 - (sub ? 54 : 0);
+    double m = th_from_bits((u & 0x000fffffffffffffull) | 0x3ff0000000000000ull);
+    int big = m > 1.4142135623730951;
+    m = big ? m * 0.5 : m;
+    e += big;
+    double f = m - 1.0, s = f / (2.0 + f), z = s * s;
+    double R = z * (2.0 / 3 + z * (2.0 / 5 + z * (2.0 / 7 + z * (2.0 / 9 + z * (2.0 / 11 + z * (2.0 / 13
+             + z * (2.0 / 15 + z * (2.0 / 17 + z * (2.0 / 19 + z * (2.0 / 21))))))))));
+    double ed = (double)e;
+    double y = ed * 6.93147180369123816490e-01 + ((f - s * (f - R)) + ed * 1.90821492927058770002e-10);
+    y = x == INFINITY ? x : y;
+    y = x == 0.0 ? -INFINITY : y;
+    y = x < 0.0 ? NAN : y;
+    return x != x ? x : y;
+}
+
+/* log1p(x) = log(u) * x / (u - 1) with u = 1 + x rounded: the factor corrects u's rounding. */
+static inline float th_log1pf(float x) {
+    float u = 1.0f + x, d = u - 1.0f;
+    float y = d == 0.0f ? x : th_logf(u) * (x / d);
+    return x == INFINITY ? x : y;
+}
+
+static inline double th_log1p(double x) {
+    double u = 1.0 + x, d = u - 1.0;
+    double y = d == 0.0 ? x : th_log(u) * (x / d);
+    return x == INFINITY ? x : y;
+}
+
+/* expm1(x) = (u - 1) x / log u with u = e^x rounded, the same correction. */
+static inline float th_expm1f(float x) {
+    float u = th_expf(x), d = u - 1.0f;
+    float y = u == 1.0f ? x : (d == -1.0f ? -1.0f : d * (x / th_logf(u)));
+    y = u == INFINITY ? INFINITY : y;
+    return x != x ? x : y;
+}
+
+static inline double th_expm1(double x) {
+    double u = th_exp(x), d = u - 1.0;
+    double y = u == 1.0 ? x : (d == -1.0 ? -1.0 : d * (x / th_log(u)));
+    y = u == INFINITY ? INFINITY : y;
+    return x != x ? x : y;
+}
+
+/* tanh |x| = t / (t + 2) with t = expm1(2|x|); 1 beyond where that rounds to 1. */
+static inline float th_tanhf(float x) {
+    float a = fabsf(x), t = th_expm1f(2.0f * a);
+    float y = a > 10.0f ? 1.0f : t / (t + 2.0f);
+    return copysignf(y, x);
+}
+
+static inline double th_tanh(double x) {
+    double a = fabs(x), t = th_expm1(2.0 * a);
+    double y = a > 22.0 ? 1.0 : t / (t + 2.0);
+    return copysign(y, x);
+}
+
+/* sigmoid and softplus through e^-|x|, which never overflows. */
+static inline float th_sigmoidf(float x) {
+    float e = th_expf(-fabsf(x));
+    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+static inline double th_sigmoid(double x) {
+    double e = th_exp(-fabs(x));
+    return x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+static inline float th_softplusf(float x) { return (x > 0.0f ? x : 0.0f) + th_log1pf(th_expf(-fabsf(x))); }
+static inline double th_softplus(double x) { return (x > 0.0 ? x : 0.0) + th_log1p(th_exp(-fabs(x))); }
+
+"""#
+}

@@ -1,0 +1,152 @@
+import NDArray
+
+/// Generates the C source of elementwise kernels.
+///
+/// Every kernel has the same entry point, so one Swift executor drives them all:
+///
+/// ```c
+/// void name(int64_t begin, int64_t end, int32_t nd, const int64_t *shape,
+///           char *const *data, const int64_t *strides, int32_t fast);
+/// ```
+///
+/// It computes the flat output elements `[begin, end)` of a loop of `nd` dimensions; `data` holds
+/// one base pointer per operand (inputs, then outputs) and `strides` their byte strides, operand by
+/// operand. Rows go to one of two inner loops: the *fast* one, whose inner strides are the
+/// constants 1 or 0 predicted from the static types (so it vectorises), or the strided one.
+enum CodeGen {
+    /// The C type an array of `dtype` stores.
+    static func storage(_ dtype: DType) -> String {
+        switch dtype {
+        case .bool: "th_bool"
+        case .int8: "int8_t"
+        case .int16: "int16_t"
+        case .int32: "int32_t"
+        case .int64: "int64_t"
+        case .uint8: "uint8_t"
+        case .float32: "float"
+        case .float64: "double"
+        }
+    }
+
+    /// `expr`, a value stored as `from`, converted to `domain` with the reference's semantics.
+    static func convert(_ expr: String, from: DType, to domain: CDomain) -> String {
+        if from.isFloat && domain == .int64 { return "th_f2i((double)(\(expr)))" }
+        if CDomain(from) == domain && from != .bool && from.isFloat { return expr }
+        return "(\(domain.cType))(\(expr))"
+    }
+
+    /// `expr`, computed in `domain`, converted to the storage of `dtype`.
+    static func store(_ expr: String, from domain: CDomain, to dtype: DType) -> String {
+        if dtype == .bool { return "(th_bool)((\(expr)) != 0)" }
+        if domain.isFloat && !dtype.isFloat { return "(\(storage(dtype)))th_f2i((double)(\(expr)))" }
+        return "(\(storage(dtype)))(\(expr))"
+    }
+
+    /// The C source of `op`'s kernel. `fast` gives, per operand (inputs then outputs), the inner
+    /// stride in elements (0 or 1) the fast loop assumes.
+    static func kernel(_ op: Composite, name: String, fast: [Int]) throws -> String {
+        let nin = op.inputDTypes.count
+        var body: [String] = []
+        var valueType: [DType] = []
+        for (i, ins) in op.instructions.enumerated() {
+            let argTypes: [DType] = ins.args.map { a in
+                switch a {
+                case .input(let k): op.inputDTypes[k]
+                case .value(let j): valueType[j]
+                case .constant(_, let d): d
+                }
+            }
+            let compute = try ins.op.base.dtypes(argTypes).compute
+            let domain = CDomain(compute)
+            let args = zip(ins.args, argTypes).map { a, t -> String in
+                switch a {
+                case .input(let k): convert("x\(k)", from: t, to: domain)
+                case .value(let j): convert("v\(j)", from: t, to: domain)
+                case .constant(let v, let d): convert(CDomain(d).literal(v), from: d, to: domain)
+                }
+            }
+            body.append("\(storage(ins.dtype)) v\(i) = \(store(ins.op.base.c(args, domain), from: domain, to: ins.dtype));")
+            valueType.append(ins.dtype)
+        }
+        let outputs = op.outputs.enumerated()
+        func loop(_ load: (Int) -> String, _ storeAt: (Int) -> String) -> String {
+            var lines = (0..<nin).map { k in "\(storage(op.inputDTypes[k])) x\(k) = \(load(k));" }
+            lines += body
+            lines += outputs.map { j, o in "\(storeAt(j)) = v\(o);" }
+            return lines.map { "        " + $0 }.joined(separator: "\n")
+        }
+        let pointers = (0..<nin).map { k in "    const \(storage(op.inputDTypes[k])) *a\(k) = (const \(storage(op.inputDTypes[k])) *)p[\(k)];" }
+            + outputs.map { j, o in "    \(storage(op.instructions[o].dtype)) *r\(j) = (\(storage(op.instructions[o].dtype)) *)p[\(nin + j)];" }
+        let strideVars = (0..<(nin + op.outputs.count)).map { k in "    const int64_t s\(k) = s[\(k)];" }
+        let fastLoop = loop({ k in fast[k] == 0 ? "a\(k)[0]" : "a\(k)[i]" }, { j in fast[nin + j] == 0 ? "r\(j)[0]" : "r\(j)[i]" })
+        let stridedLoop = loop({ k in "*(const \(storage(op.inputDTypes[k])) *)((const char *)a\(k) + i * s\(k))" },
+                               { j in "*(\(storage(op.instructions[op.outputs[j]].dtype)) *)((char *)r\(j) + i * s\(nin + j))" })
+        return """
+        /* \(op.description) */
+        static void \(name)_fast(int64_t n, char *const *p, const int64_t *s) {
+        \(pointers.joined(separator: "\n"))
+            (void)s;
+            TH_IVDEP
+            for (int64_t i = 0; i < n; ++i) {
+        \(fastLoop)
+            }
+        }
+        static void \(name)_strided(int64_t n, char *const *p, const int64_t *s) {
+        \(pointers.joined(separator: "\n"))
+        \(strideVars.joined(separator: "\n"))
+            for (int64_t i = 0; i < n; ++i) {
+        \(stridedLoop)
+            }
+        }
+        void \(name)(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data, const int64_t *strides, int32_t fast) {
+            th_drive(begin, end, nd, shape, data, strides, \(nin + op.outputs.count), fast ? \(name)_fast : \(name)_strided);
+        }
+
+        """
+    }
+
+    /// The loop driver every kernel shares: walks the flat range row by row, keeping each
+    /// operand's byte offset, and hands each row to the inner loop.
+    static let driver = #"""
+#if defined(__clang__)
+#define TH_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define TH_IVDEP _Pragma("GCC ivdep")
+#else
+#define TH_IVDEP
+#endif
+#define TH_MAXND 32
+#define TH_MAXOPS 64
+typedef void (*th_row)(int64_t n, char *const *p, const int64_t *s);
+
+static void th_drive(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data,
+                     const int64_t *st, int32_t nops, th_row row) {
+    int64_t idx[TH_MAXND], off[TH_MAXOPS], inner[TH_MAXOPS];
+    char *p[TH_MAXOPS];
+    int64_t rem = begin;
+    for (int32_t d = nd - 1; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+    for (int32_t k = 0; k < nops; ++k) {
+        off[k] = 0;
+        for (int32_t d = 0; d < nd; ++d) off[k] += idx[d] * st[k * nd + d];
+        inner[k] = st[k * nd + nd - 1];
+    }
+    const int64_t extent = shape[nd - 1];
+    int64_t pos = begin;
+    while (pos < end) {
+        int64_t n = extent - idx[nd - 1];
+        if (n > end - pos) n = end - pos;
+        for (int32_t k = 0; k < nops; ++k) p[k] = data[k] + off[k];
+        row(n, p, inner);
+        pos += n;
+        idx[nd - 1] += n;
+        for (int32_t k = 0; k < nops; ++k) off[k] += n * inner[k];
+        for (int32_t d = nd - 1; d > 0 && idx[d] == shape[d]; --d) {
+            idx[d] = 0;
+            idx[d - 1] += 1;
+            for (int32_t k = 0; k < nops; ++k) off[k] += st[k * nd + d - 1] - shape[d] * st[k * nd + d];
+        }
+    }
+}
+
+"""#
+}

@@ -1,0 +1,140 @@
+import Dispatch
+import Foundation
+import NDArray
+
+/// A compiled composite: runs its generated C kernel over broadcast, strided inputs, splitting
+/// large loops across cores.
+struct ElementwiseKernel: @unchecked Sendable {
+    typealias Entry = @convention(c) (Int64, Int64, Int32, UnsafePointer<Int64>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+                                      UnsafePointer<Int64>?, Int32) -> Void
+
+    let op: Composite
+    let entry: Entry
+    /// Per operand (inputs, then outputs): the inner stride in elements the fast loop assumes.
+    let fast: [Int]
+    /// Rough cost of one element in simple-arithmetic units, to decide on threading.
+    let cost: Int
+
+    /// Work (elements × cost) above which a loop is split across threads: below it the hand-off
+    /// costs more than it saves.
+    static let parallelThreshold = 1 << 17
+
+    /// The inner-stride pattern the fast loop assumes: 0 for an input broadcast along the last
+    /// dimension (by its static type), 1 otherwise.
+    static func fastPattern(_ op: Composite, inputs: [TensorType]) -> [Int] {
+        let loop = (try? broadcastStatic(inputs.map(\.shape))) ?? []
+        let pattern = inputs.map { t -> Int in
+            guard let last = t.shape.last else { return 0 }
+            return last == 1 && loop.last != 1 ? 0 : 1
+        }
+        return pattern + op.outputs.map { _ in 1 }
+    }
+
+    static func cost(_ op: Composite) -> Int {
+        op.instructions.reduce(op.inputDTypes.count + op.outputs.count) { sum, ins in
+            switch ins.op.base {
+            case is Exp, is Log, is Log1p, is Expm1, is Sigmoid, is Softplus: sum + 12
+            case is Tanh: sum + 24
+            case is Sin, is Cos, is Pow: sum + 40
+            default: sum + 1
+            }
+        }
+    }
+
+    func run(_ inputs: [NDArray], into provided: [NDArray?] = []) throws -> [NDArray] {
+        let shape: [Int]
+        do { shape = try NDArray.broadcastShapes(inputs.map(\.shape)) } catch {
+            throw OpError("\(error)", kind: .shape)
+        }
+        var outputs: [NDArray] = []
+        outputs.reserveCapacity(op.outputs.count)
+        for (j, o) in op.outputs.enumerated() {
+            if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == op.instructions[o].dtype, p.isContiguous {
+                outputs.append(p)
+            } else {
+                outputs.append(try NDArray.empty(shape, dtype: op.instructions[o].dtype))
+            }
+        }
+        let total = shape.reduce(1, *)
+        guard total > 0 else { return outputs }
+        let operands = inputs + outputs
+        let nops = operands.count
+
+        // Byte strides per operand, inputs aligned right and broadcast with stride 0.
+        let nd = shape.count
+        var strides = [Int](repeating: 0, count: nops * nd)
+        for (k, a) in operands.enumerated() {
+            let lead = nd - a.ndim, size = a.dtype.itemSize
+            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * size }
+        }
+        var (dims, st) = Self.coalesce(shape, strides, nops)
+        let cnd = dims.count
+        // The fast loop applies when every inner stride is the predicted 0 or 1 element.
+        var isFast: Int32 = 1
+        for k in 0..<nops {
+            let want = fast[k] * operands[k].dtype.itemSize
+            if st[k * cnd + cnd - 1] != want {
+                if dims[cnd - 1] == 1 { st[k * cnd + cnd - 1] = want } else { isFast = 0 }
+            }
+        }
+        let pointers: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
+        let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
+        let entry = self.entry, fastLoop = isFast
+        let threads = Config.current.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        withExtendedLifetime(operands) {
+            shape64.withUnsafeBufferPointer { sp in
+                strides64.withUnsafeBufferPointer { tp in
+                    pointers.withUnsafeBufferPointer { pp in
+                        let args = KernelArgs(shape: sp.baseAddress, strides: tp.baseAddress, data: pp.baseAddress, nd: Int32(cnd))
+                        let chunks = total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold
+                            ? min(threads, max(1, total / 4096)) : 1
+                        if chunks <= 1 {
+                            entry(0, Int64(total), args.nd, args.shape, args.data, args.strides, isFast)
+                            return
+                        }
+                        // Chunk edges on 64-element boundaries so threads do not share cache lines.
+                        let step = ((total + chunks - 1) / chunks + 63) / 64 * 64
+                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                            let begin = c * step, end = min(total, begin + step)
+                            if begin < end { entry(Int64(begin), Int64(end), args.nd, args.shape, args.data, args.strides, fastLoop) }
+                        }
+                    }
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// Drops length-1 dimensions and merges neighbours that every operand walks contiguously.
+    static func coalesce(_ shape: [Int], _ strides: [Int], _ nops: Int) -> ([Int], [Int]) {
+        let nd = shape.count
+        let keep = (0..<nd).filter { shape[$0] != 1 }
+        var dims: [Int] = []
+        var cols: [[Int]] = []   // per kept dimension, the strides of every operand
+        for d in keep {
+            let col = (0..<nops).map { strides[$0 * nd + d] }
+            if let last = cols.last, let n = dims.last,
+               (0..<nops).allSatisfy({ last[$0] == col[$0] * shape[d] }) {
+                dims[dims.count - 1] = n * shape[d]
+                cols[cols.count - 1] = col
+            } else {
+                dims.append(shape[d])
+                cols.append(col)
+            }
+        }
+        if dims.isEmpty { return ([1], [Int](repeating: 0, count: nops)) }
+        var out = [Int](repeating: 0, count: nops * dims.count)
+        for (d, col) in cols.enumerated() {
+            for k in 0..<nops { out[k * dims.count + d] = col[k] }
+        }
+        return (dims, out)
+    }
+}
+
+/// The pointers a kernel call reads, shared with worker threads for the call's duration.
+private struct KernelArgs: @unchecked Sendable {
+    let shape: UnsafePointer<Int64>?
+    let strides: UnsafePointer<Int64>?
+    let data: UnsafePointer<UnsafeMutableRawPointer?>?
+    let nd: Int32
+}

@@ -1,0 +1,31 @@
+import NDArray
+
+/// Turns a function's composite nodes into native kernels: one generated C module per function
+/// (one compiler run on a cold cache), loaded through ``NativeCompiler``'s cache.
+enum NativeBackend {
+    /// Kernels for the composite nodes among `nodes`, by node position. Without a compiler the
+    /// result is empty and every node runs its reference `perform`.
+    static func kernels(for nodes: [Apply]) throws -> [Int: ElementwiseKernel] {
+        var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
+        for (i, node) in nodes.enumerated() {
+            guard let op = node.op as? Composite else { continue }
+            let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
+            let name = "th_k\(units.count)"
+            // An op without a C form for these dtypes keeps its reference implementation.
+            guard let source = try? CodeGen.kernel(op, name: name, fast: fast) else { continue }
+            units.append((i, op, name, fast, source))
+        }
+        guard !units.isEmpty, let compiler = NativeCompiler.shared else { return [:] }
+        let source = CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")
+        let module = try compiler.load(source)
+        var result: [Int: ElementwiseKernel] = [:]
+        for u in units {
+            guard let sym = module.symbol(u.name) else {
+                throw TheanoError(.compile, "\(module.path) has no symbol \(u.name)")
+            }
+            result[u.index] = ElementwiseKernel(op: u.op, entry: unsafeBitCast(sym, to: ElementwiseKernel.Entry.self),
+                                                fast: u.fast, cost: ElementwiseKernel.cost(u.op))
+        }
+        return result
+    }
+}

@@ -1,0 +1,75 @@
+import NDArray
+
+/// Elementwise fusion: each maximal group of connected elementwise nodes becomes one
+/// ``Composite`` node, so the native backend computes the group in one pass over memory with no
+/// intermediate arrays. A node joins its consumer's group when everything reading its output is
+/// already in the group.
+enum Fusion {
+    /// Composites read at most this many arrays (a generated kernel's argument list).
+    static let maxInputs = 24
+
+    @discardableResult
+    static func run(_ fgraph: FunctionGraph) -> Bool {
+        let order = fgraph.nodes
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        var taken = Set<ObjectIdentifier>()
+        var changed = false
+        for root in order.reversed() where root.op is ElemwiseNode && !taken.contains(ObjectIdentifier(root)) {
+            var group: [Apply] = [root]
+            var members: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
+            // Grow towards producers while every reader of the producer is inside the group.
+            var grew = true
+            while grew {
+                grew = false
+                for node in group {
+                    for x in node.inputs {
+                        guard let p = x.owner, p.op is ElemwiseNode, !members.contains(ObjectIdentifier(p)),
+                              !taken.contains(ObjectIdentifier(p)), !fgraph.outputs.contains(where: { $0 === x }),
+                              fgraph.clients(of: x).allSatisfy({ members.contains(ObjectIdentifier($0.node)) }) else { continue }
+                        group.append(p)
+                        members.insert(ObjectIdentifier(p))
+                        grew = true
+                    }
+                }
+            }
+            group.sort { (position[ObjectIdentifier($0)] ?? 0) < (position[ObjectIdentifier($1)] ?? 0) }
+            guard let built = build(group, root: root) else { continue }
+            for n in group { taken.insert(ObjectIdentifier(n)) }
+            let node = Apply.make(built.op, built.inputs, location: root.location)
+            guard node.error == nil else { continue }
+            if (try? fgraph.replace(root.outputs[0], with: node.outputs[0], reason: "fusion")) != nil { changed = true }
+        }
+        return changed
+    }
+
+    /// The composite for `group` (in dependency order, `root` last) and the variables it reads.
+    private static func build(_ group: [Apply], root: Apply) -> (op: Composite, inputs: [Variable])? {
+        var inputs: [Variable] = []
+        var valueOf: [ObjectIdentifier: Int] = [:]
+        var instructions: [Composite.Instruction] = []
+        let maxRank = group.flatMap(\.inputs).filter { !isInlinable($0) }.map(\.ndim).max() ?? 0
+        for node in group {
+            guard let e = node.op as? ElemwiseNode else { return nil }
+            let args = node.inputs.map { x -> Composite.Operand in
+                if let i = valueOf[ObjectIdentifier(x)] { return .value(i) }
+                if isInlinable(x), x.ndim <= maxRank, let c = x as? Constant, let v = c.value.doubles.first {
+                    return .constant(v, c.dtype)
+                }
+                if let k = inputs.firstIndex(where: { $0 === x }) { return .input(k) }
+                inputs.append(x)
+                return .input(inputs.count - 1)
+            }
+            valueOf[ObjectIdentifier(node.outputs[0])] = instructions.count
+            instructions.append(.init(op: AnyScalarOp(e.anyScalar), args: args, dtype: node.outputs[0].dtype))
+        }
+        guard inputs.count <= maxInputs, !inputs.isEmpty else { return nil }
+        let op = Composite(inputDTypes: inputs.map(\.dtype), instructions: instructions, outputs: [instructions.count - 1])
+        return (op, inputs)
+    }
+
+    /// A one-element constant whose value survives a round trip through `Double`.
+    private static func isInlinable(_ x: Variable) -> Bool {
+        guard let c = x as? Constant, c.value.count == 1, let v = c.value.doubles.first else { return false }
+        return c.dtype.isFloat || Swift.abs(v) < 9.0e15
+    }
+}
