@@ -27,3 +27,110 @@ struct NativeKernelTests {
         expectClose(got[0], want[0], rtol: dtype == .float32 ? 1e-5 : 1e-13)
     }
 }
+
+/// Every scalar op, for the dtype sweep.
+let allScalarOps: [any ScalarOp] = [
+    Abs(), Add(), And(), Cast(.int8), Cast(.uint8), Cast(.int64), Cast(.float32), Cast(.bool), Ceil(), Clip(), Cos(),
+    EQ(), Exp(), Expm1(), Floor(), GE(), GT(), IntDiv(), IsInf(), IsNan(), LE(), LT(), Log(), Log1p(),
+    Maximum(), Minimum(), Mod(), Mul(), NEQ(), Neg(), Not(), Or(), Pow(), Reciprocal(), Relu(), Round(),
+    Sigmoid(), Sign(), Sin(), Softplus(), Sqr(), Sqrt(), Sub(), Switch(), Tanh(), TrueDiv(), Xor(),
+]
+
+/// Values with the edge cases of each dtype: signed zeros, infinities, NaN, integer bounds.
+func edgeValues(_ dtype: DType, count: Int, seed: UInt64) throws -> NDArray {
+    var rng = SplitMix64(seed: seed)
+    let specials: [Double]
+    switch dtype {
+    case .float32, .float64: specials = [0, -0.0, 1, -1, .infinity, -.infinity, .nan, 0.5, -2.5, 3, 1e30, -1e-30, 88, -100]
+    case .bool: specials = [0, 1]
+    case .uint8: specials = [0, 1, 255, 128, 2]
+    case .int8: specials = [0, 1, -1, 127, -128, 2, -3]
+    case .int16: specials = [0, 1, -1, 32767, -32768, 5]
+    case .int32: specials = [0, 1, -1, 2147483647, -2147483648, 7]
+    case .int64: specials = [0, 1, -1, 9.2e18, -9.2e18, 9, -4]
+    }
+    let values = (0..<count).map { i -> Double in
+        let r = Double(rng.next() % 10_000) / 100 - 50
+        if i % 3 == 0 { return specials[Int(rng.next() % UInt64(specials.count))] }
+        return dtype.isFloat ? r : (dtype == .bool ? Double(Int(r) & 1) : r.rounded())
+    }
+    return try NDArray(values, shape: [count]).cast(to: dtype)
+}
+
+extension NativeKernelTests {
+    /// The generated C computes what the reference ops compute, for every op and dtype, edge
+    /// values included.
+    @Test("every scalar op in every dtype", arguments: [DType.float32, .float64, .int8, .uint8, .int16, .int32, .int64, .bool])
+    func everyOpEveryDType(dtype: DType) throws {
+        var failures: [String] = []
+        for (n, op) in allScalarOps.enumerated() {
+            let inputs = (0..<op.arity).map { tensor(dtype, shape: [nil], name: "x\($0)") }
+            if (try? op.dtypes(inputs.map(\.dtype))) == nil { continue }
+            let y = applyScalar(op, inputs)
+            let args = try (0..<op.arity).map { try edgeValues(dtype, count: 301, seed: UInt64(n * 10 + $0)) }
+            let fast = try function(inputs: inputs, outputs: [y], mode: .fastRun)
+            guard fast.program.steps.allSatisfy({ $0.kernel != nil }) else { failures.append("\(op): not native"); continue }
+            let got = try fast.call(args)[0], want = try function(inputs: inputs, outputs: [y], mode: .unoptimized).call(args)[0]
+            let tolerance: Double = got.dtype == .float32 ? 1e-6 : 1e-14
+            if let problem = close(got, want, rtol: tolerance, atol: 0) { failures.append("\(op)(\(dtype)): \(problem)") }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
+    @Test("broadcast, strided, transposed, 0-d and empty operands")
+    func layouts() throws {
+        let m = dmatrix("m"), v = dvector("v"), c = tensor(.float64, shape: [nil, 1], name: "c"), s = dscalar("s")
+        let y = tanh(m * v + c) - s * exp(-m)
+        let base = try array((0..<(37 * 29)).map { sin(Double($0)) }, [37, 29])
+        let cases: [(String, NDArray, NDArray, NDArray)] = [
+            ("contiguous", base, try array((0..<29).map { Double($0) / 29 }, [29]), try array((0..<37).map { Double($0) / 37 }, [37, 1])),
+            ("transposed", try base.sliced([.range(start: 0, stop: 29, step: 1)]).transposed(), try base.sliced([.at(3)]),
+             try array((0..<29).map { Double($0) }, [29, 1])),
+            ("stepped", try base.sliced([.range(start: nil, stop: nil, step: 2), .range(start: nil, stop: nil, step: 3)]),
+             try array((0..<10).map { Double($0) }, [10]),
+             try array((0..<19).map { -Double($0) }, [19, 1])),
+            ("empty", try array([], [0, 29]), try array((0..<29).map { Double($0) }, [29]), try array([], [0, 1])),
+        ]
+        for (name, mv, vv, cv) in cases {
+            let (got, want) = try nativeAndReference([m, v, c, s], [y], [mv, vv, cv, try array([0.25], [])])
+            expectClose(got[0], want[0], rtol: 1e-14, atol: 1e-15, name)
+        }
+        // Large enough to be split across threads, through a non-contiguous view.
+        let big = try array((0..<(1000 * 700)).map { Double($0 % 977) / 977 }, [1000, 700])
+        let (got, want) = try nativeAndReference([m, v, c, s], [y], [big.transposed(), try array((0..<1000).map { Double($0) / 1000 }, [1000]),
+                                                                   try array((0..<700).map { Double($0) }, [700, 1]), try array([2], [])])
+        expectClose(got[0], want[0], rtol: 1e-14, atol: 1e-15, "threaded")
+    }
+
+    @Test("mixed dtypes and bool masks inside one fused kernel")
+    func mixedDTypes() throws {
+        let x = fvector("x"), k = tensor(.int8, shape: [nil], name: "k")
+        let y = select(gt(x, 0), x * k, cast(k, .float32) / 3) + cast(isnan(x), .float32)
+        let f = try function(inputs: [x, k], outputs: [y])
+        #expect(f.program.steps.count == 1 && f.program.steps[0].kernel != nil, "\(f.graphDescription)")
+        let xs = try edgeValues(.float32, count: 500, seed: 7), ks = try edgeValues(.int8, count: 500, seed: 8)
+        let want = try function(inputs: [x, k], outputs: [y], mode: .unoptimized).call([xs, ks])[0]
+        expectClose(try f.call([xs, ks])[0], want, rtol: 1e-6, atol: 0)
+    }
+
+    @Test("fusion: chains fuse, shared values stay separate, constants are inlined")
+    func fusionStructure() throws {
+        let x = dvector("x")
+        let shared = exp(x)
+        let f = try function(inputs: [x], outputs: [shared * 2 + 1, sum(shared)])
+        let composites = f.program.steps.compactMap { $0.node.op as? Composite }
+        // exp(x) is read by the sum as well: it is computed once, by its own kernel.
+        #expect(composites.count == 2, "\(f.graphDescription)")
+        #expect(composites.contains { $0.description.contains("2.0") && $0.inputDTypes.count == 1 }, "\(f.graphDescription)")
+        let r = try f([0, 1])
+        #expect(r[0].doubles == [3, 2 * M_E + 1] && abs(r[1].doubles[0] - (1 + M_E)) < 1e-15)
+        let plain = try function(inputs: [x], outputs: [shared * 2 + 1], mode: .fastCompile)
+        #expect(!plain.program.steps.contains { $0.node.op is Composite })
+    }
+}
+
+/// A scalar op applied to variables (opening the existential).
+func applyScalar(_ op: any ScalarOp, _ inputs: [Variable]) -> Variable {
+    func open<S: ScalarOp>(_ s: S) -> Variable { Apply.make(Elemwise(s), inputs).outputs[0] }
+    return open(op)
+}

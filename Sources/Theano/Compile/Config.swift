@@ -40,7 +40,7 @@ public struct Config: Sendable {
         var excluded: [String] = []
         defer { for name in excluded { mode = mode.excluding(name) } }
         for pair in flags.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2 else { throw TheanoError(.config, "THEANO_FLAGS entry '\(pair)' is not key=value") }
             switch kv[0] {
             case "floatX":

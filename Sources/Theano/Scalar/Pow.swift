@@ -15,7 +15,17 @@ public struct Pow: ScalarOp {
     public init() {}
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T {
-        if b == b.rounded(), Swift.abs(b) < T(1 << 30) { return T.pow(a, Int(b)) }
+        // C99's pow, as NumPy: x ** 0 and 1 ** y are 1 even for NaN; negative bases follow the
+        // exponent's parity; (-inf) ** y and x ** ±inf are limits.
+        if b == 0 || a == 1 || (a == -1 && b.isInfinite) { return 1 }
+        if b.isNaN { return b }
+        if b.isInfinite { return T.pow(Swift.abs(a), b) }
+        if b == b.rounded() {
+            if Swift.abs(b) < T(1 << 30) { return T.pow(a, Int(b)) }
+            let m = T.pow(Swift.abs(a), b)
+            return a < 0 && b.truncatingRemainder(dividingBy: 2) != 0 ? -m : m
+        }
+        if a == -.infinity { return b > 0 ? .infinity : 0 }
         return T.pow(a, b)
     }
     /// With one integral exponent for every element (`x ** 2`), the exponent is read once.

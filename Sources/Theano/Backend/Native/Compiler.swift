@@ -68,7 +68,7 @@ final class NativeCompiler: @unchecked Sendable {
 
     private static let instances = Mutex<[String: NativeCompiler?]>([:])
 
-    private static func make(_ config: Config) -> NativeCompiler? {
+    static func make(_ config: Config) -> NativeCompiler? {
         let env = ProcessInfo.processInfo.environment
         let requested = config.cxx ?? env["CC"]
         if requested == "" { return nil }

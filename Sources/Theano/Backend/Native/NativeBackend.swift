@@ -1,3 +1,4 @@
+import Foundation
 import NDArray
 
 /// Turns a function's composite nodes into native kernels: one generated C module per function
@@ -27,5 +28,39 @@ enum NativeBackend {
                                                 fast: u.fast, cost: ElementwiseKernel.cost(u.op))
         }
         return result
+    }
+}
+
+/// The native backend's compiler and on-disk kernel cache, for tools and diagnostics.
+///
+/// ```swift
+/// print(NativeCode.compiler ?? "no C compiler: reference kernels")
+/// print(NativeCode.cacheDirectory)
+/// ```
+public enum NativeCode {
+    /// The C compiler generated kernels are built with; nil when there is none or `cxx=` is empty.
+    public static var compiler: String? { NativeCompiler.shared?.path }
+
+    /// Where compiled kernels are cached (``Config/compiledir`` or the default).
+    public static var cacheDirectory: String { Config.current.compiledir ?? NativeCompiler.defaultCacheDirectory() }
+
+    /// The cached modules (each a `.so` with its `.c` source) and their total size in bytes.
+    public static func cacheContents() -> (modules: Int, bytes: Int) {
+        let dir = cacheDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        let bytes = names.reduce(0) { sum, name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)
+            return sum + ((attributes?[.size] as? Int) ?? 0)
+        }
+        return (names.filter { $0.hasSuffix(".so") }.count, bytes)
+    }
+
+    /// Deletes every cached module (they are rebuilt on demand).
+    public static func clearCache() throws {
+        let dir = cacheDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        where name.hasSuffix(".so") || name.hasSuffix(".c") || name.hasSuffix(".log") {
+            try FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
     }
 }
