@@ -163,3 +163,13 @@ public func printFlushed(_ line: String) {
     print(line)
     fflush(nil)   // all streams: `stdout` itself is not concurrency-safe to name in Swift 6
 }
+
+/// Builds the logistic-regression tutorial's three compiled functions (train, validate, test)
+/// without running them: what `theano bench` times as the tutorial's compile time.
+public func compileLogisticRegressionFunctions(data: MNIST, options: TrainingOptions = .logisticRegression()) throws -> [Function] {
+    let x = matrix("x", dtype: options.dtype), y = ivector("y")
+    let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
+    let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+                                    errors: model.errors(y), params: model.params)
+    return [setup.train, setup.validate, setup.test]
+}

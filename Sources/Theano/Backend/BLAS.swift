@@ -87,3 +87,22 @@ public final class BLAS: @unchecked Sendable {
         unsafeBitCast(f, to: SetThreads.self)(Int32(n))
     }
 }
+
+extension BLAS {
+    /// `a · b` for contiguous float32 matrices, straight through the loaded library into a new
+    /// array: the baseline `theano bench` compares compiled `dot` calls with.
+    public static func directMatmul(_ a: NDArray, _ b: NDArray) throws -> NDArray {
+        guard let blas = shared else { throw TheanoError(.unsupported, "no BLAS library is loaded") }
+        guard a.dtype == .float32, b.dtype == .float32, a.ndim == 2, b.ndim == 2, a.shape[1] == b.shape[0],
+              a.isContiguous, b.isContiguous else {
+            throw TheanoError(.badInput, "directMatmul takes contiguous float32 matrices of matching inner size")
+        }
+        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        let c = try NDArray.empty([m, n], dtype: .float32)
+        let pa = (a.storage.pointer + a.offset * 4).assumingMemoryBound(to: Float.self)
+        let pb = (b.storage.pointer + b.offset * 4).assumingMemoryBound(to: Float.self)
+        let pc = c.storage.pointer.assumingMemoryBound(to: Float.self)
+        blas.sgemm(101, 111, 111, Int32(m), Int32(n), Int32(k), 1, pa, Int32(k), pb, Int32(n), 0, pc, Int32(n))
+        return c
+    }
+}

@@ -19,6 +19,9 @@ public final class Function {
     let program: Program
     /// DEBUG mode: the graph as written, run beside the optimized one on every call.
     let debug: DebugCheck?
+    /// Skip argument checks and conversions (Theano's `trust_input`): every argument must then be
+    /// an `NDArray` of exactly the input's dtype and rank. Saves a few µs per call.
+    public var trustInput = false
 
     init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil) {
         self.inputs = inputs
@@ -45,6 +48,10 @@ public final class Function {
         var values: [NDArray] = []
         values.reserveCapacity(arguments.count)
         for (input, arg) in zip(inputs, arguments) {
+            if trustInput, let v = arg as? NDArray, v.dtype == input.dtype, v.ndim == input.ndim {
+                values.append(v)
+                continue
+            }
             let v: NDArray
             do { v = try arg.tensorValue(for: input.type) } catch {
                 throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)

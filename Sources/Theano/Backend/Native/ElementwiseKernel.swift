@@ -19,6 +19,9 @@ struct ElementwiseKernel: @unchecked Sendable {
     /// costs more than it saves.
     static let parallelThreshold = 1 << 17
 
+    /// Cores available to this process (asking the system costs ~15 µs, so once).
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
+
     /// The inner-stride pattern the fast loop assumes: 0 for an input broadcast along the last
     /// dimension (by its static type), 1 otherwise.
     static func fastPattern(_ op: Composite, inputs: [TensorType]) -> [Int] {
@@ -80,7 +83,7 @@ struct ElementwiseKernel: @unchecked Sendable {
         let pointers: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
         let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
         let entry = self.entry, fastLoop = isFast
-        let threads = Config.current.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = Config.current.threads ?? Self.cores
         withExtendedLifetime(operands) {
             shape64.withUnsafeBufferPointer { sp in
                 strides64.withUnsafeBufferPointer { tp in

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NDArray
+import Theano
+import Tutorials
+
+/// `theano bench`: the workloads of `../shared/anchors` with this library, in one process.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the benchmark workloads (elementwise, call overhead, MLP step, SGEMM, compile time, tutorials).",
+        discussion: "bench/compare runs this beside the PyTensor, JAX and NumPy anchors and writes docs/BENCHMARKS.md.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, logreg, mlp.")
+    var only = "elemwise,overhead,mlp-step,sgemm,compile"
+    @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
+    @Option(help: "Repeats per measurement (the median is reported).") var repeats = 15
+    @Flag(help: "One JSON object per line instead of a table.") var json = false
+    /// Internal: compile the logistic tutorial's functions once and print the seconds (run as a
+    /// child process so that the cold and cached measurements each start from a fresh process).
+    @Flag(help: .hidden) var compileOnce = false
+
+    func run() throws {
+        if compileOnce {
+            let mnist = try data.load()
+            let t0 = DispatchTime.now()
+            _ = try compileLogisticRegressionFunctions(data: mnist)
+            print(seconds(since: t0))
+            return
+        }
+        let workloads = Set(only.split(separator: ",").map(String.init))
+        var rows: [[String: any Sendable]] = []
+        func emit(_ row: [String: any Sendable]) {
+            rows.append(row)
+            if json {
+                let data = (try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])) ?? Data()
+                printFlushed(String(decoding: data, as: UTF8.self))
+            } else {
+                printFlushed(row.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "  "))
+            }
+        }
+        if workloads.contains("elemwise") { try BenchWorkloads.elemwise(repeats: repeats, emit) }
+        if workloads.contains("overhead") { try BenchWorkloads.overhead(repeats: repeats, emit) }
+        if workloads.contains("mlp-step") { try BenchWorkloads.mlpStep(mnist: try? data.load(), repeats: repeats, emit) }
+        if workloads.contains("sgemm") { try BenchWorkloads.sgemm(repeats: repeats, emit) }
+        if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
+        if workloads.contains("logreg") {
+            let mnist = try data.load()
+            let t0 = DispatchTime.now()
+            let (result, _) = try trainLogisticRegression(data: mnist, log: { _ in })
+            emit(["workload": "logreg", "seconds": seconds(since: t0), "epochs": result.outcome.epochs,
+                  "best_valid_error": result.outcome.bestValidationError * 100, "test_error": result.outcome.testError * 100])
+        }
+        if workloads.contains("mlp") {
+            let mnist = try data.load()
+            var options = TrainingOptions.mlp()
+            options.maxEpochs = mlpEpochs
+            let t0 = DispatchTime.now()
+            let (result, _) = try trainMLP(data: mnist, options: options, log: { _ in })
+            emit(["workload": "mlp", "seconds": seconds(since: t0), "epochs": result.outcome.epochs,
+                  "seconds_per_epoch": seconds(since: t0) / Double(max(1, result.outcome.epochs))])
+        }
+    }
+}
+
+func seconds(since t0: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
+}
+
+/// Median seconds per call of `body`: calls per repeat chosen so a repeat takes ~0.2 s.
+func timeit(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    try body()
+    let t0 = DispatchTime.now()
+    try body()
+    let one = max(seconds(since: t0), 1e-7)
+    let number = max(1, Int(0.2 / one))
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now()
+        for _ in 0..<number { try body() }
+        times.append(seconds(since: start) / Double(number))
+    }
+    times.sort()
+    return times[times.count / 2]
+}

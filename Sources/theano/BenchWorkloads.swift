@@ -1,0 +1,138 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import NDArray
+import Theano
+import Tutorials
+
+/// The workloads of `../shared/anchors`, written with this library.
+enum BenchWorkloads {
+    typealias Emit = ([String: any Sendable]) -> Void
+
+    /// `a + a**10` and `exp(-a)*tanh(a)+a**2` on float32 vectors, and a plain copy of the same
+    /// array (the memory-bound floor the targets are stated against).
+    static func elemwise(repeats: Int, _ emit: Emit) throws {
+        let a = fvector("a")
+        let exprs: [(String, Variable)] = [("pow10", a + a ** 10), ("chain", exp(-a) * tanh(a) + a ** 2)]
+        for n in [1_000, 100_000, 10_000_000] {
+            var rng = SplitMix64(seed: 0)
+            let x = try NDArray.uniform([n], in: 0...1, dtype: .float32, using: &rng)
+            let copy = timeit(repeats: repeats) { _ = x.contiguous(forceCopy: true) }
+            emit(["workload": "elemwise", "expr": "copy", "n": n, "us_median": copy * 1e6])
+            for (name, y) in exprs {
+                let f = try function(inputs: [a], outputs: [y])
+                f.trustInput = true
+                let t = try timeit(repeats: repeats) { _ = try f(x) }
+                emit(["workload": "elemwise", "expr": name, "n": n, "us_median": t * 1e6, "ratio_to_copy": t / copy])
+            }
+        }
+    }
+
+    /// Per-call overhead: the tiny logistic-regression step of the docs (N=4, 100 features) and
+    /// `x + 1` on a scalar, validating inputs and trusting them.
+    static func overhead(repeats: Int, _ emit: Emit) throws {
+        var rng = SplitMix64(seed: 0)
+        let n = 4, feats = 100
+        let dx = try NDArray.uniform([n, feats], in: -1...1, dtype: .float32, using: &rng)
+        let dy = try NDArray((0..<n).map { Float($0 % 2) })
+        let x = fmatrix("x"), y = fvector("y")
+        let w = shared(try NDArray.uniform([feats], in: -1...1, dtype: .float32, using: &rng), name: "w")
+        let b = shared(0.0, dtype: .float32, name: "b")
+        let p1 = 1 / (1 + exp(-dot(x, w) - b))
+        let xent = -y * log(p1) - (1 - y) * log(1 - p1)
+        let cost = mean(xent) + 0.01 * sum(w ** 2)
+        let (gw, gb) = try grad(cost, wrt: w, b)
+        let train = try function(inputs: [x, y], outputs: [gt(p1, 0.5), xent], updates: [w: w - 0.1 * gw, b: b - 0.1 * gb])
+        let s = fscalar("s")
+        let plus1 = try function(inputs: [s], outputs: [s + 1])
+        let one = NDArray(scalar: Float(1))
+        var row: [String: any Sendable] = ["workload": "overhead"]
+        row["logreg_N4_f100_us_median"] = try timeit(repeats: repeats) { _ = try train(dx, dy) } * 1e6
+        row["x_plus_1_scalar_us_median"] = try timeit(repeats: repeats) { _ = try plus1(one) } * 1e6
+        train.trustInput = true
+        plus1.trustInput = true
+        row["logreg_N4_f100_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try train(dx, dy) } * 1e6
+        row["x_plus_1_scalar_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try plus1(one) } * 1e6
+        emit(row)
+        if let profile = train.profile { printFlushed("profile of the tiny logistic step:\n\(profile)") }
+    }
+
+    /// One SGD step of a 60×784 → 500 tanh → 10 softmax MLP as one compiled function, on
+    /// successive MNIST minibatches (random data without MNIST).
+    static func mlpStep(mnist: MNIST?, repeats: Int, _ emit: Emit) throws {
+        let batch = 60, nin = 784, nhid = 500, nout = 10
+        var rng = SplitMix64(seed: 1234)
+        let images = try mnist?.train.images ?? NDArray.uniform([6000, nin], in: 0...1, dtype: .float32, using: &rng)
+        let labels = try mnist?.train.labels ?? NDArray((0..<6000).map { Int32($0 % 10) })
+        let count = images.shape[0] / batch
+        let xs = try (0..<count).map { i in try images.sliced([.range(start: i * batch, stop: (i + 1) * batch, step: 1)]).contiguous() }
+        let ys = try (0..<count).map { i in try labels.sliced([.range(start: i * batch, stop: (i + 1) * batch, step: 1)]).contiguous() }
+        let bound = (6.0 / Double(nin + nhid)).squareRoot()
+        let x = fmatrix("x"), y = ivector("y")
+        let W1 = shared(try NDArray.uniform([nin, nhid], in: -bound...bound, dtype: .float32, using: &rng), name: "W1")
+        let b1 = shared(try NDArray.zeros([nhid], dtype: .float32), name: "b1")
+        let W2 = shared(try NDArray.uniform([nhid, nout], in: -0.01...0.01, dtype: .float32, using: &rng), name: "W2")
+        let b2 = shared(try NDArray.zeros([nout], dtype: .float32), name: "b2")
+        let h = tanh(dot(x, W1) + b1)
+        let p = softmax(dot(h, W2) + b2)
+        let cost = -mean(log(p)[arange(y.shape[0]), y])
+        let params = [W1, b1, W2, b2]
+        let grads = try grad(cost, wrt: params)
+        var updates: [SharedVariable: Variable] = [:]
+        for (v, g) in zip(params, grads) { updates[v] = v - 0.01 * g }
+        let step = try function(inputs: [x, y], outputs: [cost], updates: updates)
+        step.trustInput = true
+        var i = 0
+        let t = try timeit(repeats: repeats) {
+            i = (i + 1) % count
+            _ = try step(xs[i], ys[i])
+        }
+        emit(["workload": "mlp-step", "shape": "60x784-500-10", "us_per_call_median": t * 1e6,
+              "gflops": 2 * 3 * Double(batch * (nin * nhid + nhid * nout)) / t / 1e9])
+    }
+
+    /// SGEMM 2048² through a compiled `dot`, against calling the BLAS library directly.
+    static func sgemm(repeats: Int, _ emit: Emit) throws {
+        let n = 2048
+        var rng = SplitMix64(seed: 0)
+        let a = try NDArray.uniform([n, n], in: 0...1, dtype: .float32, using: &rng)
+        let b = try NDArray.uniform([n, n], in: 0...1, dtype: .float32, using: &rng)
+        let x = fmatrix("x"), y = fmatrix("y")
+        let f = try function(inputs: [x, y], outputs: [dot(x, y)])
+        f.trustInput = true
+        let reps = max(3, repeats / 3)
+        let ours = try timeit(repeats: reps) { _ = try f(a, b) }
+        let direct = try timeit(repeats: reps) { _ = try BLAS.directMatmul(a, b) }
+        let flops = 2 * pow(Double(n), 3)
+        emit(["workload": "sgemm", "n": n, "ms_median": ours * 1e3, "gflops": flops / ours / 1e9,
+              "direct_ms_median": direct * 1e3, "direct_gflops": flops / direct / 1e9, "fraction_of_direct": direct / ours,
+              "blas": BLAS.shared?.path ?? "built-in fallback"])
+    }
+
+    /// Compile time of the logistic tutorial's three functions, with an empty kernel cache and
+    /// with the cache filled, each in a fresh process.
+    static func compile(dataPath: String?, _ emit: Emit) throws {
+        let dir = NSTemporaryDirectory() + "theano-bench-cache-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func once() throws -> Double {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            p.arguments = ["bench", "--compile-once"] + (dataPath.map { ["--data", $0] } ?? [])
+            var env = ProcessInfo.processInfo.environment
+            env["THEANO_FLAGS"] = [env["THEANO_FLAGS"], "compiledir=\(dir)"].compactMap { $0 }.joined(separator: ",")
+            p.environment = env
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            p.waitUntilExit()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            guard p.terminationStatus == 0, let s = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw ValidationError("the compile-time child failed: \(text)")
+            }
+            return s
+        }
+        let cold = try once()
+        let cached = [try once(), try once(), try once()].sorted()[1]
+        emit(["workload": "compile", "functions": "logreg train/validate/test", "cold_seconds": cold, "cached_seconds": cached])
+    }
+}
