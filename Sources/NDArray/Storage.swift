@@ -31,3 +31,13 @@ public final class NDStorage: @unchecked Sendable {
 
     deinit { pointer.deallocate() }
 }
+
+extension NDArray {
+    /// Whether no other array shares this array's storage. Compiled functions use it to reuse a
+    /// buffer from an earlier call only when nothing (a caller, a shared variable, a view) holds it.
+    package mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
+
+    /// Writes this array's elements, converted and broadcast, into `destination`'s memory in
+    /// place, bypassing copy-on-write: only for buffers the caller owns (see ``hasUniqueStorage()``).
+    package func write(into destination: NDArray) { copyConverting(into: destination) }
+}

@@ -17,13 +17,20 @@ enum BenchWorkloads {
         for n in [1_000, 100_000, 10_000_000] {
             var rng = SplitMix64(seed: 0)
             let x = try NDArray.uniform([n], in: 0...1, dtype: .float32, using: &rng)
-            let copy = timeit(repeats: repeats) { _ = x.contiguous(forceCopy: true) }
+            // The copy baseline writes into an existing array, as the anchors' np.copyto does.
+            let destination = try NDArray.zeros([n], dtype: .float32)
+            let copy = timeit(repeats: repeats) { x.write(into: destination) }
             emit(["workload": "elemwise", "expr": "copy", "n": n, "us_median": copy * 1e6])
             for (name, y) in exprs {
                 let f = try function(inputs: [a], outputs: [y])
                 f.trustInput = true
                 let t = try timeit(repeats: repeats) { _ = try f(x) }
-                emit(["workload": "elemwise", "expr": name, "n": n, "us_median": t * 1e6, "ratio_to_copy": t / copy])
+                // The answer is checked against the reference implementation.
+                let want = try function(inputs: [a], outputs: [y], mode: .fastCompile)(x)[0].doubles
+                let got = try f(x)[0].doubles
+                let worst = zip(got, want).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max() ?? 0
+                emit(["workload": "elemwise", "expr": name, "n": n, "us_median": t * 1e6, "ratio_to_copy": t / copy,
+                      "max_rel_diff_to_reference": worst])
             }
         }
     }
@@ -89,6 +96,7 @@ enum BenchWorkloads {
         }
         emit(["workload": "mlp-step", "shape": "60x784-500-10", "us_per_call_median": t * 1e6,
               "gflops": 2 * 3 * Double(batch * (nin * nhid + nhid * nout)) / t / 1e9])
+        if let profile = step.profile { printFlushed("profile of the MLP step:\n\(profile)\n\(step.graphDescription)") }
     }
 
     /// SGEMM 2048² through a compiled `dot`, against calling the BLAS library directly.

@@ -9,13 +9,18 @@ func matmul(_ a: NDArray, _ b: NDArray, dtype: DType, useBLAS: Bool = true) thro
 /// `alpha · A·B + beta · C` with a fresh output (C, when given, is copied first and must have
 /// the product's shape); BLAS for floats.
 func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Double = 0, c: NDArray? = nil,
-          useBLAS: Bool = true) throws -> NDArray {
+          useBLAS: Bool = true, into buffer: NDArray? = nil) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
     guard b.shape[0] == k else {
         throw OpError("matrices are not aligned: (\(m), \(k)) · (\(b.shape[0]), \(n))", kind: .shape)
     }
     let out: NDArray
-    if let c, beta != 0 {
+    let blasWillRun = dtype.isFloat && useBLAS && BLAS.shared != nil && m > 0 && n > 0 && k > 0
+    if let buffer = reusable([buffer], 0, shape: [m, n], dtype: dtype), (c != nil && beta != 0) || blasWillRun {
+        // A buffer from an earlier call: C is copied into it, or BLAS overwrites it (beta 0).
+        if let c, beta != 0 { c.write(into: buffer) }
+        out = buffer
+    } else if let c, beta != 0 {
         out = (c.dtype == dtype ? c : c.cast(to: dtype)).contiguous(forceCopy: true)
     } else {
         out = try NDArray.zeros([m, n], dtype: dtype)

@@ -1,5 +1,6 @@
 import Foundation
 import NDArray
+import Synchronization
 
 /// The reference VM's plan: nodes in order, each reading and writing numbered slots; slots are
 /// released after their last use so intermediate buffers do not outlive their readers.
@@ -28,6 +29,10 @@ final class Program {
     let profile: Profile?
     /// DEBUG mode: check each node's inputs are left intact and its declared views are views.
     let checkNodes: Bool
+    /// The memory plan: per step and output, buffers from earlier calls (at most two, so an update
+    /// can alternate between them while the shared variable holds the other). A call takes the
+    /// pool and puts it back, so concurrent calls never share a buffer.
+    private let pool = Mutex<[[[NDArray]]]>([])
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
          profile: Bool) throws {
@@ -97,6 +102,13 @@ final class Program {
 
     /// Runs every step; returns outputs and the update values (not yet committed).
     func run(_ inputs: [NDArray]) throws -> ([NDArray], [(SharedVariable, NDArray)]) {
+        var buffers = pool.withLock { p -> [[[NDArray]]] in
+            let taken = p
+            p = []
+            return taken
+        }
+        if buffers.count != steps.count { buffers = Array(repeating: [], count: steps.count) }
+        defer { pool.withLock { $0 = buffers } }
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
         for (s, v) in constants { slots[s] = v }
@@ -115,15 +127,18 @@ final class Program {
             // Inputs over a million elements (whole datasets behind minibatch views) are not
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
+            let reuses = step.kernel != nil || step.node.op.reusesBuffers
+            let free = reuses ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
             do {
                 if let kernel = step.kernel {
-                    results = try kernel.run(args)
+                    results = try kernel.run(args, into: free)
                 } else {
-                    results = try step.node.op.perform(args)
+                    results = try step.node.op.perform(args, reusing: free)
                 }
             } catch {
                 throw nodeError(step.node, args, error)
             }
+            if reuses { Self.remember(results, in: &buffers[index]) }
             if checkNodes {
                 try check(step.node, args: args, before: before, results: results)
                 if step.kernel != nil { try compareWithReference(step.node, args: args, results: results) }
@@ -152,6 +167,25 @@ final class Program {
             ups.append((u.shared, v))
         }
         return (outs, ups)
+    }
+
+    /// Per output, a kept buffer that nothing outside the pool holds any more.
+    private static func freeBuffers(_ kept: inout [[NDArray]], outputs: Int) -> [NDArray?] {
+        (0..<outputs).map { o in
+            guard o < kept.count else { return nil }
+            for k in kept[o].indices where kept[o][k].hasUniqueStorage() { return kept[o][k] }
+            return nil
+        }
+    }
+
+    /// Keeps each contiguous result for later calls (the two most recent buffers per output).
+    private static func remember(_ results: [NDArray], in kept: inout [[NDArray]]) {
+        while kept.count < results.count { kept.append([]) }
+        for (o, r) in results.enumerated() where r.isContiguous && r.count > 0 {
+            if kept[o].contains(where: { $0.sharesStorage(with: r) }) { continue }
+            kept[o].append(r)
+            if kept[o].count > 2 { kept[o].removeFirst() }
+        }
     }
 
     /// DEBUG: an op must not change its inputs, and the outputs it declares as views must share

@@ -14,11 +14,20 @@ public protocol Op: Hashable, Sendable, CustomStringConvertible {
     func perform(_ inputs: [NDArray]) throws -> [NDArray]
     /// Outputs that are views of an input (output index → input index); DEBUG mode checks them.
     var viewMap: [Int: Int] { get }
+    /// ``perform(_:)`` writing into `buffers` (one per output, nil or a contiguous array from an
+    /// earlier call that nothing else holds) when they have the output's shape and dtype, so a
+    /// compiled function reuses its memory across calls. Ops that do not reuse memory return
+    /// `perform(inputs)`.
+    func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray]
+    /// Whether ``perform(_:reusing:)`` uses the buffers (the VM keeps buffers only for these).
+    var reusesBuffers: Bool { get }
 }
 
 extension Op {
     public var outputCount: Int { 1 }
     public var viewMap: [Int: Int] { [:] }
+    public var reusesBuffers: Bool { false }
+    public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] { try perform(inputs) }
     public var description: String { String(describing: Self.self) }
 
     /// Type-erased equality, for comparing ops held as `any Op`.
@@ -26,6 +35,12 @@ extension Op {
         guard let o = other as? Self else { return false }
         return self == o
     }
+}
+
+/// The buffer in `buffers[index]` when it is contiguous with the given shape and dtype.
+func reusable(_ buffers: [NDArray?], _ index: Int, shape: [Int], dtype: DType) -> NDArray? {
+    guard index < buffers.count, let b = buffers[index], b.shape == shape, b.dtype == dtype, b.isContiguous else { return nil }
+    return b
 }
 
 extension Array where Element == TensorType {

@@ -53,9 +53,11 @@ enum Canonicalize {
                   n.outputs[0].type.shape.allKnown == shape else { return nil }
             return [n.inputs[0]]
         },
-        NodeRewriter("lift_dimshuffle", tags: tags) { n in                                                         // ds(f(a, b)) → f(ds(a), ds(b))
+        // Only when the shuffle is f's one reader: otherwise f would be computed twice.
+        NodeRewriter("lift_dimshuffle", tags: tags, inGraph: { n, fgraph in                                       // ds(f(a, b)) → f(ds(a), ds(b))
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
-                  String(describing: type(of: inner.op)).hasPrefix("Elemwise<"), inner.outputs.count == 1 else { return nil }
+                  inner.op is ElemwiseNode, inner.outputs.count == 1,
+                  fgraph.clients(of: inner.outputs[0]).count == 1, !fgraph.outputs.contains(where: { $0 === inner.outputs[0] }) else { return nil }
             let nd = inner.outputs[0].ndim
             let lifted = inner.inputs.map { x -> Variable in
                 // Align each input to the output's rank first (leading broadcast axes), then shuffle.
@@ -63,7 +65,7 @@ enum Canonicalize {
                 return apply1(DimShuffle(op.pattern), [aligned])
             }
             return keepType(n, Apply.make(inner.op, lifted).outputs[0])
-        },
+        }),
         NodeRewriter("useless_dimshuffle", tags: tags) { n in                                                       // identity pattern
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim) else { return nil }
             return [node.inputs[0]]

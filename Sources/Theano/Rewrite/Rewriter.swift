@@ -6,9 +6,16 @@ import NDArray
 public struct NodeRewriter: Sendable {
     public let name: String
     public let tags: Set<String>
-    let transform: @Sendable (Apply) throws -> [Variable]?
+    let transform: @Sendable (Apply, FunctionGraph) throws -> [Variable]?
 
     public init(_ name: String, tags: Set<String>, _ transform: @escaping @Sendable (Apply) throws -> [Variable]?) {
+        self.name = name
+        self.tags = tags
+        self.transform = { node, _ in try transform(node) }
+    }
+
+    /// A rule that also reads the graph around the node (who else uses a value).
+    init(_ name: String, tags: Set<String>, inGraph transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
         self.name = name
         self.tags = tags
         self.transform = transform
@@ -51,7 +58,7 @@ public enum Rewrites {
                 for rule in rules {
                     let replacement: [Variable]?
                     do {
-                        replacement = try SourceLocation.$inherited.withValue(node.location) { try rule.transform(node) }
+                        replacement = try SourceLocation.$inherited.withValue(node.location) { try rule.transform(node, fgraph) }
                     } catch {
                         warn("rewrite \(rule.name) failed on \(node.op) and was skipped: \(error)")
                         continue

@@ -20,7 +20,11 @@ public struct Dot: DifferentiableOp {
         return [TensorType(DType.promote(a.dtype, b.dtype), shape: shape)]
     }
 
-    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] { try perform(inputs, reusing: []) }
+
+    public var reusesBuffers: Bool { true }
+
+    public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
         let a = inputs[0], b = inputs[1]
         let dtype = DType.promote(a.dtype, b.dtype)
         let k = a.shape[a.ndim - 1]
@@ -30,8 +34,10 @@ public struct Dot: DifferentiableOp {
         let lead = Array(a.shape.dropLast())
         let a2 = a.ndim == 2 ? a : try a.reshaped([lead.reduce(1, *), k])
         let b2 = b.ndim == 2 ? b : try b.reshaped([k, 1])
-        let c = try matmul(a2, b2, dtype: dtype)
-        return [try c.reshaped(lead + (b.ndim == 2 ? [b.shape[1]] : []))]
+        let shape = lead + (b.ndim == 2 ? [b.shape[1]] : [])
+        let buffer = reusable(buffers, 0, shape: shape, dtype: dtype).flatMap { try? $0.reshaped([a2.shape[0], b2.shape[1]]) }
+        let c = try gemm(a2, b2, dtype: dtype, into: buffer)
+        return [try c.reshaped(shape)]
     }
 }
 

@@ -19,14 +19,18 @@ public struct Gemm: DifferentiableOp {
         return [TensorType(c.dtype, shape: shape)]
     }
 
-    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] { try perform(inputs, reusing: []) }
+
+    public var reusesBuffers: Bool { true }
+
+    public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
         let (c, a, b) = (inputs[0], inputs[2], inputs[3])
         let alpha = try inputs[1].item(), beta = try inputs[4].item()
         let target = [a.shape[0], b.shape[1]]
         guard let cb = try? c.broadcast(to: target) else {
             throw OpError("C of shape \(c.shape) does not broadcast to the product's shape \(target)", kind: .shape)
         }
-        return [try gemm(a, b, dtype: c.dtype, alpha: alpha, beta: beta, c: cb)]
+        return [try gemm(a, b, dtype: c.dtype, alpha: alpha, beta: beta, c: cb, into: buffers.first ?? nil)]
     }
 
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {

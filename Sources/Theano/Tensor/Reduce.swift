@@ -44,12 +44,37 @@ public struct Reduce: DifferentiableOp {
             throw OpError("zero-size array to reduction operation \(kind), which has no identity", kind: .shape)
         }
         let outShape = kept.map { x.shape[$0] }
+        if kind == .sum || kind == .mean, x.dtype.isFloat, x.isContiguous, !axes.isEmpty, axes == Array(0..<axes.count), !kept.isEmpty {
+            return [try leadingSum(x, rows: n, shape: outShape)]
+        }
         let starts = allOffsets(shape: outShape, strides: kept.map { x.strides[$0] }, base: x.offset)
         let loop = StridedLoop(shape: reducedShape, strides: [axes.map { x.strides[$0] }])
         let r = x.dtype.visit(ReduceVisitor(x: x, kind: kind, starts: starts, loop: loop, count: n))
         let outDType = kind.outputDType(x.dtype)
         let flat: NDArray = r.isFloat ? NDArray(vector: r.doubles) : NDArray(vector: r.ints)
         return [try flat.reshaped(outShape).cast(to: outDType)]
+    }
+}
+
+extension Reduce {
+    /// Sum (or mean) over the leading axes of a contiguous float array, row after row into a
+    /// float64 accumulator: the bias-gradient pattern (`sum(g, axis: 0)`), vectorised, and in the
+    /// same order of additions per element as the general loop.
+    private func leadingSum(_ x: NDArray, rows: Int, shape: [Int]) throws -> NDArray {
+        let cols = shape.reduce(1, *)
+        var acc = [Double](repeating: 0, count: cols)
+        acc.withUnsafeMutableBufferPointer { a in
+            guard let a = a.baseAddress else { return }
+            if x.dtype == .float32 {
+                let p = x.storage.pointer.assumingMemoryBound(to: Float.self) + x.offset
+                for r in 0..<rows { let row = p + r * cols; for j in 0..<cols { a[j] += Double(row[j]) } }
+            } else {
+                let p = x.storage.pointer.assumingMemoryBound(to: Double.self) + x.offset
+                for r in 0..<rows { let row = p + r * cols; for j in 0..<cols { a[j] += row[j] } }
+            }
+            if kind == .mean { for j in 0..<cols { a[j] /= Double(rows) } }
+        }
+        return try NDArray(vector: acc).reshaped(shape).cast(to: x.dtype)
     }
 }
 

@@ -17,7 +17,7 @@ struct ElementwiseKernel: @unchecked Sendable {
 
     /// Work (elements × cost) above which a loop is split across threads: below it the hand-off
     /// costs more than it saves.
-    static let parallelThreshold = 1 << 17
+    static let parallelThreshold = 1 << 23
 
     /// Cores available to this process (asking the system costs ~15 µs, so once).
     static let cores = ProcessInfo.processInfo.activeProcessorCount
