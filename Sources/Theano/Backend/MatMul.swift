@@ -18,7 +18,9 @@ func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Dou
     let blasWillRun = dtype.isFloat && useBLAS && BLAS.shared != nil && m > 0 && n > 0 && k > 0
     if let buffer = reusable([buffer], 0, shape: [m, n], dtype: dtype), (c != nil && beta != 0) || blasWillRun {
         // A buffer from an earlier call: C is copied into it, or BLAS overwrites it (beta 0).
-        if let c, beta != 0 { c.write(into: buffer) }
+        if let c, beta != 0, !(c.sharesStorage(with: buffer) && c.offset == buffer.offset && c.strides == buffer.strides) {
+            c.write(into: buffer)
+        }
         out = buffer
     } else if let c, beta != 0 {
         out = (c.dtype == dtype ? c : c.cast(to: dtype)).contiguous(forceCopy: true)

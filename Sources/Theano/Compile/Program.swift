@@ -12,7 +12,10 @@ final class Program {
         /// Slots whose last reader is this step.
         let release: [Int]
         /// The native kernel computing this step, when there is one.
-        var kernel: ElementwiseKernel?
+        var kernel: (any NativeKernel)?
+        /// Output → input pairs that may share memory: the op's `inplaceMap`, limited to
+        /// inputs that are not function inputs, constants or shared variables.
+        var inplaceCandidates: [(Int, Int)] = []
     }
 
     let steps: [Step]
@@ -70,7 +73,11 @@ final class Program {
         for (i, node) in order.enumerated() {
             let (ins, outs) = nodeSlots[i]
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
-            steps.append(Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release)))
+            var step = Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release))
+            step.inplaceCandidates = node.op.inplaceMap.sorted { $0.key < $1.key }
+                .filter { o, i in i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1 && o < outs.count }
+                .map { ($0.key, $0.value) }
+            steps.append(step)
         }
         if mode.usesNativeCode {
             for (i, k) in try NativeBackend.kernels(for: order) { steps[i].kernel = k }
@@ -128,7 +135,15 @@ final class Program {
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             let reuses = step.kernel != nil || step.node.op.reusesBuffers
-            let free = reuses ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
+            var free = reuses ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
+            // In place: an input read for the last time, held by nothing but this call, becomes
+            // the output's memory (DEBUG mode keeps inputs intact to check them).
+            if reuses && !checkNodes {
+                for (o, i) in step.inplaceCandidates where step.release.contains(step.inputSlots[i]) {
+                    slots[step.inputSlots[i]] = nil
+                    if args[i].hasUniqueStorage() && args[i].isContiguous { free[o] = args[i] }
+                }
+            }
             do {
                 if let kernel = step.kernel {
                     results = try kernel.run(args, into: free)

@@ -21,12 +21,17 @@ public protocol Op: Hashable, Sendable, CustomStringConvertible {
     func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray]
     /// Whether ``perform(_:reusing:)`` uses the buffers (the VM keeps buffers only for these).
     var reusesBuffers: Bool { get }
+    /// Inputs whose memory may become an output's (output index → input index) when nothing
+    /// else reads the input any more: the VM then passes that input as the output's buffer, and
+    /// the op overwrites it in place (Theano's `destroy_map`, decided at run time).
+    var inplaceMap: [Int: Int] { get }
 }
 
 extension Op {
     public var outputCount: Int { 1 }
     public var viewMap: [Int: Int] { [:] }
     public var reusesBuffers: Bool { false }
+    public var inplaceMap: [Int: Int] { [:] }
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] { try perform(inputs) }
     public var description: String { String(describing: Self.self) }
 

@@ -80,7 +80,68 @@ enum Canonicalize {
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
         },
+        // The shape of a value read off the input that determines it, without computing the value.
+        NodeRewriter("shape_of_elemwise", tags: tags) { n in                                                        // shape(f(x, c)) → shape(x)
+            guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,
+                  let x = shapeDefiningInput(inner) else { return nil }
+            return [apply1(Shape(), [x])]
+        },
+        // A gradient already of the input's shape needs no summing back to it.
+        NodeRewriter("useless_reduce_to", tags: tags) { n in                                                       // reduceTo(f(x, c), shape(x)) → f(x, c)
+            guard let (node, _) = n.outputs[0].node(ReduceTo.self), let shapeNode = node.inputs[1].owner,
+                  shapeNode.op is Shape else { return nil }
+            let x = shapeNode.inputs[0]
+            var g = node.inputs[0]
+            while g !== x, let owner = g.owner, owner.op is ElemwiseNode, let d = shapeDefiningInput(owner) { g = d }
+            return g === x ? keepType(n, node.inputs[0]) : nil
+        },
+        // A fill feeding scalar arithmetic: do the arithmetic once, on the value, then fill.
+        NodeRewriter("lift_alloc", tags: tags) { n in                                                               // f(alloc(v, s), c) → alloc(f(v, c), s)
+            guard n.op is ElemwiseNode, n.inputs.count >= 2,
+                  let k = n.inputs.firstIndex(where: { $0.owner?.op is Alloc }), let allocNode = n.inputs[k].owner,
+                  n.inputs.enumerated().allSatisfy({ j, x in j == k || isScalarLike(x) }) else { return nil }
+            var inputs = n.inputs
+            inputs[k] = allocNode.inputs[0]
+            let value = Apply.make(n.op, inputs).outputs[0]
+            return keep(n, Apply.make(allocNode.op, [value] + allocNode.inputs.dropFirst()).outputs[0])
+        },
+        // Broadcasting already gives the shape another input has: no filled array is needed.
+        NodeRewriter("elemwise_alloc", tags: tags) { n in                                                           // f(alloc(v, shape(x)), x) → f(v, x)
+            guard n.op is ElemwiseNode, n.inputs.count >= 2 else { return nil }
+            for (k, a) in n.inputs.enumerated() {
+                guard let (allocNode, _) = a.node(Alloc.self) else { continue }
+                let dims = Array(allocNode.inputs.dropFirst())
+                let sameShape = n.inputs.enumerated().contains { j, x in
+                    j != k && x.ndim == dims.count && dims.enumerated().allSatisfy { d, v in isLength(v, of: x, dim: d) }
+                }
+                guard sameShape else { continue }
+                var inputs = n.inputs
+                inputs[k] = allocNode.inputs[0]
+                return keep(n, Apply.make(n.op, inputs).outputs[0])
+            }
+            return nil
+        },
     ]
+
+    /// An input of an elementwise node whose shape is the node's: the one input of full rank when
+    /// every other input is scalar-like (all static lengths 1), so nothing else can broadcast.
+    static func shapeDefiningInput(_ node: Apply) -> Variable? {
+        let nd = node.outputs[0].ndim
+        let full = node.inputs.filter { !isScalarLike($0) }
+        guard full.count == 1, full[0].ndim == nd else { return nil }
+        return full[0]
+    }
+
+    /// A value whose every static length is 1 (a scalar, or a broadcastable constant).
+    static func isScalarLike(_ x: Variable) -> Bool { x.type.shape.allSatisfy { $0 == 1 } }
+
+    /// Whether `v` is the length of `x`'s dimension `d`: its static length, or `x.shape[d]`.
+    static func isLength(_ v: Variable, of x: Variable, dim d: Int) -> Bool {
+        if let n = x.type.shape[d], v.constantScalar == Double(n) { return true }
+        guard let (sub, op) = v.node(Subtensor.self), op.entries == [.at(.constant(d))],
+              let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape else { return false }
+        return shapeNode.inputs[0] === x
+    }
 
     /// `[x]` when `x` has the node's output dtype and rank (static lengths are checked on replace).
     static func keepType(_ node: Apply, _ x: Variable) -> [Variable]? {

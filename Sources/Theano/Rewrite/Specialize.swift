@@ -44,6 +44,12 @@ enum Specialize {
             }
             return nil
         },
+        NodeRewriter("gemm_update", tags: tags.union(["blas"])) { n in          // C − s·gemm(Q, α, A, B, β) → gemm(C − sβ·Q, −sα, A, B, 1)
+            guard let (c, (s, g), sign) = accumulation(n, rank: 2, isScaledGemm), c.ndim == 2 else { return nil }
+            let (q, alpha, a, b, beta) = (g.inputs[0], g.inputs[1], g.inputs[2], g.inputs[3], g.inputs[4])
+            let signed = sign < 0 ? -s : s
+            return Stabilize.typed(n, gemm(c + (signed * beta) * q, alpha: signed * alpha, a, b, beta: one(n)))
+        },
         NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
             guard let (y, (scale, a, x), sign) = accumulation(n, rank: 1, isScaledMatvec) else { return nil }
             return Stabilize.typed(n, apply1(Gemv(), [y, sign < 0 ? -scale : scale, a, x, one(n)]))
@@ -121,6 +127,16 @@ enum Specialize {
         let half = power(x, n / 2)
         let squared = sqr(half)
         return n % 2 == 0 ? squared : squared * x
+    }
+
+    /// `(s, gemm node)` when `v` is a gemm's result times a scalar `s` (or alone, s = 1).
+    static func isScaledGemm(_ v: Variable) -> (Variable, Apply)? {
+        if let (node, _) = v.node(Gemm.self) { return (Constant(NDArray(scalar: 1, dtype: v.dtype)), node) }
+        guard let (l, r) = v.binary(Mul.self) else { return nil }
+        for (s, g) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == v.dtype {
+            if let (node, _) = g.node(Gemm.self) { return (s, node) }
+        }
+        return nil
     }
 
     /// `(s, A, B)` when `v` is `dot(A, B)` of two matrices, optionally times a scalar `s`.

@@ -22,6 +22,8 @@ public struct Gemm: DifferentiableOp {
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] { try perform(inputs, reusing: []) }
 
     public var reusesBuffers: Bool { true }
+    /// The accumulator C becomes the result when nothing else needs it.
+    public var inplaceMap: [Int: Int] { [0: 0] }
 
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
         let (c, a, b) = (inputs[0], inputs[2], inputs[3])

@@ -18,33 +18,90 @@ public struct SoftmaxCrossEntropy: DifferentiableOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let z = inputs[0].cast(to: .float64), labels = inputs[1].scalars(as: Int64.self)
-        let (rows, cols) = (z.shape[0], z.shape[1])
-        guard labels.count == rows else { throw OpError("\(rows) rows of logits but \(labels.count) labels", kind: .shape) }
-        let p = z.basePointer(as: Double.self)
-        var out = [Double](repeating: 0, count: rows)
-        for r in 0..<rows {
-            var label = Int(labels[r])
-            if label < 0 { label += cols }
-            guard label >= 0 && label < cols else {
-                throw OpError("label \(labels[r]) is out of range for \(cols) classes", kind: .shape)
-            }
-            let row = p + r * cols
-            var m = -Double.infinity
-            for j in 0..<cols where row[j] > m { m = row[j] }
-            if m.isInfinite { m = 0 }
-            var s = 0.0
-            for j in 0..<cols { s += Double.exp(row[j] - m) }
-            out[r] = m + Double.log(s) - row[label]
-        }
-        return [NDArray(vector: out).cast(to: inputs[0].dtype)]
+        let z = inputs[0].contiguous(), labels = try checkedLabels(inputs[1], rows: z.shape[0], classes: z.shape[1])
+        let out = try NDArray.empty([z.shape[0]], dtype: z.dtype)
+        if z.dtype == .float32 { crossEntropyRows(Float.self, z, labels, out) } else { crossEntropyRows(Double.self, z, labels, out) }
+        return [out]
     }
 
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         guard let g = gradients[0] else { return [.disconnected, .disconnected] }
-        let z = node.inputs[0], y = node.inputs[1]
+        return [.value(apply1(SoftmaxCrossEntropyGrad(), [node.inputs[0], node.inputs[1], g])), .disconnected]
+    }
+}
+
+/// The gradient of ``SoftmaxCrossEntropy`` with respect to the logits, `(softmax(z) − onehot(y))
+/// · g[:, None]`, in one pass per row: no softmax, one-hot or product arrays in between.
+public struct SoftmaxCrossEntropyGrad: DifferentiableOp {
+    public init() {}
+
+    public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
+        let z = inputs[0], y = inputs[1], g = inputs[2]
+        guard z.ndim == 2, z.dtype.isFloat, y.ndim == 1, y.dtype.isInteger, g.ndim == 1, g.dtype == z.dtype else {
+            throw OpError("needs float logits (matrix), integer labels and a gradient vector of the logits' dtype, got \(inputs.summary)")
+        }
+        return [z]
+    }
+
+    public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
+        let z = inputs[0].contiguous(), g = inputs[2].contiguous()
+        let labels = try checkedLabels(inputs[1], rows: z.shape[0], classes: z.shape[1])
+        guard g.count == z.shape[0] else { throw OpError("\(z.shape[0]) rows of logits but \(g.count) gradients", kind: .shape) }
+        let out = try NDArray.empty(z.shape, dtype: z.dtype)
+        if z.dtype == .float32 { crossEntropyGradRows(Float.self, z, labels, g, out) } else { crossEntropyGradRows(Double.self, z, labels, g, out) }
+        return [out]
+    }
+
+    /// Second derivatives, through the softmax's Jacobian: with s = softmax(z) and G the incoming
+    /// gradient, ∂/∂z = s ⊙ (G g − Σⱼ s G g) per row and ∂/∂g = Σⱼ (s − onehot) ⊙ G.
+    public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
+        guard let G = gradients[0] else { return [.disconnected, .disconnected, .disconnected] }
+        let (z, y, g) = (node.inputs[0], node.inputs[1], node.inputs[2])
+        let s = softmax(z)
         let onehot = incSubtensor(zerosLike(z)[arange(y.shape[0]), y], Constant(NDArray(scalar: 1, dtype: z.dtype)))
-        return [.value((softmax(z) - onehot) * g.dimshuffle(0, "x")), .disconnected]
+        let gg = G * g.dimshuffle(0, "x")
+        return [.value(s * (gg - sum(s * gg, axis: 1, keepdims: true))), .disconnected, .value(sum((s - onehot) * G, axis: 1))]
+    }
+}
+
+/// Labels as Int, negative ones counted from the end, each checked against the class count.
+private func checkedLabels(_ y: NDArray, rows: Int, classes: Int) throws -> [Int] {
+    let labels = y.scalars(as: Int64.self)
+    guard labels.count == rows else { throw OpError("\(rows) rows of logits but \(labels.count) labels", kind: .shape) }
+    return try labels.map { l in
+        let k = l < 0 ? Int(l) + classes : Int(l)
+        guard k >= 0 && k < classes else { throw OpError("label \(l) is out of range for \(classes) classes", kind: .shape) }
+        return k
+    }
+}
+
+/// `logsumexp(row) − row[label]` per row, accumulated in float64.
+private func crossEntropyRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z: NDArray, _ labels: [Int], _ out: NDArray) {
+    let cols = z.shape[1], p = z.basePointer(as: T.self), o = out.basePointer(as: T.self)
+    for (r, label) in labels.enumerated() {
+        let row = p + r * cols
+        var m = -T.infinity
+        for j in 0..<cols where row[j] > m { m = row[j] }
+        if m.isInfinite { m = 0 }
+        var s = 0.0
+        for j in 0..<cols { s += Double.exp(Double(row[j] - m)) }
+        o[r] = T(Double(m) + Double.log(s) - Double(row[label]))
+    }
+}
+
+/// `(softmax(row) − onehot(label)) · g[row]` per row.
+private func crossEntropyGradRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z: NDArray, _ labels: [Int], _ g: NDArray, _ out: NDArray) {
+    let cols = z.shape[1], p = z.basePointer(as: T.self), o = out.basePointer(as: T.self), pg = g.basePointer(as: T.self)
+    for (r, label) in labels.enumerated() {
+        let row = p + r * cols, dst = o + r * cols
+        var m = -T.infinity
+        for j in 0..<cols where row[j] > m { m = row[j] }
+        if m.isInfinite { m = 0 }
+        var s = 0.0
+        for j in 0..<cols { s += Double.exp(Double(row[j] - m)) }
+        let scale = Double(pg[r]) / s
+        for j in 0..<cols { dst[j] = T(Double.exp(Double(row[j] - m)) * scale) }
+        dst[label] -= pg[r]
     }
 }
 

@@ -38,6 +38,15 @@ final class NativeCompiler: @unchecked Sendable {
     /// Path, size and modification time of the compiler: part of every cache key.
     private let identity: String
     private let loaded = Mutex<[String: NativeModule]>([:])
+    private let rows = Mutex<RowKernels?>(nil)
+
+    /// The softmax-family row kernels, built or loaded once.
+    func rowKernels() throws -> RowKernels {
+        if let r = rows.withLock({ $0 }) { return r }
+        let r = try RowKernels.load(self)
+        rows.withLock { $0 = r }
+        return r
+    }
 
     init(path: String, flags: [String], cacheDirectory: String) {
         self.path = path

@@ -51,6 +51,16 @@ public struct Composite: Op {
 
     public var outputCount: Int { outputs.count }
 
+    /// Any input of an output's dtype may hold that output (the kernel reads and writes each
+    /// element at the same index); the VM offers one when its shape turns out to match.
+    public var inplaceMap: [Int: Int] {
+        var map: [Int: Int] = [:]
+        for (o, i) in outputs.enumerated() {
+            if let k = inputDTypes.firstIndex(of: instructions[i].dtype) { map[o] = k }
+        }
+        return map
+    }
+
     /// `Composite{Add(i0, Mul(i1, 2.0))}`: each output as an expression of the inputs `i0`, `i1`, ….
     public var description: String {
         func text(_ i: Int) -> String {

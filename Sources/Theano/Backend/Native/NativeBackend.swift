@@ -6,9 +6,18 @@ import NDArray
 enum NativeBackend {
     /// Kernels for the composite nodes among `nodes`, by node position. Without a compiler the
     /// result is empty and every node runs its reference `perform`.
-    static func kernels(for nodes: [Apply]) throws -> [Int: ElementwiseKernel] {
+    static func kernels(for nodes: [Apply]) throws -> [Int: any NativeKernel] {
+        guard let compiler = NativeCompiler.shared else { return [:] }
+        var result: [Int: any NativeKernel] = [:]
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
         for (i, node) in nodes.enumerated() {
+            switch node.op {
+            case let s as Softmax: result[i] = SoftmaxKernel(rows: try compiler.rowKernels(), axis: s.axis, log: false)
+            case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: try compiler.rowKernels(), axis: s.axis, log: true)
+            case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: try compiler.rowKernels(), grad: false)
+            case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: try compiler.rowKernels(), grad: true)
+            default: break
+            }
             guard let op = node.op as? Composite else { continue }
             let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
             let name = "th_k\(units.count)"
@@ -16,10 +25,9 @@ enum NativeBackend {
             guard let source = try? CodeGen.kernel(op, name: name, fast: fast) else { continue }
             units.append((i, op, name, fast, source))
         }
-        guard !units.isEmpty, let compiler = NativeCompiler.shared else { return [:] }
+        guard !units.isEmpty else { return result }
         let source = CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")
         let module = try compiler.load(source)
-        var result: [Int: ElementwiseKernel] = [:]
         for u in units {
             guard let sym = module.symbol(u.name) else {
                 throw TheanoError(.compile, "\(module.path) has no symbol \(u.name)")
