@@ -3,7 +3,6 @@ import NDArray
 import Testing
 @testable import Theano
 
-/// The ops a compiled function runs, by description.
 /// The ops a compiled function runs, in order; a fused composite lists the scalar ops inside it.
 func ops(_ f: Function) -> [String] {
     f.program.steps.flatMap { step -> [String] in

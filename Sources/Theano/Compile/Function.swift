@@ -1,5 +1,6 @@
 import Foundation
 import NDArray
+import Synchronization
 
 /// A compiled function: call it with values for its inputs; it returns its outputs and commits
 /// its updates to shared variables.
@@ -9,7 +10,11 @@ import NDArray
 /// let f = try function(inputs: [a], outputs: [a + a ** 10])
 /// try f([0, 1, 2])[0]        // [0, 2, 1026]
 /// ```
-public final class Function {
+///
+/// A function may be called from several threads at once: the compiled graph is immutable and
+/// each call takes its own buffers. Updates of concurrent calls are each committed whole, in an
+/// unspecified order.
+public final class Function: @unchecked Sendable {
     /// The explicit inputs, in call order.
     public let inputs: [Variable]
     /// The outputs as the user gave them.
@@ -19,9 +24,13 @@ public final class Function {
     let program: Program
     /// DEBUG mode: the graph as written, run beside the optimized one on every call.
     let debug: DebugCheck?
-    /// Skip argument checks and conversions (Theano's `trust_input`): every argument must then be
-    /// an `NDArray` of exactly the input's dtype and rank. Saves a few µs per call.
-    public var trustInput = false
+    /// Skip argument checks and conversions (Theano's `trust_input`): arguments that are an
+    /// `NDArray` of the input's dtype and rank are taken as they are. Saves a few µs per call.
+    public var trustInput: Bool {
+        get { trust.load(ordering: .relaxed) }
+        set { trust.store(newValue, ordering: .relaxed) }
+    }
+    private let trust = Atomic<Bool>(false)
 
     init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil) {
         self.inputs = inputs

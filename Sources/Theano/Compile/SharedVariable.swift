@@ -1,4 +1,5 @@
 import NDArray
+import Synchronization
 
 /// A variable with a value that persists between calls of compiled functions, shared by every
 /// function that uses it and changed by their `updates` (model parameters, datasets).
@@ -9,17 +10,18 @@ import NDArray
 /// try W.setValue(newW)        // checked against W's dtype and rank
 /// ```
 public final class SharedVariable: Variable {
-    private var stored: NDArray
+    /// Locked, so functions called from several threads read and commit whole values.
+    private let stored: Mutex<NDArray>
 
     init(_ value: NDArray, name: String?, location: SourceLocation) {
-        stored = value
+        stored = Mutex(value)
         super.init(type: TensorType(value.dtype, shape: Array(repeating: nil, count: value.ndim)),
                    name: name, owner: nil, index: 0, location: location)
     }
 
     /// The current value. Arrays are values: changing the returned array never changes the
     /// shared variable, and later updates never change an array already returned.
-    public var value: NDArray { stored }
+    public var value: NDArray { stored.withLock { $0 } }
 
     /// Replaces the value. It must have the variable's rank, and a dtype that converts without
     /// loss (float32 into a float64 variable is fine, float64 into float32 is an error). With
@@ -34,12 +36,12 @@ public final class SharedVariable: Variable {
             throw TheanoError(.badInput, "shared variable \(label) cannot hold \(newValue.dtype) values without losing precision; cast to \(dtype) first",
                               location: location)
         }
-        if newValue.dtype != dtype { stored = newValue.cast(to: dtype) }
-        else { stored = borrow ? newValue : newValue.contiguous(forceCopy: true) }
+        let converted = newValue.dtype != dtype ? newValue.cast(to: dtype) : (borrow ? newValue : newValue.contiguous(forceCopy: true))
+        stored.withLock { $0 = converted }
     }
 
     /// Commits an update computed by a function (already checked).
-    func commit(_ newValue: NDArray) { stored = newValue }
+    func commit(_ newValue: NDArray) { stored.withLock { $0 = newValue } }
 }
 
 /// A shared variable holding `value` (copied unless `borrow`).

@@ -1,0 +1,158 @@
+import Foundation
+import NDArray
+import Testing
+@testable import Theano
+
+/// Rewrites that keep gradient graphs from computing or allocating what they do not need, the
+/// fused cross-entropy gradient, and the memory plan (reused and in-place buffers).
+struct GraphEconomyTests {
+    @Test("a fill that broadcasting provides is dropped (elemwise_alloc, lift_alloc, shape_of_elemwise)")
+    func allocsDisappear() throws {
+        let w = dmatrix("w")
+        let cost = 1e-4 * sum(w ** 2)
+        let g = try grad(cost, wrt: [w])[0]
+        let f = try function(inputs: [w], outputs: [w - 0.1 * g])
+        #expect(!ops(f).contains("Alloc"), "\(f.graphDescription)")
+        let value = try array((0..<12).map { Double($0) }, [3, 4])
+        let want = value.doubles.map { $0 - 0.1 * 2e-4 * $0 }
+        #expect(zip(try f(value)[0].doubles, want).allSatisfy { abs($0 - $1) < 1e-12 })
+        // Near miss: an alloc whose shape no other input gives stays (its value fills a bigger shape).
+        let v = dvector("v")
+        let h = try function(inputs: [v, w], outputs: [alloc(v, [.variable(w.shape[0]), .variable(v.shape[0])]) * 2])
+        #expect(ops(h).contains("Alloc"))
+        #expect(try h([1, 2, 3, 4], value)[0].shape == [3, 4])
+    }
+
+    @Test("shape of an elementwise result is read off its input; the value is not computed")
+    func shapeOfElemwise() throws {
+        let x = dmatrix("x")
+        let f = try function(inputs: [x], outputs: [exp(x * 2).shape])
+        #expect(!ops(f).contains("Exp"), "\(ops(f))")
+        #expect(try f(try array([1, 2, 3, 4, 5, 6], [2, 3]))[0].doubles == [2, 3])
+        // Two full-rank inputs may broadcast against each other: no shortcut.
+        let y = dmatrix("y")
+        let g = try function(inputs: [x, y], outputs: [(x + y).shape])
+        #expect(ops(g).contains("Add"))
+        #expect(try g(try array([1, 2], [1, 2]), try array([1, 2, 3, 4], [2, 2]))[0].doubles == [2, 2])
+    }
+
+    @Test("a regularised update is one gemm, overwriting its accumulator (gemm_update)")
+    func gemmUpdate() throws {
+        let x = dmatrix("x"), g = dmatrix("g"), w = dmatrix("w")
+        let update = w - 0.1 * (dot(x.T, g) + 2e-4 * w)
+        let f = try function(inputs: [x, g, w], outputs: [update])
+        #expect(ops(f).filter { $0 == "Gemm" }.count == 1 && !ops(f).contains("Dot"), "\(ops(f))")
+        let xv = try array((0..<6).map { Double($0) }, [2, 3]), gv = try array([1, 2, 3, 4], [2, 2])
+        let wv = try array((0..<6).map { Double($0) / 10 }, [3, 2])
+        let want = try function(inputs: [x, g, w], outputs: [update], mode: .unoptimized)(xv, gv, wv)[0]
+        expectClose(try f(xv, gv, wv)[0], want)
+    }
+
+    @Test("lift_dimshuffle leaves a value with other readers alone (it would be computed twice)")
+    func dimshuffleLiftNeedsOneReader() throws {
+        let x = dmatrix("x")
+        let h = tanh(x)
+        let f = try function(inputs: [x], outputs: [h, h.T * 2])
+        #expect(ops(f).filter { $0 == "Tanh" }.count == 1, "\(f.graphDescription)")
+    }
+
+    @Test("the cross-entropy gradient is one op, with correct values and second derivatives")
+    func crossEntropyGradient() throws {
+        let z = dmatrix("z"), y = ivector("y")
+        let cost = mean(softmaxCrossEntropy(z, y))
+        let gz = try grad(cost, wrt: [z])[0]
+        let f = try function(inputs: [z, y], outputs: [gz])
+        #expect(ops(f).contains("SoftmaxCrossEntropyGrad") && !ops(f).contains("Softmax{axis=1}"), "\(ops(f))")
+        // Logits near 1000 stay finite; the gradient is (softmax − onehot) / n.
+        let zv = try array([1000, 0, -1000, 1, 2, 3], [2, 3])
+        let got = try f(zv, try NDArray([0, 2] as [Int32]))[0].doubles
+        let e = [exp(1.0 - 3), exp(2.0 - 3), 1.0], s = e.reduce(0, +)
+        let want = [0.0, 0, 0, e[0] / s / 2, e[1] / s / 2, (e[2] / s - 1) / 2]
+        #expect(zip(got, want).allSatisfy { abs($0 - $1) < 1e-12 }, "\(got)")
+        // Its own gradient (through z and g) against finite differences.
+        let labels = Constant(try NDArray([1, 0, 2] as [Int64]))
+        let report = try verifyGrad({ v in sum(apply1(SoftmaxCrossEntropyGrad(), [v[0], labels, v[1]]) * v[2]) },
+                                    at: [GradTests.rand([3, 4], seed: 3), GradTests.rand([3], seed: 4), GradTests.rand([3, 4], seed: 5)])
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("sums over leading axes (the bias-gradient shape) match the general reduction")
+    func leadingAxisSums() throws {
+        let x = tensor(.float32, shape: [nil, nil, nil], name: "x")
+        let v = try array((0..<(5 * 7 * 3)).map { sin(Double($0)) * 1e3 }, [5, 7, 3], .float32)
+        for axes in [[0], [0, 1]] as [[Int]] {
+            let fast = try function(inputs: [x], outputs: [sum(x, axis: Axes(axes)), mean(x, axis: Axes(axes))])(v)
+            // The general strided path: the same reduction of a transposed copy.
+            let perm = try v.permuted([2, 0, 1]).contiguous(forceCopy: true)
+            let t = tensor(.float32, shape: [nil, nil, nil], name: "t")
+            let general = try function(inputs: [t], outputs: [sum(t, axis: Axes(axes.map { $0 + 1 })), mean(t, axis: Axes(axes.map { $0 + 1 }))])(perm)
+            #expect(fast[0].doubles == general[0].transposedIfMatrix.doubles, "sum over \(axes)")
+            #expect(fast[1].doubles == general[1].transposedIfMatrix.doubles, "mean over \(axes)")
+        }
+    }
+}
+
+extension NDArray {
+    /// The transpose of a matrix; other arrays unchanged.
+    var transposedIfMatrix: NDArray { ndim == 2 ? transposed() : self }
+}
+
+@Suite("Memory plan: buffers reused across calls and overwritten in place, never visibly")
+struct MemoryPlanTests {
+    @Test func outputsTheCallerKeepsAreNeverOverwritten() throws {
+        let x = fvector("x")
+        let f = try function(inputs: [x], outputs: [exp(x) * 2 + 1])
+        let first = try f([0, 1])[0]
+        let second = try f([2, 3])[0]
+        #expect(!first.sharesStorage(with: second))
+        #expect(first.doubles == [3, Double(Float(2 * M_E + 1))])
+        // Once the caller lets go of a result, its buffer is reused: the same memory comes back.
+        var last = try f([1, 1])[0]
+        let pointer = last.storage.pointer
+        last = try NDArray([0] as [Float])
+        #expect(try f([4, 5])[0].storage.pointer == pointer)
+        _ = last
+    }
+
+    @Test func sharedValuesTheCallerHoldsStayIntact() throws {
+        let w = shared(try NDArray([1, 2, 3] as [Float]), name: "w")
+        let x = fvector("x")
+        let step = try function(inputs: [x], outputs: [sum(w * x)], updates: [w: w * 2 + x])
+        var history: [NDArray] = []
+        for _ in 0..<4 {
+            history.append(w.value)
+            try step([1, 1, 1])
+        }
+        // Each value the caller kept is what it was when read, although buffers alternate.
+        #expect(history.map(\.doubles) == [[1, 2, 3], [3, 5, 7], [7, 11, 15], [15, 23, 31]])
+        #expect(w.value.doubles == [31, 47, 63])
+    }
+
+    @Test func inPlaceKernelsLeaveTheCallersInputsAlone() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [sum(exp(x) + 1) + sum(x)])
+        let input = try NDArray([0, 0, 0] as [Double])
+        let r = try f(input)[0].doubles[0]
+        #expect(abs(r - 6) < 1e-12 && input.doubles == [0, 0, 0])
+        // A gemm whose accumulator is an intermediate overwrites it; the input matrix survives.
+        let c = dmatrix("c"), a = dmatrix("a")
+        let g = try function(inputs: [c, a], outputs: [(c * 2) + dot(a, a)])
+        let cv = try array([1, 1, 1, 1], [2, 2]), av = try array([1, 2, 3, 4], [2, 2])
+        #expect(try g(cv, av)[0].doubles == [9, 12, 17, 24] && cv.doubles == [1, 1, 1, 1])
+    }
+
+    @Test func concurrentCallsGetTheirOwnBuffers() async throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [x * 3 + 1])
+        let results = try await withThrowingTaskGroup(of: (Double, [Double]).self) { group in
+            for k in 0..<16 {
+                group.addTask {
+                    let v = Double(k)
+                    return (v, try f(try NDArray(Array(repeating: v, count: 10_000)))[0].doubles)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { v, out in out.allSatisfy { $0 == v * 3 + 1 } })
+    }
+}
