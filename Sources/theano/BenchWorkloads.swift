@@ -114,7 +114,7 @@ enum BenchWorkloads {
         let flops = 2 * pow(Double(n), 3)
         emit(["workload": "sgemm", "n": n, "ms_median": ours * 1e3, "gflops": flops / ours / 1e9,
               "direct_ms_median": direct * 1e3, "direct_gflops": flops / direct / 1e9, "fraction_of_direct": direct / ours,
-              "blas": BLAS.shared?.path ?? "built-in fallback"])
+              "blas": BLAS.shared.map { "\($0.path) (\($0.coreName ?? "?"))" } ?? "built-in fallback"])
     }
 
     /// Compile time of the logistic tutorial's three functions, with an empty kernel cache and

@@ -134,3 +134,27 @@ func applyScalar(_ op: any ScalarOp, _ inputs: [Variable]) -> Variable {
     func open<S: ScalarOp>(_ s: S) -> Variable { Apply.make(Elemwise(s), inputs).outputs[0] }
     return open(op)
 }
+
+extension NativeKernelTests {
+    @Test("elementwise work feeding a full sum or mean is one accumulating kernel", arguments: [DType.float32, .float64])
+    func fusedReductions(dtype: DType) throws {
+        let x = tensor(dtype, shape: [nil, nil], name: "x")
+        let l2 = sum(x ** 2), centred = mean(exp(-x) * 3)
+        let f = try function(inputs: [x], outputs: [l2, centred])
+        let kinds = f.program.steps.map { "\($0.node.op)" }
+        // (The constant factor leaves the mean first: constant_out_of_sum.)
+        #expect(kinds == ["Composite{Sum(Sqr(i0))}", "Composite{Mean(Exp(Neg(i0)))}", "Composite{Mul(3.0, i0)}"], "\(kinds)")
+        for (rows, cols) in [(3, 5), (700, 1000), (0, 4)] {
+            let v = try array((0..<(rows * cols)).map { sin(Double($0)) }, [rows, cols], dtype)
+            let (got, want) = try nativeAndReference([x], [l2, centred], [v])
+            for (g, w) in zip(got, want) {
+                #expect(g.dtype == w.dtype && g.shape == [])
+                let (a, b) = (g.doubles[0], w.doubles[0])
+                #expect(a == b || abs(a - b) <= (dtype == .float32 ? 1e-6 : 1e-12) * abs(b) || (a.isNaN && b.isNaN), "\(rows)×\(cols): \(a) vs \(b)")
+            }
+        }
+        // A value also used elsewhere is still computed once, as an array.
+        let both = try function(inputs: [x], outputs: [sum(x ** 2), x ** 2])
+        #expect(!both.program.steps.contains { ($0.node.op as? Composite)?.reduction != nil })
+    }
+}

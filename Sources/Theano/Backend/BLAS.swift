@@ -72,12 +72,21 @@ public final class BLAS: @unchecked Sendable {
 
     /// `SkylakeX` on AVX-512, `Haswell` on AVX2, from `/proc/cpuinfo` (Linux only).
     static func coreTypeForThisCPU() -> String? {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+        // Read to end of file: /proc files report size 0, so size-based reads come back empty.
+        guard let data = FileHandle(forReadingAtPath: "/proc/cpuinfo")?.readDataToEndOfFile(),
+              let info = String(data: data, encoding: .utf8),
               let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         if flags.contains("avx512f") && flags.contains("avx512bw") { return "SkylakeX" }
         if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
         return nil
+    }
+
+    /// OpenBLAS's name for the kernels it chose (`SkylakeX`, `Haswell`, …); nil for other libraries.
+    public var coreName: String? {
+        guard let f = dlsym(handle, "openblas_get_corename") else { return nil }
+        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
+        return unsafeBitCast(f, to: CoreName.self)().map { String(cString: $0) }
     }
 
     /// Sets OpenBLAS's thread count (no effect on other libraries).

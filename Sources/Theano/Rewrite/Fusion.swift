@@ -39,6 +39,24 @@ enum Fusion {
             guard node.error == nil else { continue }
             if (try? fgraph.replace(root.outputs[0], with: node.outputs[0], reason: "fusion")) != nil { changed = true }
         }
+        return fuseReductions(fgraph) || changed
+    }
+
+    /// `sum` or `mean` over all axes of a float composite that nothing else reads: one loop
+    /// that accumulates instead of writing the array.
+    private static func fuseReductions(_ fgraph: FunctionGraph) -> Bool {
+        var changed = false
+        for node in fgraph.nodes {
+            guard let r = node.op as? Reduce, r.kind == .sum || r.kind == .mean,
+                  let producer = node.inputs[0].owner, var composite = producer.op as? Composite,
+                  composite.reduction == nil, composite.outputs.count == 1, node.inputs[0].dtype.isFloat,
+                  r.axes == Array(0..<node.inputs[0].ndim), fgraph.clients(of: node.inputs[0]).count == 1,
+                  !fgraph.outputs.contains(where: { $0 === node.inputs[0] }) else { continue }
+            composite.reduction = r.kind
+            let fused = Apply.make(composite, producer.inputs, location: node.location)
+            guard fused.error == nil, fused.outputs[0].type == node.outputs[0].type else { continue }
+            if (try? fgraph.replace(node.outputs[0], with: fused.outputs[0], reason: "fusion")) != nil { changed = true }
+        }
         return changed
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -40,10 +41,12 @@ final class NativeCompiler: @unchecked Sendable {
     private let loaded = Mutex<[String: NativeModule]>([:])
     private let rows = Mutex<RowKernels?>(nil)
 
-    /// The softmax-family row kernels, built or loaded once.
-    func rowKernels() throws -> RowKernels {
-        if let r = rows.withLock({ $0 }) { return r }
-        let r = try RowKernels.load(self)
+    /// The softmax-family row kernels, once built or loaded.
+    var loadedRowKernels: RowKernels? { rows.withLock { $0 } }
+
+    /// The softmax-family row kernels from their loaded module.
+    func setRowKernels(from module: NativeModule) throws -> RowKernels {
+        let r = try RowKernels.bind(module)
         rows.withLock { $0 = r }
         return r
     }
@@ -61,7 +64,7 @@ final class NativeCompiler: @unchecked Sendable {
         }
     }
 
-    static let defaultFlags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-std=gnu11"]
+    static let defaultFlags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-std=gnu11"]
 
     /// The compiler the configuration asks for, or nil (with one warning) when there is none.
     static var shared: NativeCompiler? {
@@ -123,6 +126,22 @@ final class NativeCompiler: @unchecked Sendable {
         }
         loaded.withLock { $0[key] = module }
         return module
+    }
+
+    /// Loads several sources; the ones that must be compiled are compiled at the same time
+    /// (one compiler process per source, on its own thread).
+    func loadAll(_ sources: [String]) throws -> [NativeModule] {
+        if sources.count <= 1 { return try sources.map(load) }
+        let results = Mutex<[Int: Result<NativeModule, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: sources.count) { i in
+            let r = Result { try load(sources[i]) }
+            results.withLock { $0[i] = r }
+        }
+        let done = results.withLock { $0 }
+        return try (0..<sources.count).map { i in
+            guard let r = done[i] else { throw TheanoError(.compile, "internal error: module \(i) was not loaded") }
+            return try r.get()
+        }
     }
 
     private func open(_ path: String) -> NativeModule? {

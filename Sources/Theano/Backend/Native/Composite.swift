@@ -48,6 +48,10 @@ public struct Composite: Op {
     public let instructions: [Instruction]
     /// The instructions whose results are the composite's outputs.
     public let outputs: [Int]
+    /// `.sum` or `.mean`: the single output is reduced over all its elements in the same loop
+    /// (accumulated in float64), giving a scalar — elementwise work feeding a reduction without
+    /// the intermediate array.
+    public var reduction: ReduceKind? = nil
 
     public var outputCount: Int { outputs.count }
 
@@ -55,6 +59,7 @@ public struct Composite: Op {
     /// element at the same index); the VM offers one when its shape turns out to match.
     public var inplaceMap: [Int: Int] {
         var map: [Int: Int] = [:]
+        if reduction != nil { return map }
         for (o, i) in outputs.enumerated() {
             if let k = inputDTypes.firstIndex(of: instructions[i].dtype) { map[o] = k }
         }
@@ -73,12 +78,17 @@ public struct Composite: Op {
             }
             return "\(instructions[i].op)(" + args.joined(separator: ", ") + ")"
         }
-        return "Composite{" + outputs.map(text).joined(separator: ", ") + "}"
+        let body = outputs.map(text).joined(separator: ", ")
+        return "Composite{" + (reduction.map { "\($0.rawValue.capitalized)(\(body))" } ?? body) + "}"
     }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         guard inputs.map(\.dtype) == inputDTypes else {
             throw OpError("Composite expects \(inputDTypes.map(\.description).joined(separator: ", ")), got \(inputs.summary)")
+        }
+        if let reduction, let o = outputs.first {
+            _ = try broadcastStatic(inputs.map(\.shape))
+            return [TensorType(reduction.outputDType(instructions[o].dtype), shape: [])]
         }
         return try outputs.map { o in
             TensorType(instructions[o].dtype, shape: try broadcastStatic(dependencies(of: o).map { inputs[$0].shape }))
@@ -115,7 +125,9 @@ public struct Composite: Op {
             }
             values.append(try performElemwise(ins.op.base, args))
         }
-        return outputs.map { values[$0] }
+        let results = outputs.map { values[$0] }
+        guard let reduction, let r = results.first else { return results }
+        return try Reduce(kind: reduction, axes: Array(0..<r.ndim)).perform([r])
     }
 }
 

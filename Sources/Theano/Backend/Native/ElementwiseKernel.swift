@@ -30,7 +30,7 @@ struct ElementwiseKernel: @unchecked Sendable {
             guard let last = t.shape.last else { return 0 }
             return last == 1 && loop.last != 1 ? 0 : 1
         }
-        return pattern + op.outputs.map { _ in 1 }
+        return pattern + op.outputs.map { _ in op.reduction == nil ? 1 : 0 }
     }
 
     static func cost(_ op: Composite) -> Int {
@@ -49,19 +49,23 @@ struct ElementwiseKernel: @unchecked Sendable {
         do { shape = try NDArray.broadcastShapes(inputs.map(\.shape)) } catch {
             throw OpError("\(error)", kind: .shape)
         }
+        let reducing = op.reduction != nil
         var outputs: [NDArray] = []
-        outputs.reserveCapacity(op.outputs.count)
-        for (j, o) in op.outputs.enumerated() {
-            if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == op.instructions[o].dtype, p.isContiguous {
-                outputs.append(p)
-            } else {
-                outputs.append(try NDArray.empty(shape, dtype: op.instructions[o].dtype))
+        if !reducing {
+            outputs.reserveCapacity(op.outputs.count)
+            for (j, o) in op.outputs.enumerated() {
+                if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == op.instructions[o].dtype, p.isContiguous {
+                    outputs.append(p)
+                } else {
+                    outputs.append(try NDArray.empty(shape, dtype: op.instructions[o].dtype))
+                }
             }
         }
         let total = shape.reduce(1, *)
-        guard total > 0 else { return outputs }
+        guard total > 0 else { return reducing ? [try reduced([], count: 0)] : outputs }
         let operands = inputs + outputs
-        let nops = operands.count
+        // A reduction's output operand is one float64 accumulator per chunk, never advanced.
+        let nops = operands.count + (reducing ? 1 : 0)
 
         // Byte strides per operand, inputs aligned right and broadcast with stride 0.
         let nd = shape.count
@@ -75,37 +79,57 @@ struct ElementwiseKernel: @unchecked Sendable {
         // The fast loop applies when every inner stride is the predicted 0 or 1 element.
         var isFast: Int32 = 1
         for k in 0..<nops {
-            let want = fast[k] * operands[k].dtype.itemSize
+            let want = fast[k] * (k < operands.count ? operands[k].dtype.itemSize : 8)
             if st[k * cnd + cnd - 1] != want {
                 if dims[cnd - 1] == 1 { st[k * cnd + cnd - 1] = want } else { isFast = 0 }
             }
         }
-        let pointers: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
+        let base: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
         let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
         let entry = self.entry, fastLoop = isFast
         let threads = Config.current.threads ?? Self.cores
+        let chunks = total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold
+            ? min(threads, max(1, total / 4096)) : 1
+        // Chunk edges on 64-element boundaries so threads do not share cache lines.
+        let step = ((total + chunks - 1) / chunks + 63) / 64 * 64
+        var partials = [Double](repeating: 0, count: chunks)
+        // One pointer list per chunk: a reduction's last pointer is that chunk's accumulator.
+        var pointers = [UnsafeMutableRawPointer?]()
+        pointers.reserveCapacity(chunks * nops)
         withExtendedLifetime(operands) {
-            shape64.withUnsafeBufferPointer { sp in
-                strides64.withUnsafeBufferPointer { tp in
-                    pointers.withUnsafeBufferPointer { pp in
-                        let args = KernelArgs(shape: sp.baseAddress, strides: tp.baseAddress, data: pp.baseAddress, nd: Int32(cnd))
-                        let chunks = total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold
-                            ? min(threads, max(1, total / 4096)) : 1
-                        if chunks <= 1 {
-                            entry(0, Int64(total), args.nd, args.shape, args.data, args.strides, isFast)
-                            return
-                        }
-                        // Chunk edges on 64-element boundaries so threads do not share cache lines.
-                        let step = ((total + chunks - 1) / chunks + 63) / 64 * 64
-                        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                            let begin = c * step, end = min(total, begin + step)
-                            if begin < end { entry(Int64(begin), Int64(end), args.nd, args.shape, args.data, args.strides, fastLoop) }
+            partials.withUnsafeMutableBufferPointer { acc in
+                for c in 0..<chunks {
+                    pointers += base
+                    if reducing { pointers.append(UnsafeMutableRawPointer(acc.baseAddress.map { $0 + c })) }
+                }
+                shape64.withUnsafeBufferPointer { sp in
+                    strides64.withUnsafeBufferPointer { tp in
+                        pointers.withUnsafeBufferPointer { pp in
+                            let args = KernelArgs(shape: sp.baseAddress, strides: tp.baseAddress, data: pp.baseAddress, nd: Int32(cnd))
+                            if chunks == 1 {
+                                entry(0, Int64(total), args.nd, args.shape, args.data, args.strides, isFast)
+                                return
+                            }
+                            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                                let begin = c * step, end = min(total, begin + step)
+                                if begin < end {
+                                    entry(Int64(begin), Int64(end), args.nd, args.shape, args.data.map { $0 + c * nops }, args.strides, fastLoop)
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-        return outputs
+        return reducing ? [try reduced(partials, count: total)] : outputs
+    }
+
+    /// The scalar result of a reducing composite from its per-chunk float64 sums.
+    private func reduced(_ partials: [Double], count: Int) throws -> NDArray {
+        guard let kind = op.reduction, let o = op.outputs.first else { throw OpError("not a reduction") }
+        let sum = partials.reduce(0, +)
+        let value = kind == .mean ? sum / Double(count) : sum
+        return NDArray(scalar: value, dtype: kind.outputDType(op.instructions[o].dtype))
     }
 
     /// Drops length-1 dimensions and merges neighbours that every operand walks contiguously.

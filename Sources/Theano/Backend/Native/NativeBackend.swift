@@ -8,15 +8,11 @@ enum NativeBackend {
     /// result is empty and every node runs its reference `perform`.
     static func kernels(for nodes: [Apply]) throws -> [Int: any NativeKernel] {
         guard let compiler = NativeCompiler.shared else { return [:] }
-        var result: [Int: any NativeKernel] = [:]
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
+        var rowNodes: [(Int, any Op)] = []
         for (i, node) in nodes.enumerated() {
-            switch node.op {
-            case let s as Softmax: result[i] = SoftmaxKernel(rows: try compiler.rowKernels(), axis: s.axis, log: false)
-            case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: try compiler.rowKernels(), axis: s.axis, log: true)
-            case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: try compiler.rowKernels(), grad: false)
-            case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: try compiler.rowKernels(), grad: true)
-            default: break
+            if node.op is Softmax || node.op is LogSoftmax || node.op is SoftmaxCrossEntropy || node.op is SoftmaxCrossEntropyGrad {
+                rowNodes.append((i, node.op))
             }
             guard let op = node.op as? Composite else { continue }
             let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
@@ -25,9 +21,24 @@ enum NativeBackend {
             guard let source = try? CodeGen.kernel(op, name: name, fast: fast) else { continue }
             units.append((i, op, name, fast, source))
         }
-        guard !units.isEmpty else { return result }
-        let source = CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")
-        let module = try compiler.load(source)
+        // The function's module and, the first time, the row kernels: compiled side by side.
+        var sources: [String] = []
+        if !units.isEmpty { sources.append(CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")) }
+        let needRows = !rowNodes.isEmpty && compiler.loadedRowKernels == nil
+        if needRows { sources.append(RowKernels.moduleSource) }
+        let modules = try compiler.loadAll(sources)
+        var result: [Int: any NativeKernel] = [:]
+        if let rows = try needRows ? compiler.setRowKernels(from: modules[modules.count - 1]) : compiler.loadedRowKernels {
+            for (i, op) in rowNodes {
+                switch op {
+                case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
+                case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: true)
+                case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: rows, grad: false)
+                default: result[i] = CrossEntropyKernel(rows: rows, grad: true)
+                }
+            }
+        }
+        guard !units.isEmpty, let module = modules.first else { return result }
         for u in units {
             guard let sym = module.symbol(u.name) else {
                 throw TheanoError(.compile, "\(module.path) has no symbol \(u.name)")

@@ -14,9 +14,11 @@ struct RowKernels: @unchecked Sendable {
     let xent32: Xent32, xent64: Xent64
     let xentGrad32: Xent32, xentGrad64: Xent64
 
-    /// The kernels, compiled (or loaded from the cache) with `compiler`.
-    static func load(_ compiler: NativeCompiler) throws -> RowKernels {
-        let module = try compiler.load(CPrelude.source + CodeGen.driver + source)
+    /// The whole C source of the row-kernel module.
+    static var moduleSource: String { CPrelude.source + CodeGen.driver + source }
+
+    /// The kernels of a loaded row-kernel module.
+    static func bind(_ module: NativeModule) throws -> RowKernels {
         func sym<F>(_ name: String, _: F.Type) throws -> F {
             guard let p = module.symbol(name) else { throw TheanoError(.compile, "\(module.path) has no symbol \(name)") }
             return unsafeBitCast(p, to: F.self)
