@@ -156,3 +156,18 @@ struct MemoryPlanTests {
         #expect(results.allSatisfy { v, out in out.allSatisfy { $0 == v * 3 + 1 } })
     }
 }
+
+extension GraphEconomyTests {
+    @Test("constants of nested sums and products meet and fold (collect_constants)")
+    func collectConstants() throws {
+        let x = dvector("x")
+        let f = try function(inputs: [x], outputs: [2 * (x * 3), (x + 1) + 2])
+        let composites = f.program.steps.map { "\($0.node.op)" }
+        #expect(composites.contains("Composite{Mul(6.0, i0)}") && composites.contains("Composite{Add(i0, 3.0)}"), "\(composites)")
+        #expect(try f([1, 2]).map(\.doubles) == [[6, 12], [4, 5]])
+        // Near miss: a non-constant factor stays where it is.
+        let y = dvector("y")
+        let g = try function(inputs: [x, y], outputs: [2 * (x * y)])
+        #expect(ops(g).filter { $0 == "Mul" }.count == 2)
+    }
+}

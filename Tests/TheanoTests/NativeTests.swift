@@ -158,3 +158,18 @@ extension NativeKernelTests {
         #expect(!both.program.steps.contains { ($0.node.op as? Composite)?.reduction != nil })
     }
 }
+
+extension NativeKernelTests {
+    @Test("the small-array fast path keeps broadcasting's shapes and strides")
+    func flatPathShapes() throws {
+        let v = dvector("v"), s = tensor(.float64, shape: [1, 1], name: "s"), w = dvector("w")
+        let f = try function(inputs: [v, s, w], outputs: [v * s + w])
+        let r = try f([1, 2, 3], try array([2], [1, 1]), [10, 20, 30])[0]
+        #expect(r.shape == [1, 3] && r.doubles == [12, 24, 36])
+        // A vector that turns out to hold one element broadcasts against the other.
+        let r2 = try f([5], try array([1], [1, 1]), [1, 2, 3])[0]
+        #expect(r2.shape == [1, 3] && r2.doubles == [6, 7, 8])
+        let r3 = try f([1, 2], try array([3], [1, 1]), [4])[0]
+        #expect(r3.doubles == [7, 10])
+    }
+}

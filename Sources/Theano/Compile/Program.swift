@@ -5,12 +5,20 @@ import Synchronization
 /// The reference VM's plan: nodes in order, each reading and writing numbered slots; slots are
 /// released after their last use so intermediate buffers do not outlive their readers.
 final class Program {
-    struct Step {
+    /// A class, so the run loop reads steps without copying their arrays.
+    final class Step {
         let node: Apply
         let inputSlots: [Int]
         let outputSlots: [Int]
         /// Slots whose last reader is this step.
         let release: [Int]
+
+        init(node: Apply, inputSlots: [Int], outputSlots: [Int], release: [Int]) {
+            self.node = node
+            self.inputSlots = inputSlots
+            self.outputSlots = outputSlots
+            self.release = release
+        }
         /// The native kernel computing this step, when there is one.
         var kernel: (any NativeKernel)?
         /// Output → input pairs that may share memory: the op's `inplaceMap`, limited to
@@ -73,7 +81,7 @@ final class Program {
         for (i, node) in order.enumerated() {
             let (ins, outs) = nodeSlots[i]
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
-            var step = Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release))
+            let step = Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release))
             step.inplaceCandidates = node.op.inplaceMap.sorted { $0.key < $1.key }
                 .filter { o, i in i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1 && o < outs.count }
                 .map { ($0.key, $0.value) }
@@ -120,10 +128,10 @@ final class Program {
         for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
         for (s, v) in constants { slots[s] = v }
         for (s, v) in sharedSlots { slots[s] = v.value }
+        var args: [NDArray] = []
         for (index, step) in steps.enumerated() {
             let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            var args: [NDArray] = []
-            args.reserveCapacity(step.inputSlots.count)
+            args.removeAll(keepingCapacity: true)
             for s in step.inputSlots {
                 guard let v = slots[s] else {
                     throw TheanoError(.runtime, "internal error: an input of \(step.node.op) was released early", location: step.node.location)
@@ -135,13 +143,16 @@ final class Program {
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             let reuses = step.kernel != nil || step.node.op.reusesBuffers
-            var free = reuses ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
+            var free = reuses && !buffers[index].isEmpty ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
             // In place: an input read for the last time, held by nothing but this call, becomes
             // the output's memory (DEBUG mode keeps inputs intact to check them).
             if reuses && !checkNodes {
                 for (o, i) in step.inplaceCandidates where step.release.contains(step.inputSlots[i]) {
                     slots[step.inputSlots[i]] = nil
-                    if args[i].hasUniqueStorage() && args[i].isContiguous { free[o] = args[i] }
+                    if args[i].hasUniqueStorage() && args[i].isContiguous {
+                        while free.count <= o { free.append(nil) }
+                        free[o] = args[i]
+                    }
                 }
             }
             do {

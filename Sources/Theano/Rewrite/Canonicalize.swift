@@ -80,6 +80,23 @@ enum Canonicalize {
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
         },
+        // What flattening nested sums and products buys: their constants meet and fold.
+        NodeRewriter("collect_constants", tags: tags) { n in                                                       // c₁·(c₂·x) → (c₁c₂)·x, (x + c₁) + c₂ → x + (c₁ + c₂)
+            let out = n.outputs[0]
+            guard out.dtype.isFloat else { return nil }
+            for isMul in [true, false] {
+                guard let (l, r) = isMul ? out.binary(Mul.self) : out.binary(Add.self) else { continue }
+                for (c1, inner) in [(l, r), (r, l)] where isScalarLike(c1) && c1.constantScalar != nil && c1.ndim <= out.ndim {
+                    guard let (a, b) = isMul ? inner.binary(Mul.self) : inner.binary(Add.self) else { continue }
+                    for (c2, x) in [(a, b), (b, a)] where isScalarLike(c2) && c2.constantScalar != nil && c2.dtype == out.dtype {
+                        guard let v1 = c1.constantScalar, let v2 = c2.constantScalar else { continue }
+                        let c = Constant(NDArray(scalar: isMul ? v1 * v2 : v1 + v2, dtype: out.dtype))
+                        return keepType(n, isMul ? c * x : x + c)
+                    }
+                }
+            }
+            return nil
+        },
         // The shape of a value read off the input that determines it, without computing the value.
         NodeRewriter("shape_of_elemwise", tags: tags) { n in                                                        // shape(f(x, c)) → shape(x)
             guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,
@@ -90,10 +107,8 @@ enum Canonicalize {
         NodeRewriter("useless_reduce_to", tags: tags) { n in                                                       // reduceTo(f(x, c), shape(x)) → f(x, c)
             guard let (node, _) = n.outputs[0].node(ReduceTo.self), let shapeNode = node.inputs[1].owner,
                   shapeNode.op is Shape else { return nil }
-            let x = shapeNode.inputs[0]
-            var g = node.inputs[0]
-            while g !== x, let owner = g.owner, owner.op is ElemwiseNode, let d = shapeDefiningInput(owner) { g = d }
-            return g === x ? keepType(n, node.inputs[0]) : nil
+            let x = shapeNode.inputs[0], g = node.inputs[0]
+            return g.ndim == x.ndim && sameShape(g, x) ? keepType(n, g) : nil
         },
         // A fill feeding scalar arithmetic: do the arithmetic once, on the value, then fill.
         NodeRewriter("lift_alloc", tags: tags) { n in                                                               // f(alloc(v, s), c) → alloc(f(v, c), s)
@@ -135,12 +150,38 @@ enum Canonicalize {
     /// A value whose every static length is 1 (a scalar, or a broadcastable constant).
     static func isScalarLike(_ x: Variable) -> Bool { x.type.shape.allSatisfy { $0 == 1 } }
 
-    /// Whether `v` is the length of `x`'s dimension `d`: its static length, or `x.shape[d]`.
+    /// Whether `v` is the length of `x`'s dimension `d`: its static length, or `y.shape[d]` for a
+    /// `y` with the same shape as `x`.
     static func isLength(_ v: Variable, of x: Variable, dim d: Int) -> Bool {
         if let n = x.type.shape[d], v.constantScalar == Double(n) { return true }
         guard let (sub, op) = v.node(Subtensor.self), op.entries == [.at(.constant(d))],
               let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape else { return false }
-        return shapeNode.inputs[0] === x
+        return sameShape(shapeNode.inputs[0], x)
+    }
+
+    /// Whether two values provably have the same run-time shape: they lead, through elementwise
+    /// ops, to one value that determines both shapes.
+    static func sameShape(_ a: Variable, _ b: Variable) -> Bool {
+        if a === b { return true }
+        var memo: [ObjectIdentifier: Variable] = [:]
+        return shapeRoot(a, &memo) === shapeRoot(b, &memo)
+    }
+
+    /// The value whose shape `v` has: through an elementwise node whose full-rank inputs all
+    /// share one such value (scalar-like inputs only broadcast), else `v` itself. Memoised, and
+    /// bounded in depth, so it stays linear in the graph.
+    static func shapeRoot(_ v: Variable, _ memo: inout [ObjectIdentifier: Variable], depth: Int = 0) -> Variable {
+        if let r = memo[ObjectIdentifier(v)] { return r }
+        var root = v
+        if depth < 64, let node = v.owner, node.op is ElemwiseNode {
+            let full = node.inputs.filter { !isScalarLike($0) }
+            if !full.isEmpty, full.allSatisfy({ $0.ndim == v.ndim }) {
+                let roots = full.map { shapeRoot($0, &memo, depth: depth + 1) }
+                if roots.allSatisfy({ $0 === roots[0] }) { root = roots[0] }
+            }
+        }
+        memo[ObjectIdentifier(v)] = root
+        return root
     }
 
     /// `[x]` when `x` has the node's output dtype and rank (static lengths are checked on replace).

@@ -31,8 +31,11 @@ enum Stabilize {
             if let (one, d) = out.binary(TrueDiv.self), one.isBroadcastConstant(1) { denominator = d }
             else { denominator = out.unary(Reciprocal.self) }
             guard let d = denominator, let e = d.binary(Add.self).flatMap({ [$0.0, $0.1].other(identity: 1) }),
-                  let x = e.unary(Exp.self)?.unary(Neg.self) else { return nil }
-            return typed(n, sigmoid(x))
+                  let arg = e.unary(Exp.self) else { return nil }
+            if let x = arg.unary(Neg.self) { return typed(n, sigmoid(x)) }
+            // −a − b, the canonical form of −(a + b)
+            if let (na, b) = arg.binary(Sub.self), let a = na.unary(Neg.self) { return typed(n, sigmoid(a + b)) }
+            return nil
         },
         NodeRewriter("log_sigmoid", tags: tags) { n in                             // log σ(x) → −softplus(−x)
             guard let x = n.outputs[0].unary(Log.self)?.unary(Sigmoid.self) else { return nil }

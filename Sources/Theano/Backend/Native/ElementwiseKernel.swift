@@ -45,6 +45,7 @@ struct ElementwiseKernel: @unchecked Sendable {
     }
 
     func run(_ inputs: [NDArray], into provided: [NDArray?] = []) throws -> [NDArray] {
+        if let out = try runFlat(inputs, into: provided) { return out }
         let shape: [Int]
         do { shape = try NDArray.broadcastShapes(inputs.map(\.shape)) } catch {
             throw OpError("\(error)", kind: .shape)
@@ -122,6 +123,48 @@ struct ElementwiseKernel: @unchecked Sendable {
             }
         }
         return reducing ? [try reduced(partials, count: total)] : outputs
+    }
+
+    /// The common small case without any array work: one output, no reduction, every input
+    /// either contiguous with the output's shape or a single element, a loop too small to split.
+    /// Pointers and strides live on the stack; nil when the case does not apply.
+    private func runFlat(_ inputs: [NDArray], into provided: [NDArray?]) throws -> [NDArray]? {
+        guard op.reduction == nil, op.outputs.count == 1, let o = op.outputs.first else { return nil }
+        var shape: [Int] = []
+        for a in inputs where a.count != 1 {
+            if shape.isEmpty { shape = a.shape } else if a.shape != shape { return nil }
+        }
+        if shape.isEmpty { shape = inputs.max { $0.ndim < $1.ndim }?.shape ?? [] }
+        // A one-element input of higher rank would add leading axes to the result.
+        guard inputs.allSatisfy({ $0.ndim <= shape.count }) else { return nil }
+        let total = shape.reduce(1, *)
+        guard total > 0, total.multipliedReportingOverflow(by: cost).partialValue < Self.parallelThreshold,
+              inputs.allSatisfy({ $0.count == 1 || $0.isContiguous }) else { return nil }
+        let dtype = op.instructions[o].dtype
+        let out: NDArray
+        if let p = provided.first ?? nil, p.shape == shape, p.dtype == dtype, p.isContiguous { out = p }
+        else { out = try NDArray.empty(shape, dtype: dtype) }
+        let nops = inputs.count + 1
+        // Inputs of one element are read with stride 0, the others with stride 1: the pattern
+        // the fast loop assumes unless a static type predicted otherwise.
+        var isFast: Int32 = 1
+        for (k, a) in inputs.enumerated() where fast[k] != (a.count == 1 ? 0 : 1) && total > 1 { isFast = 0 }
+        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: nops) { pointers in
+            withUnsafeTemporaryAllocation(of: Int64.self, capacity: nops + 1) { numbers in
+                for (k, a) in inputs.enumerated() {
+                    pointers[k] = a.storage.pointer + a.offset * a.dtype.itemSize
+                    numbers[k + 1] = a.count == 1 ? 0 : Int64(a.dtype.itemSize)
+                }
+                pointers[nops - 1] = out.storage.pointer + out.offset * dtype.itemSize
+                numbers[nops] = Int64(dtype.itemSize)
+                numbers[0] = Int64(total)
+                withExtendedLifetime((inputs, out)) {
+                    entry(0, Int64(total), 1, UnsafePointer(numbers.baseAddress), UnsafePointer(pointers.baseAddress),
+                          UnsafePointer(numbers.baseAddress.map { $0 + 1 }), isFast)
+                }
+            }
+        }
+        return [out]
     }
 
     /// The scalar result of a reducing composite from its per-chunk float64 sums.
