@@ -158,16 +158,22 @@ struct MemoryPlanTests {
 }
 
 extension GraphEconomyTests {
-    @Test("constants of nested sums and products meet and fold (collect_constants)")
-    func collectConstants() throws {
-        let x = dvector("x")
-        let f = try function(inputs: [x], outputs: [2 * (x * 3), (x + 1) + 2])
+    @Test("nested sums and products flatten: constants fold, integer terms cancel (flatten_add_mul)")
+    func flattenAddMul() throws {
+        let x = dvector("x"), z = dvector("z")
+        let f = try function(inputs: [x, z], outputs: [2 * (x * 3), ((x + 1) + z) - (2 - x * 0 + 4) + 5])
         let composites = f.program.steps.map { "\($0.node.op)" }
-        #expect(composites.contains("Composite{Mul(6.0, i0)}") && composites.contains("Composite{Add(i0, 3.0)}"), "\(composites)")
-        #expect(try f([1, 2]).map(\.doubles) == [[6, 12], [4, 5]])
+        #expect(composites.contains("Composite{Mul(6.0, i0)}"), "\(composites)")
+        #expect(composites.contains("Composite{Add(Add(i0, i1), 0.0)}") == false)
+        #expect(try f([1, 2], [10, 20]).map(\.doubles) == [[6, 12], [11, 22]])
+        // Integers: a term and its negation cancel, whatever the nesting.
+        let i = lvector("i"), j = lvector("j")
+        let g = try function(inputs: [i, j], outputs: [(i + j) - (i - 3) + 1])
+        #expect(ops(g) == ["Add"], "\(ops(g))")
+        #expect(try g([5, -7], [1, 2])[0].doubles == [5, 6])
         // Near miss: a non-constant factor stays where it is.
         let y = dvector("y")
-        let g = try function(inputs: [x, y], outputs: [2 * (x * y)])
-        #expect(ops(g).filter { $0 == "Mul" }.count == 2)
+        let h = try function(inputs: [x, y], outputs: [2 * (x * y)])
+        #expect(ops(h).filter { $0 == "Mul" }.count == 2)
     }
 }

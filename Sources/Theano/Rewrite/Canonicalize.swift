@@ -80,23 +80,11 @@ enum Canonicalize {
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
         },
-        // What flattening nested sums and products buys: their constants meet and fold.
-        NodeRewriter("collect_constants", tags: tags) { n in                                                       // c₁·(c₂·x) → (c₁c₂)·x, (x + c₁) + c₂ → x + (c₁ + c₂)
-            let out = n.outputs[0]
-            guard out.dtype.isFloat else { return nil }
-            for isMul in [true, false] {
-                guard let (l, r) = isMul ? out.binary(Mul.self) : out.binary(Add.self) else { continue }
-                for (c1, inner) in [(l, r), (r, l)] where isScalarLike(c1) && c1.constantScalar != nil && c1.ndim <= out.ndim {
-                    guard let (a, b) = isMul ? inner.binary(Mul.self) : inner.binary(Add.self) else { continue }
-                    for (c2, x) in [(a, b), (b, a)] where isScalarLike(c2) && c2.constantScalar != nil && c2.dtype == out.dtype {
-                        guard let v1 = c1.constantScalar, let v2 = c2.constantScalar else { continue }
-                        let c = Constant(NDArray(scalar: isMul ? v1 * v2 : v1 + v2, dtype: out.dtype))
-                        return keepType(n, isMul ? c * x : x + c)
-                    }
-                }
-            }
-            return nil
-        },
+        // Nested sums (differences) and products read as one flat list of terms: the constants
+        // among them fold into one, and for integers a term and its negation cancel.
+        NodeRewriter("flatten_add_mul", tags: tags, inGraph: { n, fgraph in                                        // (a + 1) + (b + 2) → (a + b) + 3
+            flattenAddMul(n, fgraph)
+        }),
         // The shape of a value read off the input that determines it, without computing the value.
         NodeRewriter("shape_of_elemwise", tags: tags) { n in                                                        // shape(f(x, c)) → shape(x)
             guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,
@@ -137,6 +125,63 @@ enum Canonicalize {
             return nil
         },
     ]
+
+    /// The terms of a tree of `+`/`−` (or of `·`) nodes rooted at `root`, each with its sign (for
+    /// sums); nodes another value also reads stay whole. Then constants fold, integer terms
+    /// cancel against their negations, and the tree is rebuilt left to right — only when that
+    /// removed something, so the rule reaches a fixed point.
+    static func flattenAddMul(_ node: Apply, _ fgraph: FunctionGraph) -> [Variable]? {
+        let out = node.outputs[0]
+        let isMul = out.binary(Mul.self) != nil
+        guard isMul || out.binary(Add.self) != nil || out.binary(Sub.self) != nil else { return nil }
+        var terms: [(Variable, Bool)] = []   // (term, negated)
+        func collect(_ v: Variable, _ negated: Bool, root: Bool) {
+            let inner = root || (fgraph.clients(of: v).count == 1 && !fgraph.outputs.contains { $0 === v })
+            if inner, v.type.shape == out.type.shape || root, v.dtype == out.dtype {
+                if isMul, let (a, b) = v.binary(Mul.self) { collect(a, false, root: false); collect(b, false, root: false); return }
+                if !isMul, let (a, b) = v.binary(Add.self) { collect(a, negated, root: false); collect(b, negated, root: false); return }
+                if !isMul, let (a, b) = v.binary(Sub.self) { collect(a, negated, root: false); collect(b, !negated, root: false); return }
+            }
+            terms.append((v, negated))
+        }
+        collect(out, false, root: true)
+        guard terms.count >= 2 else { return nil }
+        // Constants: one-element values whose every static length is 1 and rank fits the result.
+        let isFoldable: (Variable) -> Bool = { $0.constantScalar != nil && isScalarLike($0) && $0.ndim <= out.ndim }
+        let constants = terms.filter { isFoldable($0.0) }
+        var rest = terms.filter { !isFoldable($0.0) }
+        var removed = max(0, constants.count - 1)
+        if !out.dtype.isFloat && !isMul {
+            // Wrapping integer addition is a group: x and −x cancel exactly.
+            var i = 0
+            while i < rest.count {
+                if let j = rest.indices.first(where: { $0 > i && rest[$0].0 === rest[i].0 && rest[$0].1 != rest[i].1 }) {
+                    rest.remove(at: j)
+                    rest.remove(at: i)
+                    removed += 2
+                } else {
+                    i += 1
+                }
+            }
+        }
+        let identity: Double = isMul ? 1 : 0
+        let folded = constants.reduce(identity) { acc, c in
+            let v = c.0.constantScalar ?? identity
+            return isMul ? acc * v : (c.1 ? acc - v : acc + v)
+        }
+        // Dropping an identity constant (x + 0, x · 1) also counts as progress.
+        if constants.count == 1 && folded == identity && !rest.isEmpty { removed += 1 }
+        guard removed > 0 else { return nil }
+        var result: Variable?
+        for (t, negated) in rest {
+            guard let r = result else { result = negated ? -t : t; continue }
+            result = isMul ? r * t : (negated ? r - t : r + t)
+        }
+        let c = Constant(NDArray(scalar: folded, dtype: out.dtype))
+        guard let r = result else { return keepType(node, c) }
+        if folded == identity { return keepType(node, r) }
+        return keepType(node, isMul ? c * r : r + c)
+    }
 
     /// An input of an elementwise node whose shape is the node's: the one input of full rank when
     /// every other input is scalar-like (all static lengths 1), so nothing else can broadcast.
