@@ -177,3 +177,20 @@ extension GraphEconomyTests {
         #expect(ops(h).filter { $0 == "Mul" }.count == 2)
     }
 }
+
+extension GraphEconomyTests {
+    @Test("a value's length is computed from its inputs' shapes, not by computing it (shape_of_dim)")
+    func shapeOfDim() throws {
+        let a = dmatrix("a"), b = dmatrix("b")
+        let f = try function(inputs: [a, b], outputs: [dot(a, b).shape[1], softmax(a * 2).shape[0],
+                                                       sum(a, axis: 0).shape[0], dot(a, b).T.shape[0]])
+        let kinds = ops(f)
+        #expect(!kinds.contains("Dot") && !kinds.contains { $0.hasPrefix("Softmax") } && !kinds.contains { $0.hasPrefix("Sum") }, "\(kinds)")
+        let r = try f(try array(Array(repeating: 1, count: 6), [2, 3]), try array(Array(repeating: 1, count: 12), [3, 4]))
+        #expect(r.map(\.doubles) == [[4], [2], [3], [4]])
+        // As in Theano, a graph that only asks for a product's length does not compute (or check)
+        // the product: misaligned operands go unnoticed there.
+        let bad = try function(inputs: [a, b], outputs: [dot(a, b).shape[0]])
+        #expect(try bad(try array([1, 2], [1, 2]), try array([1, 2, 3], [3, 1]))[0].doubles == [1])
+    }
+}

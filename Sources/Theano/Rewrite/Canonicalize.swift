@@ -85,6 +85,7 @@ enum Canonicalize {
         NodeRewriter("flatten_add_mul", tags: tags, inGraph: { n, fgraph in                                        // (a + 1) + (b + 2) → (a + b) + 3
             flattenAddMul(n, fgraph)
         }),
+        ShapeInference.rule,
         // The shape of a value read off the input that determines it, without computing the value.
         NodeRewriter("shape_of_elemwise", tags: tags) { n in                                                        // shape(f(x, c)) → shape(x)
             guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,

@@ -1,0 +1,71 @@
+import NDArray
+
+/// `x.shape[d]` computed from the inputs of the node that produces `x` (Theano's `infer_shape`),
+/// so a graph that only needs a value's shape does not compute the value. One rule, one dimension
+/// at a time: each replacement is a small scalar expression over input shapes, so repeated
+/// application stays linear in the graph (an earlier whole-shape rule re-expanded shared
+/// subexpressions and grew exponentially on gradient graphs).
+enum ShapeInference {
+    /// Length `d` of output `o` of `node` as an int64 scalar over its inputs' shapes, when the op
+    /// determines it.
+    static func length(_ node: Apply, output o: Int, dim d: Int) -> Variable? {
+        let ins = node.inputs
+        func len(_ x: Variable, _ k: Int) -> Variable {
+            if let n = x.type.shape[k] { return Constant(NDArray(scalar: Int64(n))) }
+            return x.shape[k]
+        }
+        switch node.op {
+        case let ds as DimShuffle:
+            guard d < ds.pattern.count else { return nil }
+            return ds.pattern[d].map { len(ins[0], $0) } ?? Constant(NDArray(scalar: Int64(1)))
+        case is Dot:
+            let (a, b) = (ins[0], ins[1])
+            switch (a.ndim, b.ndim) {
+            case (2, 2): return d == 0 ? len(a, 0) : len(b, 1)
+            case (2, 1): return len(a, 0)
+            case (1, 2): return len(b, 1)
+            default: return nil
+            }
+        case is Gemm:
+            // C broadcasts to the product: the product's lengths decide.
+            return d == 0 ? len(ins[2], 0) : len(ins[3], 1)
+        case is Gemv:
+            return len(ins[2], 0)
+        case is Softmax, is LogSoftmax, is SoftmaxCrossEntropyGrad:
+            return len(ins[0], d)
+        case is SoftmaxCrossEntropy:
+            return len(ins[0], 0)
+        case let r as Reduce:
+            let kept = (0..<ins[0].ndim).filter { !r.axes.contains($0) }
+            return d < kept.count ? len(ins[0], kept[d]) : nil
+        case is Alloc:
+            return d + 1 < ins.count && ins[d + 1].dtype == .int64 ? ins[d + 1] : nil
+        case is ElemwiseNode, is Composite:
+            // Through the input that provably has the output's shape.
+            if let c = node.op as? Composite, c.reduction != nil { return nil }
+            let x = node.outputs[o]
+            var memo: [ObjectIdentifier: Variable] = [:]
+            let full = ins.filter { !Canonicalize.isScalarLike($0) && $0.ndim == x.ndim }
+            guard let first = full.first else { return nil }
+            let root = Canonicalize.shapeRoot(first, &memo)
+            guard full.allSatisfy({ Canonicalize.shapeRoot($0, &memo) === root }),
+                  ins.allSatisfy({ Canonicalize.isScalarLike($0) || $0.ndim == x.ndim }) else { return nil }
+            return len(first, d)
+        default:
+            return nil
+        }
+    }
+
+    /// `x.shape[d]` → the producing op's expression for it.
+    static let rule = NodeRewriter("shape_of_dim", tags: Canonicalize.tags) { n in            // shape(f(a, b))[d] → g(shape(a), shape(b))
+        guard let (sub, op) = n.outputs[0].node(Subtensor.self), case .at(.constant(let d)) = op.entries.first,
+              op.entries.count == 1, let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape,
+              let producer = shapeNode.inputs[0].owner else { return nil }
+        let x = shapeNode.inputs[0]
+        guard let o = producer.outputs.firstIndex(where: { $0 === x }), d >= 0, d < x.ndim,
+              let expr = length(producer, output: o, dim: d), expr.dtype == .int64, expr.ndim == 0 else { return nil }
+        // Only a replacement that no longer reads x itself.
+        if Graph.ancestors([expr]).contains(where: { $0 === x }) { return nil }
+        return [expr]
+    }
+}
