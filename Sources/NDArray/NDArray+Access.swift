@@ -79,6 +79,11 @@ extension NDArray {
     /// Writes `self`'s elements, converted, into `out`, which has the same shape (or one `self`
     /// broadcasts to).
     func copyConverting(into out: NDArray) {
+        if dtype == out.dtype, shape == out.shape, isContiguous, out.isContiguous {
+            (out.storage.pointer + out.offset * dtype.itemSize)
+                .copyMemory(from: storage.pointer + offset * dtype.itemSize, byteCount: count * dtype.itemSize)
+            return
+        }
         let src = self.ndim == out.ndim ? self : (try? self.broadcast(to: out.shape)) ?? self
         self.dtype.visit(CopyOuter(src: src, dst: out))
     }

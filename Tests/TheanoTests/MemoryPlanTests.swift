@@ -41,11 +41,19 @@ struct GraphEconomyTests {
         let x = dmatrix("x"), g = dmatrix("g"), w = dmatrix("w")
         let update = w - 0.1 * (dot(x.T, g) + 2e-4 * w)
         let f = try function(inputs: [x, g, w], outputs: [update])
-        #expect(ops(f).filter { $0 == "Gemm" }.count == 1 && !ops(f).contains("Dot"), "\(ops(f))")
+        // The decay term becomes the gemm's beta: no elementwise pass over w at all.
+        #expect(ops(f) == ["DimShuffle{1,0}", "Gemm"], "\(ops(f))")   // x.T is a view
         let xv = try array((0..<6).map { Double($0) }, [2, 3]), gv = try array([1, 2, 3, 4], [2, 2])
         let wv = try array((0..<6).map { Double($0) / 10 }, [3, 2])
         let want = try function(inputs: [x, g, w], outputs: [update], mode: .unoptimized)(xv, gv, wv)[0]
         expectClose(try f(xv, gv, wv)[0], want)
+        // Any other accumulated term is folded into C first.
+        let q = dmatrix("q")
+        let other = try function(inputs: [x, g, w, q], outputs: [w - 0.1 * (dot(x.T, g) + q)])
+        #expect(ops(other).filter { $0 == "Gemm" }.count == 1 && !ops(other).contains("Dot"), "\(ops(other))")
+        let qv = try array([1, 2, 3, 4, 5, 6], [3, 2])
+        let want2 = try function(inputs: [x, g, w, q], outputs: [w - 0.1 * (dot(x.T, g) + q)], mode: .unoptimized)(xv, gv, wv, qv)[0]
+        expectClose(try other(xv, gv, wv, qv)[0], want2)
     }
 
     @Test("lift_dimshuffle leaves a value with other readers alone (it would be computed twice)")

@@ -48,6 +48,10 @@ enum Specialize {
             guard let (c, (s, g), sign) = accumulation(n, rank: 2, isScaledGemm), c.ndim == 2 else { return nil }
             let (q, alpha, a, b, beta) = (g.inputs[0], g.inputs[1], g.inputs[2], g.inputs[3], g.inputs[4])
             let signed = sign < 0 ? -s : s
+            // Weight decay, Q = k·C: BLAS scales C itself (beta), with no pass over C before it.
+            if let k = scalarMultiple(q, of: c) {
+                return Stabilize.typed(n, gemm(c, alpha: signed * alpha, a, b, beta: one(n) + (signed * beta) * k))
+            }
             return Stabilize.typed(n, gemm(c + (signed * beta) * q, alpha: signed * alpha, a, b, beta: one(n)))
         },
         NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
@@ -127,6 +131,17 @@ enum Specialize {
         let half = power(x, n / 2)
         let squared = sqr(half)
         return n % 2 == 0 ? squared : squared * x
+    }
+
+    /// `k` when `q` is `k · c` (or `c`, k = 1) for a 0-d `k` of `c`'s dtype.
+    static func scalarMultiple(_ q: Variable, of c: Variable) -> Variable? {
+        if q === c { return Constant(NDArray(scalar: 1, dtype: c.dtype)) }
+        guard let (l, r) = q.binary(Mul.self) else { return nil }
+        for (k, x) in [(l, r), (r, l)] where x === c && k.dtype == c.dtype && Canonicalize.isScalarLike(k) {
+            if k.ndim == 0 { return k }
+            if let v = k.constantScalar { return Constant(NDArray(scalar: v, dtype: k.dtype)) }
+        }
+        return nil
     }
 
     /// `(s, gemm node)` when `v` is a gemm's result times a scalar `s` (or alone, s = 1).
