@@ -147,6 +147,14 @@ struct MemoryPlanTests {
         let g = try function(inputs: [c, a], outputs: [(c * 2) + dot(a, a)])
         let cv = try array([1, 1, 1, 1], [2, 2]), av = try array([1, 2, 3, 4], [2, 2])
         #expect(try g(cv, av)[0].doubles == [9, 12, 17, 24] && cv.doubles == [1, 1, 1, 1])
+        // In place is on in FAST_RUN, off in DEBUG (it checks inputs stay intact) and when excluded.
+        #expect(g.program.inplace)
+        let modes: [Mode] = [.debug, .fastRun.excluding("inplace")]
+        for mode in modes {
+            let h = try function(inputs: [c, a], outputs: [(c * 2) + dot(a, a)], mode: mode)
+            let r = try h(cv, av)[0].doubles
+            #expect(!h.program.inplace && r == [9, 12, 17, 24])
+        }
     }
 
     @Test func concurrentCallsGetTheirOwnBuffers() async throws {
@@ -200,5 +208,38 @@ extension GraphEconomyTests {
         // the product: misaligned operands go unnoticed there.
         let bad = try function(inputs: [a, b], outputs: [dot(a, b).shape[0]])
         #expect(try bad(try array([1, 2], [1, 2]), try array([1, 2, 3], [3, 1]))[0].doubles == [1])
+    }
+}
+
+extension MemoryPlanTests {
+    @Test func gemmUpdatesOverwriteTheSharedVariableOnlyWhenNobodyHoldsIt() throws {
+        let w = shared(try array([1, 2, 3, 4, 5, 6], [3, 2]), name: "w")
+        let x = dmatrix("x"), g = dmatrix("g")
+        let step = try function(inputs: [x, g], outputs: [], updates: [w: w - 0.5 * dot(x.T, g)])
+        let xv = try array([1, 0, 0, 1, 1, 1], [2, 3]), gv = try array([2, 0, 0, 2], [2, 2])
+        try step(xv, gv)     // the first value came from the caller's array: copied once
+        let memory = w.value.storage.pointer
+        try step(xv, gv)
+        #expect(w.value.storage.pointer == memory, "the update was not made in place")
+        #expect(w.value.doubles == [-1, 0, 3, 2, 5, 4])
+        // A value the caller holds is never written: the update goes to new memory.
+        let kept = w.value
+        try step(xv, gv)
+        #expect(kept.doubles == [-1, 0, 3, 2, 5, 4] && w.value.doubles == [-2, -1, 3, 1, 5, 3])
+        #expect(!kept.sharesStorage(with: w.value))
+    }
+
+    @Test func aFailedCallChangesNoSharedVariableEvenWithInPlaceUpdates() throws {
+        let w1 = shared(try array([1, 1, 1, 1], [2, 2]), name: "w1")
+        let w2 = shared(try array([1, 1, 1, 1], [2, 2]), name: "w2")
+        let x = dmatrix("x"), g1 = dmatrix("g1"), g2 = dmatrix("g2")
+        let step = try function(inputs: [x, g1, g2], outputs: [],
+                                updates: [w1: w1 - dot(x.T, g1), w2: w2 - dot(x.T, g2)])
+        let xv = try array([1, 0, 0, 1], [2, 2])
+        try step(xv, xv, xv)
+        let before = (w1.value.doubles, w2.value.doubles)
+        // g2 has the wrong shape: w2's gemm fails, and w1's (which would run first) must not run.
+        #expect(throws: TheanoError.self) { try step(xv, xv, try array([1, 2, 3], [1, 3])) }
+        #expect(w1.value.doubles == before.0 && w2.value.doubles == before.1)
     }
 }

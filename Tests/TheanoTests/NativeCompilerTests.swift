@@ -75,10 +75,7 @@ struct NativeCompilerTests {
     /// succeed, and the cache ends up with one complete module.
     @Test func twoProcessesShareTheCache() throws {
         _ = try #require(compiler, "no C compiler")
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("theano").path
-        let alt = FileManager.default.currentDirectoryPath + "/.build/debug/theano"
-        let binary = FileManager.default.isExecutableFile(atPath: exe) ? exe : alt
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "the theano executable is not built next to the tests")
+        let binary = try #require(theanoExecutable(), "the theano executable is not built next to the tests")
         let dir = temporaryCache()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let processes = (0..<2).map { _ in
@@ -94,5 +91,34 @@ struct NativeCompilerTests {
         #expect(processes.allSatisfy { $0.terminationStatus == 0 })
         let names = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(names.filter { $0.hasSuffix(".so") }.count == 1 && names.filter { $0.hasSuffix(".c") }.count == 1, "\(names)")
+    }
+}
+
+/// The `theano` executable built beside the tests.
+func theanoExecutable() -> String? {
+    let exe = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("theano").path
+    let alt = FileManager.default.currentDirectoryPath + "/.build/debug/theano"
+    return [exe, alt].first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+extension NativeCompilerTests {
+    /// `theano bench --json` prints one JSON object per measurement (numbers, not timings, are
+    /// checked here: speed targets live in bench/compare, not in tests).
+    @Test func benchCommandPrintsJSON() throws {
+        let binary = try #require(theanoExecutable(), "the theano executable is not built next to the tests")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["bench", "--only", "overhead,sgemm", "--repeats", "1", "--json"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let rows = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("{") }
+            .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.map { $0["workload"] as? String } == ["overhead", "sgemm"])
+        #expect((rows.first?["x_plus_1_scalar_us_median"] as? Double).map { $0 > 0 } == true)
+        #expect((rows.last?["fraction_of_direct"] as? Double).map { $0 > 0 } == true)
     }
 }

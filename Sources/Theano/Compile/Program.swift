@@ -24,6 +24,10 @@ final class Program {
         /// Output → input pairs that may share memory: the op's `inplaceMap`, limited to
         /// inputs that are not function inputs, constants or shared variables.
         var inplaceCandidates: [(Int, Int)] = []
+        /// For a `Gemm` whose accumulator is a shared variable and whose result is that
+        /// variable's update and nothing else: the variable, updated in place when nothing else
+        /// holds its value. Such steps run last, after all of them were validated.
+        var updatesInPlace: SharedVariable?
     }
 
     let steps: [Step]
@@ -40,6 +44,9 @@ final class Program {
     let profile: Profile?
     /// DEBUG mode: check each node's inputs are left intact and its declared views are views.
     let checkNodes: Bool
+    /// Whether steps may overwrite inputs read for the last time (not in DEBUG, nor when the
+    /// mode excludes `inplace`).
+    let inplace: Bool
     /// The memory plan: per step and output, buffers from earlier calls (at most two, so an update
     /// can alternate between them while the shared variable holds the other). A call takes the
     /// pool and puts it back, so concurrent calls never share a buffer.
@@ -49,8 +56,21 @@ final class Program {
          profile: Bool) throws {
         let inputSet = Set(inputs)
         let roots = outputs + updates.map(\.1)
-        let order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
+        var order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
         if let bad = order.first(where: { $0.error != nil }), let e = bad.error { throw e }
+        // Updates that a gemm can make in place go last: nothing reads them, and running them
+        // after everything else keeps a failed call from changing any shared variable.
+        var inPlaceUpdates: [ObjectIdentifier: SharedVariable] = [:]
+        if mode.name != Mode.debug.name && !mode.excluded.contains("inplace") {
+            let readers = Set(order.flatMap { $0.inputs.map(ObjectIdentifier.init) })
+            for (shared, value) in updates {
+                guard let node = value.owner, node.op is Gemm, node.inputs[0] === shared,
+                      !readers.contains(ObjectIdentifier(value)), !outputs.contains(where: { $0 === value }),
+                      updates.filter({ $0.1 === value }).count == 1 else { continue }
+                inPlaceUpdates[ObjectIdentifier(node)] = shared
+            }
+            order = order.filter { inPlaceUpdates[ObjectIdentifier($0)] == nil } + order.filter { inPlaceUpdates[ObjectIdentifier($0)] != nil }
+        }
 
         var slotOf: [Variable: Int] = [:]
         var next = 0
@@ -82,6 +102,7 @@ final class Program {
             let (ins, outs) = nodeSlots[i]
             let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
             let step = Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release))
+            step.updatesInPlace = inPlaceUpdates[ObjectIdentifier(node)]
             step.inplaceCandidates = node.op.inplaceMap.sorted { $0.key < $1.key }
                 .filter { o, i in i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1 && o < outs.count }
                 .map { ($0.key, $0.value) }
@@ -100,6 +121,7 @@ final class Program {
         slotCount = next
         self.profile = profile ? Profile(nodes: order) : nil
         self.checkNodes = mode.name == Mode.debug.name
+        self.inplace = !checkNodes && !mode.excluded.contains("inplace")
     }
 
     /// Rewrites a private copy of `roots` (outputs, then update values) without the `excluded`
@@ -129,11 +151,24 @@ final class Program {
         for (s, v) in constants { slots[s] = v }
         for (s, v) in sharedSlots { slots[s] = v.value }
         var args: [NDArray] = []
+        var validated = false
         for (index, step) in steps.enumerated() {
             let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            if let shared = step.updatesInPlace {
+                // The first in-place update: check all of them before any writes.
+                if !validated {
+                    try validateInPlaceUpdates(from: index, slots)
+                    validated = true
+                }
+                if let result = try updateInPlace(step, shared, &slots) {
+                    slots[step.outputSlots[0]] = result
+                    profile?.record(node: index, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                    continue
+                }
+            }
             args.removeAll(keepingCapacity: true)
             for s in step.inputSlots {
-                guard let v = slots[s] else {
+                guard let v = slots[s] ?? (step.updatesInPlace.map { $0.value }) else {
                     throw TheanoError(.runtime, "internal error: an input of \(step.node.op) was released early", location: step.node.location)
                 }
                 args.append(v)
@@ -146,7 +181,7 @@ final class Program {
             var free = reuses && !buffers[index].isEmpty ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
             // In place: an input read for the last time, held by nothing but this call, becomes
             // the output's memory (DEBUG mode keeps inputs intact to check them).
-            if reuses && !checkNodes {
+            if reuses && inplace {
                 for (o, i) in step.inplaceCandidates where step.release.contains(step.inputSlots[i]) {
                     slots[step.inputSlots[i]] = nil
                     if args[i].hasUniqueStorage() && args[i].isContiguous {
@@ -164,7 +199,8 @@ final class Program {
             } catch {
                 throw nodeError(step.node, args, error)
             }
-            if reuses { Self.remember(results, in: &buffers[index]) }
+            // An update made in place must not be held by the pool (it would never be unique).
+            if reuses && step.updatesInPlace == nil { Self.remember(results, in: &buffers[index]) }
             if checkNodes {
                 try check(step.node, args: args, before: before, results: results)
                 if step.kernel != nil { try compareWithReference(step.node, args: args, results: results) }
@@ -193,6 +229,33 @@ final class Program {
             ups.append((u.shared, v))
         }
         return (outs, ups)
+    }
+
+    /// Checks every in-place update from `start` on (shapes and dtypes), so that once the first
+    /// writes its shared variable, none of the rest can fail.
+    private func validateInPlaceUpdates(from start: Int, _ slots: [NDArray?]) throws {
+        for step in steps[start...] {
+            guard let shared = step.updatesInPlace else { continue }
+            let args = step.inputSlots.map { slots[$0] ?? shared.value }
+            do { try Gemm.validate(args) } catch { throw nodeError(step.node, args, error) }
+        }
+    }
+
+    /// Runs a gemm update in the shared variable's own memory when nothing but the variable
+    /// holds it (under the variable's lock, so no reader sees it half-written); nil otherwise.
+    private func updateInPlace(_ step: Step, _ shared: SharedVariable, _ slots: inout [NDArray?]) throws -> NDArray? {
+        let c = step.inputSlots[0]
+        // This call's own reference to the value goes first; other inputs are read as usual.
+        let others = step.inputSlots.dropFirst().map { slots[$0] }
+        guard !others.contains(where: { $0 == nil }), !step.inputSlots.dropFirst().contains(c) else { return nil }
+        slots[c] = nil
+        return try shared.withStoredValue { stored -> NDArray? in
+            guard stored.hasUniqueStorage(), stored.isContiguous else { return nil }
+            let args = [stored] + others.compactMap { $0 }
+            let result: NDArray
+            do { result = try step.node.op.perform(args, reusing: [stored])[0] } catch { throw nodeError(step.node, args, error) }
+            return result.sharesStorage(with: stored) ? result : nil
+        }
     }
 
     /// Per output, a kept buffer that nothing outside the pool holds any more.

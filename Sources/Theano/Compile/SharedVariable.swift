@@ -40,6 +40,11 @@ public final class SharedVariable: Variable {
         stored.withLock { $0 = converted }
     }
 
+    /// Runs `body` on the stored value itself, under the variable's lock (in-place updates).
+    func withStoredValue<R>(_ body: (inout NDArray) throws -> R) rethrows -> R {
+        try stored.withLock { try body(&$0) }
+    }
+
     /// Commits an update computed by a function (already checked).
     func commit(_ newValue: NDArray) { stored.withLock { $0 = newValue } }
 }

@@ -25,6 +25,19 @@ public struct Gemm: DifferentiableOp {
     /// The accumulator C becomes the result when nothing else needs it.
     public var inplaceMap: [Int: Int] { [0: 0] }
 
+    /// Every check `perform` makes, without computing: shapes, dtypes and scalar operands.
+    static func validate(_ inputs: [NDArray]) throws {
+        let (c, a, b) = (inputs[0], inputs[2], inputs[3])
+        _ = try inputs[1].item()
+        _ = try inputs[4].item()
+        guard a.ndim == 2, b.ndim == 2, a.shape[1] == b.shape[0] else {
+            throw OpError("matrices are not aligned: \(a.shape) · \(b.shape)", kind: .shape)
+        }
+        guard (try? c.broadcast(to: [a.shape[0], b.shape[1]])) != nil else {
+            throw OpError("C of shape \(c.shape) does not broadcast to the product's shape \([a.shape[0], b.shape[1]])", kind: .shape)
+        }
+    }
+
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
         let (c, a, b) = (inputs[0], inputs[2], inputs[3])
         let alpha = try inputs[1].item(), beta = try inputs[4].item()
