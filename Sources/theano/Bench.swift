@@ -49,8 +49,9 @@ struct Bench: ParsableCommand {
             let mnist = try data.load()
             let t0 = DispatchTime.now()
             let (result, _) = try trainLogisticRegression(data: mnist, log: { _ in })
-            emit(["workload": "logreg", "seconds": seconds(since: t0), "epochs": result.outcome.epochs,
-                  "best_valid_error": result.outcome.bestValidationError * 100, "test_error": result.outcome.testError * 100])
+            let elapsed: Double = seconds(since: t0)
+            let valid: Double = result.outcome.bestValidationError * 100, test: Double = result.outcome.testError * 100
+            emit(["workload": "logreg", "seconds": elapsed, "epochs": result.outcome.epochs, "best_valid_error": valid, "test_error": test])
         }
         if workloads.contains("mlp") {
             let mnist = try data.load()
@@ -58,8 +59,9 @@ struct Bench: ParsableCommand {
             options.maxEpochs = mlpEpochs
             let t0 = DispatchTime.now()
             let (result, _) = try trainMLP(data: mnist, options: options, log: { _ in })
-            emit(["workload": "mlp", "seconds": seconds(since: t0), "epochs": result.outcome.epochs,
-                  "seconds_per_epoch": seconds(since: t0) / Double(max(1, result.outcome.epochs))])
+            let elapsed: Double = seconds(since: t0)
+            let perEpoch: Double = elapsed / Double(max(1, result.outcome.epochs))
+            emit(["workload": "mlp", "seconds": elapsed, "epochs": result.outcome.epochs, "seconds_per_epoch": perEpoch])
         }
     }
 }

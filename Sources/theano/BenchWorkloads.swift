@@ -20,7 +20,8 @@ enum BenchWorkloads {
             // The copy baseline writes into an existing array, as the anchors' np.copyto does.
             let destination = try NDArray.zeros([n], dtype: .float32)
             let copy = timeit(repeats: repeats) { x.write(into: destination) }
-            emit(["workload": "elemwise", "expr": "copy", "n": n, "us_median": copy * 1e6])
+            let copyMicros: Double = copy * 1e6
+            emit(["workload": "elemwise", "expr": "copy", "n": n, "us_median": copyMicros])
             for (name, y) in exprs {
                 let f = try function(inputs: [a], outputs: [y])
                 f.trustInput = true
@@ -29,7 +30,8 @@ enum BenchWorkloads {
                 let want = try function(inputs: [a], outputs: [y], mode: .fastCompile)(x)[0].doubles
                 let got = try f(x)[0].doubles
                 let worst = zip(got, want).map { Swift.abs($0 - $1) / Swift.max(1, Swift.abs($1)) }.max() ?? 0
-                emit(["workload": "elemwise", "expr": name, "n": n, "us_median": t * 1e6, "ratio_to_copy": t / copy,
+                let micros: Double = t * 1e6, ratio: Double = t / copy
+                emit(["workload": "elemwise", "expr": name, "n": n, "us_median": micros, "ratio_to_copy": ratio,
                       "max_rel_diff_to_reference": worst])
             }
         }
@@ -61,7 +63,7 @@ enum BenchWorkloads {
         row["logreg_N4_f100_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try train(dx, dy) } * 1e6
         row["x_plus_1_scalar_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try plus1(one) } * 1e6
         emit(row)
-        if let profile = train.profile { printFlushed("profile of the tiny logistic step:\n\(profile)\n\(train.graphDescription)") }
+        if let profile = train.profile { printFlushed("profile of the tiny logistic step:\n\(profile)") }
     }
 
     /// One SGD step of a 60×784 → 500 tanh → 10 softmax MLP as one compiled function, on
@@ -94,9 +96,11 @@ enum BenchWorkloads {
             i = (i + 1) % count
             _ = try step(xs[i], ys[i])
         }
-        emit(["workload": "mlp-step", "shape": "60x784-500-10", "us_per_call_median": t * 1e6,
-              "gflops": 2 * 3 * Double(batch * (nin * nhid + nhid * nout)) / t / 1e9])
-        if let profile = step.profile { printFlushed("profile of the MLP step:\n\(profile)\n\(step.graphDescription)") }
+        let micros: Double = t * 1e6
+        let flops: Double = 6 * Double(batch * (nin * nhid + nhid * nout))
+        let gflops: Double = flops / t / 1e9
+        emit(["workload": "mlp-step", "shape": "60x784-500-10", "us_per_call_median": micros, "gflops": gflops])
+        if let profile = step.profile { printFlushed("profile of the MLP step:\n\(profile)") }
     }
 
     /// SGEMM 2048² through a compiled `dot`, against calling the BLAS library directly.
@@ -111,10 +115,13 @@ enum BenchWorkloads {
         let reps = max(3, repeats / 3)
         let ours = try timeit(repeats: reps) { _ = try f(a, b) }
         let direct = try timeit(repeats: reps) { _ = try BLAS.directMatmul(a, b) }
-        let flops = 2 * pow(Double(n), 3)
-        emit(["workload": "sgemm", "n": n, "ms_median": ours * 1e3, "gflops": flops / ours / 1e9,
-              "direct_ms_median": direct * 1e3, "direct_gflops": flops / direct / 1e9, "fraction_of_direct": direct / ours,
-              "blas": BLAS.shared.map { "\($0.path) (\($0.coreName ?? "?"))" } ?? "built-in fallback"])
+        let flops: Double = 2 * pow(Double(n), 3)
+        let millis: Double = ours * 1e3, directMillis: Double = direct * 1e3
+        let gflops: Double = flops / ours / 1e9, directGflops: Double = flops / direct / 1e9
+        let fraction: Double = direct / ours
+        let library: String = BLAS.shared.map { "\($0.path) (\($0.coreName ?? "?"))" } ?? "built-in fallback"
+        emit(["workload": "sgemm", "n": n, "ms_median": millis, "gflops": gflops, "direct_ms_median": directMillis,
+              "direct_gflops": directGflops, "fraction_of_direct": fraction, "blas": library])
     }
 
     /// Compile time of the logistic tutorial's three functions, with an empty kernel cache and
