@@ -173,3 +173,21 @@ extension NativeKernelTests {
         #expect(r3.doubles == [7, 10])
     }
 }
+
+extension NativeKernelTests {
+    @Test("denormals flush to zero in float32 kernels only when asked")
+    func flushDenormals() throws {
+        let x = fvector("x")
+        let y = x * 1e-30
+        let ieee = try function(inputs: [x], outputs: [y])
+        let flushing = try function(inputs: [x], outputs: [y], mode: .fastRun.flushingDenormals())
+        let v = try NDArray([1e-10, 1, 2e-12] as [Float])
+        let a = try ieee(v)[0].scalars(as: Float.self), b = try flushing(v)[0].scalars(as: Float.self)
+        #expect(a[0] > 0 && a[0] < Float.leastNormalMagnitude && a[2] > 0, "IEEE keeps denormal results: \(a)")
+        #expect(b[0] == 0 && b[2] == 0 && b[1] == 1e-30, "flushed: \(b)")
+        // Denormal inputs count as zero too.
+        let d = try NDArray([Float.leastNormalMagnitude / 4, 1] as [Float])
+        let z = try function(inputs: [x], outputs: [x * 2], mode: .fastRun.flushingDenormals())(d)[0].scalars(as: Float.self)
+        #expect(z == [0, 2])
+    }
+}

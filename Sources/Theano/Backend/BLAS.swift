@@ -63,7 +63,9 @@ public final class BLAS: @unchecked Sendable {
                 dlclose(handle)
                 continue
             }
-            return BLAS(handle: handle, sgemm: unsafeBitCast(s, to: GemmF.self), dgemm: unsafeBitCast(d, to: GemmD.self), path: name)
+            let blas = BLAS(handle: handle, sgemm: unsafeBitCast(s, to: GemmF.self), dgemm: unsafeBitCast(d, to: GemmD.self), path: name)
+            if let n = Config.current.blasThreads { blas.setThreads(n) }
+            return blas
         }
         FileHandle.standardError.write(Data(
             "theano: no BLAS found (tried \(candidates.joined(separator: ", "))); using the built-in GEMM, which is much slower. Install libopenblas0.\n".utf8))
@@ -90,8 +92,10 @@ public final class BLAS: @unchecked Sendable {
     }
 
     /// Sets OpenBLAS's thread count (no effect on other libraries).
-    public static func setThreads(_ n: Int) {
-        guard let blas = shared, let f = dlsym(blas.handle, "openblas_set_num_threads") else { return }
+    public static func setThreads(_ n: Int) { shared?.setThreads(n) }
+
+    private func setThreads(_ n: Int) {
+        guard let f = dlsym(handle, "openblas_set_num_threads") else { return }
         typealias SetThreads = @convention(c) (Int32) -> Void
         unsafeBitCast(f, to: SetThreads.self)(Int32(n))
     }

@@ -32,6 +32,13 @@ public struct Config: Sendable {
     public var compiledir: String?
     /// Worker threads for large elementwise loops (`THEANO_FLAGS=threads=…`); nil: one per core.
     public var threads: Int?
+    /// Whether float32 native kernels flush denormal inputs and results to zero
+    /// (`THEANO_FLAGS=flush_denormals=True`). Off by default: IEEE results. On, computations whose
+    /// values underflow (tiny gradients, long products of probabilities) avoid the 10–100× slow
+    /// path some CPUs take on denormals, at the cost of results that are exactly 0 instead.
+    public var flushDenormals = false
+    /// OpenBLAS threads (`THEANO_FLAGS=blas_threads=…`); nil: the library's default.
+    public var blasThreads: Int?
 
     public init() {}
 
@@ -69,6 +76,11 @@ public struct Config: Sendable {
             case "threads":
                 guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "threads must be a positive integer, got '\(kv[1])'") }
                 threads = n
+            case "flush_denormals":
+                flushDenormals = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+            case "blas_threads":
+                guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "blas_threads must be a positive integer, got '\(kv[1])'") }
+                blasThreads = n
             case "allow_downcast":
                 allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             default:
@@ -119,6 +131,17 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// Whether this mode runs native kernels (not excluded by `"native"`).
     public var usesNativeCode: Bool { !excluded.contains("native") }
 
+    /// Whether float32 native kernels flush denormals to zero (off by default; see
+    /// ``Config/flushDenormals``, which turns it on for every mode).
+    public private(set) var flushesDenormals = false
+
+    /// This mode with denormal flushing on or off.
+    ///
+    /// ```swift
+    /// let f = try function(inputs: [x], outputs: [y], mode: .fastRun.flushingDenormals())
+    /// ```
+    public func flushingDenormals(_ on: Bool = true) -> Mode { var m = self; m.flushesDenormals = on; return m }
+
     private init(named name: String) { self.name = name }
 
     public init?(name: String) {
@@ -136,5 +159,8 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// This mode with previously excluded rewrites or tags enabled again.
     public func including(_ names: String...) -> Mode { var m = self; m.excluded.subtract(names); return m }
 
-    public var description: String { excluded.isEmpty ? name : "\(name) excluding \(excluded.sorted().joined(separator: ", "))" }
+    public var description: String {
+        (excluded.isEmpty ? name : "\(name) excluding \(excluded.sorted().joined(separator: ", "))")
+            + (flushesDenormals ? ", flushing denormals" : "")
+    }
 }

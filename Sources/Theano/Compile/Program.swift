@@ -109,7 +109,8 @@ final class Program {
             steps.append(step)
         }
         if mode.usesNativeCode {
-            for (i, k) in try NativeBackend.kernels(for: order) { steps[i].kernel = k }
+            let flush = mode.flushesDenormals || Config.current.flushDenormals
+            for (i, k) in try NativeBackend.kernels(for: order, flushDenormals: flush) { steps[i].kernel = k }
         }
         self.steps = steps
         self.constants = constants

@@ -108,7 +108,7 @@ enum CodeGen {
         \(finish)
         }
         void \(name)(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data, const int64_t *strides, int32_t fast) {
-            th_drive(begin, end, nd, shape, data, strides, \(nin + op.outputs.count), fast ? \(name)_fast : \(name)_strided);
+            th_drive(begin, end, nd, shape, data, strides, \(nin + op.outputs.count), fast, (fast & 1) ? \(name)_fast : \(name)_strided);
         }
 
         """
@@ -128,8 +128,20 @@ enum CodeGen {
 #define TH_MAXOPS 64
 typedef void (*th_row)(int64_t n, char *const *p, const int64_t *s);
 
+/* Flags of a call: bit 0 the fast inner loop, bit 1 flush denormals to zero (x86: MXCSR's FTZ
+   and DAZ bits, set for this call on this thread and restored after). */
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define TH_FTZ_BEGIN(flags) unsigned int th_csr = _mm_getcsr(); if ((flags) & 2) _mm_setcsr(th_csr | 0x8040);
+#define TH_FTZ_END(flags) if ((flags) & 2) _mm_setcsr(th_csr);
+#else
+#define TH_FTZ_BEGIN(flags)
+#define TH_FTZ_END(flags)
+#endif
+
 static void th_drive(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data,
-                     const int64_t *st, int32_t nops, th_row row) {
+                     const int64_t *st, int32_t nops, int32_t flags, th_row row) {
+    TH_FTZ_BEGIN(flags)
     int64_t idx[TH_MAXND], off[TH_MAXOPS], inner[TH_MAXOPS];
     char *p[TH_MAXOPS];
     int64_t rem = begin;
@@ -155,6 +167,7 @@ static void th_drive(int64_t begin, int64_t end, int32_t nd, const int64_t *shap
             for (int32_t k = 0; k < nops; ++k) off[k] += st[k * nd + d - 1] - shape[d] * st[k * nd + d];
         }
     }
+    TH_FTZ_END(flags)
 }
 
 """#

@@ -14,6 +14,8 @@ struct ElementwiseKernel: @unchecked Sendable {
     let fast: [Int]
     /// Rough cost of one element in simple-arithmetic units, to decide on threading.
     let cost: Int
+    /// Whether float32 work flushes denormals to zero (``Mode/flushesDenormals``).
+    var flush = false
 
     /// Work (elements × cost) above which a loop is split across threads: below it the hand-off
     /// costs more than it saves.
@@ -85,6 +87,7 @@ struct ElementwiseKernel: @unchecked Sendable {
                 if dims[cnd - 1] == 1 { st[k * cnd + cnd - 1] = want } else { isFast = 0 }
             }
         }
+        isFast |= flushBit(op.outputs.first.map { op.instructions[$0].dtype } ?? .float64)
         let base: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
         let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
         let entry = self.entry, fastLoop = isFast
@@ -149,6 +152,7 @@ struct ElementwiseKernel: @unchecked Sendable {
         // the fast loop assumes unless a static type predicted otherwise.
         var isFast: Int32 = 1
         for (k, a) in inputs.enumerated() where fast[k] != (a.count == 1 ? 0 : 1) && total > 1 { isFast = 0 }
+        isFast |= flushBit(dtype)
         withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: nops) { pointers in
             withUnsafeTemporaryAllocation(of: Int64.self, capacity: nops + 1) { numbers in
                 for (k, a) in inputs.enumerated() {
@@ -166,6 +170,9 @@ struct ElementwiseKernel: @unchecked Sendable {
         }
         return [out]
     }
+
+    /// The call flag asking float32 kernels to flush denormals.
+    private func flushBit(_ dtype: DType) -> Int32 { flush && dtype == .float32 ? 2 : 0 }
 
     /// The scalar result of a reducing composite from its per-chunk float64 sums.
     private func reduced(_ partials: [Double], count: Int) throws -> NDArray {

@@ -6,7 +6,7 @@ import NDArray
 enum NativeBackend {
     /// Kernels for the composite nodes among `nodes`, by node position. Without a compiler the
     /// result is empty and every node runs its reference `perform`.
-    static func kernels(for nodes: [Apply]) throws -> [Int: any NativeKernel] {
+    static func kernels(for nodes: [Apply], flushDenormals: Bool = false) throws -> [Int: any NativeKernel] {
         guard let compiler = NativeCompiler.shared else { return [:] }
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
         var rowNodes: [(Int, any Op)] = []
@@ -44,7 +44,7 @@ enum NativeBackend {
                 throw TheanoError(.compile, "\(module.path) has no symbol \(u.name)")
             }
             result[u.index] = ElementwiseKernel(op: u.op, entry: unsafeBitCast(sym, to: ElementwiseKernel.Entry.self),
-                                                fast: u.fast, cost: ElementwiseKernel.cost(u.op))
+                                                fast: u.fast, cost: ElementwiseKernel.cost(u.op), flush: flushDenormals)
         }
         return result
     }
