@@ -3,10 +3,14 @@ import NDArray
 /// Elementwise fusion: each maximal group of connected elementwise nodes becomes one
 /// ``Composite`` node, so the native backend computes the group in one pass over memory with no
 /// intermediate arrays. A node joins its consumer's group when everything reading its output is
-/// already in the group.
+/// already in the group — or, when its output provably has the group's shape, as an extra output
+/// of the composite (still computed once, in the same loop), provided no outside reader of it
+/// feeds back into the group.
 enum Fusion {
     /// Composites read at most this many arrays (a generated kernel's argument list).
     static let maxInputs = 24
+    /// Descendants searched when checking that an extra output creates no cycle.
+    static let searchLimit = 4000
 
     @discardableResult
     static func run(_ fgraph: FunctionGraph) -> Bool {
@@ -17,15 +21,23 @@ enum Fusion {
         for root in order.reversed() where root.op is ElemwiseNode && !taken.contains(ObjectIdentifier(root)) {
             var group: [Apply] = [root]
             var members: Set<ObjectIdentifier> = [ObjectIdentifier(root)]
-            // Grow towards producers while every reader of the producer is inside the group.
+            var extras: [Variable] = []
+            // Grow towards producers.
             var grew = true
             while grew {
                 grew = false
                 for node in group {
                     for x in node.inputs {
                         guard let p = x.owner, p.op is ElemwiseNode, !members.contains(ObjectIdentifier(p)),
-                              !taken.contains(ObjectIdentifier(p)), !fgraph.outputs.contains(where: { $0 === x }),
-                              fgraph.clients(of: x).allSatisfy({ members.contains(ObjectIdentifier($0.node)) }) else { continue }
+                              !taken.contains(ObjectIdentifier(p)) else { continue }
+                        let outside = fgraph.clients(of: x).filter { !members.contains(ObjectIdentifier($0.node)) }
+                        let isOutput = fgraph.outputs.contains { $0 === x }
+                        if !outside.isEmpty || isOutput {
+                            guard extras.count < 4, x.ndim == root.outputs[0].ndim,
+                                  Canonicalize.sameShape(x, root.outputs[0]),
+                                  !feedsBack(outside.map(\.node), into: members.union([ObjectIdentifier(p)]), fgraph) else { continue }
+                            extras.append(x)
+                        }
                         group.append(p)
                         members.insert(ObjectIdentifier(p))
                         grew = true
@@ -33,13 +45,29 @@ enum Fusion {
                 }
             }
             group.sort { (position[ObjectIdentifier($0)] ?? 0) < (position[ObjectIdentifier($1)] ?? 0) }
-            guard let built = build(group, root: root) else { continue }
-            for n in group { taken.insert(ObjectIdentifier(n)) }
+            guard let built = build(group, root: root, extras: extras) else { continue }
             let node = Apply.make(built.op, built.inputs, location: root.location)
             guard node.error == nil else { continue }
-            if (try? fgraph.replace(root.outputs[0], with: node.outputs[0], reason: "fusion")) != nil { changed = true }
+            var replaced = true
+            for (old, new) in zip([root.outputs[0]] + extras, node.outputs) {
+                if (try? fgraph.replace(old, with: new, reason: "fusion")) == nil { replaced = false }
+            }
+            if replaced { for n in group { taken.insert(ObjectIdentifier(n)) } }
+            changed = true
         }
         return fuseReductions(fgraph) || changed
+    }
+
+    /// Whether any of `readers` reaches a member of the group (fusing would make a cycle).
+    private static func feedsBack(_ readers: [Apply], into members: Set<ObjectIdentifier>, _ fgraph: FunctionGraph) -> Bool {
+        var stack = readers, seen = Set<ObjectIdentifier>()
+        while let n = stack.popLast() {
+            guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
+            if members.contains(ObjectIdentifier(n)) { return true }
+            if seen.count > searchLimit { return true }
+            for out in n.outputs { stack += fgraph.clients(of: out).map(\.node) }
+        }
+        return false
     }
 
     /// `sum` or `mean` over all axes of a float composite that nothing else reads: one loop
@@ -61,7 +89,7 @@ enum Fusion {
     }
 
     /// The composite for `group` (in dependency order, `root` last) and the variables it reads.
-    private static func build(_ group: [Apply], root: Apply) -> (op: Composite, inputs: [Variable])? {
+    private static func build(_ group: [Apply], root: Apply, extras: [Variable]) -> (op: Composite, inputs: [Variable])? {
         var inputs: [Variable] = []
         var valueOf: [ObjectIdentifier: Int] = [:]
         var instructions: [Composite.Instruction] = []
@@ -81,7 +109,12 @@ enum Fusion {
             instructions.append(.init(op: AnyScalarOp(e.anyScalar), args: args, dtype: node.outputs[0].dtype))
         }
         guard inputs.count <= maxInputs, !inputs.isEmpty else { return nil }
-        let op = Composite(inputDTypes: inputs.map(\.dtype), instructions: instructions, outputs: [instructions.count - 1])
+        var outputs = [instructions.count - 1]
+        for x in extras {
+            guard let i = valueOf[ObjectIdentifier(x)] else { return nil }
+            outputs.append(i)
+        }
+        let op = Composite(inputDTypes: inputs.map(\.dtype), instructions: instructions, outputs: outputs)
         return (op, inputs)
     }
 

@@ -60,8 +60,13 @@ public struct Composite: Op {
     public var inplaceMap: [Int: Int] {
         var map: [Int: Int] = [:]
         if reduction != nil { return map }
+        // Each input can hold at most one output.
+        var used = Set<Int>()
         for (o, i) in outputs.enumerated() {
-            if let k = inputDTypes.firstIndex(of: instructions[i].dtype) { map[o] = k }
+            if let k = inputDTypes.indices.first(where: { inputDTypes[$0] == instructions[i].dtype && !used.contains($0) }) {
+                map[o] = k
+                used.insert(k)
+            }
         }
         return map
     }
