@@ -128,11 +128,11 @@ struct ElementwiseKernel: @unchecked Sendable {
         return reducing ? [try reduced(partials, count: total)] : outputs
     }
 
-    /// The common small case without any array work: one output, no reduction, every input
-    /// either contiguous with the output's shape or a single element, a loop too small to split.
+    /// The common small case without any array work: no reduction, every input either
+    /// contiguous with the output's shape or a single element, a loop too small to split.
     /// Pointers and strides live on the stack; nil when the case does not apply.
     private func runFlat(_ inputs: [NDArray], into provided: [NDArray?]) throws -> [NDArray]? {
-        guard op.reduction == nil, op.outputs.count == 1, let o = op.outputs.first else { return nil }
+        guard op.reduction == nil else { return nil }
         var shape: [Int] = []
         for a in inputs where a.count != 1 {
             if shape.isEmpty { shape = a.shape } else if a.shape != shape { return nil }
@@ -143,32 +143,37 @@ struct ElementwiseKernel: @unchecked Sendable {
         let total = shape.reduce(1, *)
         guard total > 0, total.multipliedReportingOverflow(by: cost).partialValue < Self.parallelThreshold,
               inputs.allSatisfy({ $0.count == 1 || $0.isContiguous }) else { return nil }
-        let dtype = op.instructions[o].dtype
-        let out: NDArray
-        if let p = provided.first ?? nil, p.shape == shape, p.dtype == dtype, p.isContiguous { out = p }
-        else { out = try NDArray.empty(shape, dtype: dtype) }
-        let nops = inputs.count + 1
+        var outputs: [NDArray] = []
+        outputs.reserveCapacity(op.outputs.count)
+        for (j, o) in op.outputs.enumerated() {
+            let dtype = op.instructions[o].dtype
+            if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == dtype, p.isContiguous { outputs.append(p) }
+            else { outputs.append(try NDArray.empty(shape, dtype: dtype)) }
+        }
+        let nin = inputs.count, nops = nin + outputs.count
         // Inputs of one element are read with stride 0, the others with stride 1: the pattern
         // the fast loop assumes unless a static type predicted otherwise.
         var isFast: Int32 = 1
         for (k, a) in inputs.enumerated() where fast[k] != (a.count == 1 ? 0 : 1) && total > 1 { isFast = 0 }
-        isFast |= flushBit(dtype)
+        isFast |= flushBit(outputs[0].dtype)
         withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer?.self, capacity: nops) { pointers in
             withUnsafeTemporaryAllocation(of: Int64.self, capacity: nops + 1) { numbers in
                 for (k, a) in inputs.enumerated() {
                     pointers[k] = a.storage.pointer + a.offset * a.dtype.itemSize
                     numbers[k + 1] = a.count == 1 ? 0 : Int64(a.dtype.itemSize)
                 }
-                pointers[nops - 1] = out.storage.pointer + out.offset * dtype.itemSize
-                numbers[nops] = Int64(dtype.itemSize)
+                for (j, out) in outputs.enumerated() {
+                    pointers[nin + j] = out.storage.pointer + out.offset * out.dtype.itemSize
+                    numbers[nin + j + 1] = Int64(out.dtype.itemSize)
+                }
                 numbers[0] = Int64(total)
-                withExtendedLifetime((inputs, out)) {
+                withExtendedLifetime((inputs, outputs)) {
                     entry(0, Int64(total), 1, UnsafePointer(numbers.baseAddress), UnsafePointer(pointers.baseAddress),
                           UnsafePointer(numbers.baseAddress.map { $0 + 1 }), isFast)
                 }
             }
         }
-        return [out]
+        return outputs
     }
 
     /// The call flag asking float32 kernels to flush denormals.
