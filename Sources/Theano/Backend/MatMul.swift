@@ -109,6 +109,12 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
     let out = beta == 0 ? try NDArray.zeros([m], dtype: dtype) : (y.dtype == dtype ? y : y.cast(to: dtype)).contiguous(forceCopy: true)
     if m == 0 { return out }
     let xs = x.contiguous()
+    // Tiny products: a plain loop costs less than entering the BLAS library (~2 µs).
+    if dtype.isFloat, m * k <= 8192, a.dtype == dtype, xs.dtype == dtype, a.strides == [k, 1] || m == 1 {
+        if dtype == .float32 { smallGemv(Float.self, a, xs, out, alpha: alpha, beta: beta) }
+        else { smallGemv(Double.self, a, xs, out, alpha: alpha, beta: beta) }
+        return out
+    }
     if let blas = BLAS.shared, dtype.isFloat, k > 0 {
         let (pa, ta, lda) = blasOperand(a)
         // Row-major (m, k) with no transpose, or a transposed (k, m) block: gemv's own transpose flag.
@@ -126,6 +132,20 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
     }
     let product = try gemm(a, try xs.reshaped([k, 1]), dtype: dtype, alpha: alpha, beta: beta, c: try out.reshaped([m, 1]))
     return try product.reshaped([m])
+}
+
+/// `out = alpha · A x + beta · out` for a small row-major A, one dot product per row.
+private func smallGemv<T: BinaryFloatingPoint & NDElement>(_: T.Type, _ a: NDArray, _ x: NDArray, _ out: NDArray,
+                                                            alpha: Double, beta: Double) {
+    let m = a.shape[0], k = a.shape[1]
+    let pa = a.basePointer(as: T.self), px = x.basePointer(as: T.self), po = out.basePointer(as: T.self)
+    let al = T(alpha), be = T(beta)
+    for i in 0..<m {
+        let row = pa + i * k
+        var acc: T = 0
+        for j in 0..<k { acc += row[j] * px[j] }
+        po[i] = be == 0 ? al * acc : al * acc + be * po[i]
+    }
 }
 
 /// `A + alpha · x yᵀ` on a fresh copy of A; BLAS ger for floats.
