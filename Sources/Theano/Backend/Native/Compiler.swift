@@ -89,7 +89,14 @@ final class NativeCompiler: @unchecked Sendable {
             Rewrites.warn("no C compiler found (\(candidates.joined(separator: ", "))); elementwise kernels run on the reference implementation. Install gcc or clang, or set CC / THEANO_FLAGS=cxx=…")
             return nil
         }
-        return NativeCompiler(path: found, flags: defaultFlags, cacheDirectory: config.compiledir ?? defaultCacheDirectory())
+        let directory = config.compiledir ?? defaultCacheDirectory()
+        // A cache that cannot be written is reported once; the kernels then run as reference code.
+        guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
+              access(directory, W_OK) == 0 else {
+            Rewrites.warn("the kernel cache \(directory) cannot be written; elementwise kernels run on the reference implementation. Set THEANO_FLAGS=compiledir=… to a writable folder")
+            return nil
+        }
+        return NativeCompiler(path: found, flags: defaultFlags, cacheDirectory: directory)
     }
 
     static func defaultCacheDirectory() -> String {
