@@ -202,3 +202,26 @@ extension NativeKernelTests {
         #expect(z == [0, 2])
     }
 }
+
+extension NativeKernelTests {
+    @Test("native reductions and arg-reductions agree with the reference, NaN and ties included", arguments: [DType.float32, .float64])
+    func nativeReductions(dtype: DType) throws {
+        let x = tensor(dtype, shape: [nil, nil, nil], name: "x")
+        var values = (0..<(4 * 5 * 6)).map { Double(($0 * 7) % 11) - 5 }    // repeated values: ties
+        values[17] = .nan
+        values[40] = -.infinity
+        let v = try array(values, [4, 5, 6], dtype)
+        var outputs: [Variable] = []
+        for axes in [[0], [1], [2], [0, 1], [1, 2], [0, 1, 2]] as [[Int]] {
+            outputs += [sum(x, axis: Axes(axes)), mean(x, axis: Axes(axes)), max(x, axis: Axes(axes)), min(x, axis: Axes(axes))]
+        }
+        for axis in [0, 1, 2] as [Int] { outputs += [argmax(x, axis: axis), argmin(x, axis: axis)] }
+        outputs += [argmax(x), argmin(x)]
+        let f = try function(inputs: [x], outputs: outputs)
+        #expect(f.program.steps.filter { $0.kernel != nil }.count == outputs.count, "\(f.graphDescription)")
+        let (got, want) = try nativeAndReference([x], outputs, [v])
+        for (k, (g, w)) in zip(got, want).enumerated() {
+            expectClose(g, w, rtol: dtype == .float32 ? 1e-6 : 1e-14, atol: 0, "output \(k)")
+        }
+    }
+}

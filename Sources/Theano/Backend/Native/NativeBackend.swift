@@ -11,7 +11,8 @@ enum NativeBackend {
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
         var rowNodes: [(Int, any Op)] = []
         for (i, node) in nodes.enumerated() {
-            if node.op is Softmax || node.op is LogSoftmax || node.op is SoftmaxCrossEntropy || node.op is SoftmaxCrossEntropyGrad {
+            if node.op is Softmax || node.op is LogSoftmax || node.op is SoftmaxCrossEntropy || node.op is SoftmaxCrossEntropyGrad
+                || node.op is Reduce || node.op is ArgReduce {
                 rowNodes.append((i, node.op))
             }
             guard let op = node.op as? Composite else { continue }
@@ -34,7 +35,10 @@ enum NativeBackend {
                 case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
                 case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: true)
                 case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: rows, grad: false)
-                default: result[i] = CrossEntropyKernel(rows: rows, grad: true)
+                case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
+                case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
+                case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
+                default: break
                 }
             }
         }

@@ -10,9 +10,18 @@ struct RowKernels: @unchecked Sendable {
     typealias Xent32 = @convention(c) (Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Int64>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
     typealias Xent64 = @convention(c) (Int64, Int64, UnsafePointer<Double>?, UnsafePointer<Int64>?, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void
 
+    typealias Reduce32 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias Reduce64 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int32) -> Void
+    typealias Arg32 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Int64>?, Int32) -> Void
+    typealias Arg64 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Double>?, UnsafeMutablePointer<Int64>?, Int32) -> Void
+
     let softmax32: Softmax32, softmax64: Softmax64
     let xent32: Xent32, xent64: Xent64
     let xentGrad32: Xent32, xentGrad64: Xent64
+    /// Reductions of a contiguous (outer, n, inner) block over n: kind 0 sum, 1 mean, 2 max, 3 min.
+    let reduce32: Reduce32, reduce64: Reduce64
+    /// Positions of the maximum (flag 1) or minimum (0) over n.
+    let arg32: Arg32, arg64: Arg64
 
     /// The whole C source of the row-kernel module.
     static var moduleSource: String { CPrelude.source + CodeGen.driver + source }
@@ -25,7 +34,9 @@ struct RowKernels: @unchecked Sendable {
         }
         return RowKernels(softmax32: try sym("th_softmax_f32", Softmax32.self), softmax64: try sym("th_softmax_f64", Softmax64.self),
                           xent32: try sym("th_xent_f32", Xent32.self), xent64: try sym("th_xent_f64", Xent64.self),
-                          xentGrad32: try sym("th_xent_grad_f32", Xent32.self), xentGrad64: try sym("th_xent_grad_f64", Xent64.self))
+                          xentGrad32: try sym("th_xent_grad_f32", Xent32.self), xentGrad64: try sym("th_xent_grad_f64", Xent64.self),
+                          reduce32: try sym("th_reduce_f32", Reduce32.self), reduce64: try sym("th_reduce_f64", Reduce64.self),
+                          arg32: try sym("th_argreduce_f32", Arg32.self), arg64: try sym("th_argreduce_f64", Arg64.self))
     }
 
     /// Per element type: softmax (or log-softmax) of each row; cross-entropy of each row against
@@ -91,6 +102,67 @@ struct RowKernels: @unchecked Sendable {
             }
             free(m);
         }
+        /* Over n of a contiguous (outer, n, inner) block: sums and means accumulate in double;
+           max and min propagate NaN, as the reference does. */
+        void th_reduce_\(s)(int64_t outer, int64_t n, int64_t inner, const \(t) *x, \(t) *out, int32_t kind) {
+            double *acc = malloc((size_t)(inner > 0 ? inner : 1) * sizeof(double));
+            \(t) *ext = malloc((size_t)(inner > 0 ? inner : 1) * sizeof(\(t)));
+            unsigned char *nan = malloc((size_t)(inner > 0 ? inner : 1));
+            for (int64_t o = 0; o < outer; ++o) {
+                const \(t) *block = x + o * n * inner;
+                \(t) *dst = out + o * inner;
+                if (kind <= 1) {
+                    if (inner == 1) {
+                        double sum = 0;
+                        _Pragma("omp simd reduction(+:sum)")
+                        for (int64_t k = 0; k < n; ++k) sum += (double)block[k];
+                        dst[0] = (\(t))(kind == 1 ? sum / (double)n : sum);
+                        continue;
+                    }
+                    for (int64_t i = 0; i < inner; ++i) acc[i] = 0;
+                    for (int64_t k = 0; k < n; ++k) {
+                        const \(t) *row = block + k * inner;
+                        TH_IVDEP
+                        for (int64_t i = 0; i < inner; ++i) acc[i] += (double)row[i];
+                    }
+                    for (int64_t i = 0; i < inner; ++i) dst[i] = (\(t))(kind == 1 ? acc[i] / (double)n : acc[i]);
+                } else {
+                    const int is_max = kind == 2;
+                    for (int64_t i = 0; i < inner; ++i) { ext[i] = is_max ? -INFINITY : INFINITY; nan[i] = 0; }
+                    for (int64_t k = 0; k < n; ++k) {
+                        const \(t) *row = block + k * inner;
+                        TH_IVDEP
+                        for (int64_t i = 0; i < inner; ++i) {
+                            \(t) v = row[i];
+                            ext[i] = is_max ? (v > ext[i] ? v : ext[i]) : (v < ext[i] ? v : ext[i]);
+                            nan[i] |= v != v;
+                        }
+                    }
+                    for (int64_t i = 0; i < inner; ++i) dst[i] = nan[i] ? (\(t))NAN : ext[i];
+                }
+            }
+            free(nan);
+            free(ext);
+            free(acc);
+        }
+        /* The first position of the maximum (is_max) or minimum over n; the first NaN wins. */
+        void th_argreduce_\(s)(int64_t outer, int64_t n, int64_t inner, const \(t) *x, int64_t *out, int32_t is_max) {
+            for (int64_t o = 0; o < outer; ++o) {
+                for (int64_t i = 0; i < inner; ++i) {
+                    const \(t) *p = x + o * n * inner + i;
+                    int64_t best = 0;
+                    \(t) bv = p[0];
+                    if (bv == bv) {
+                        for (int64_t k = 1; k < n; ++k) {
+                            \(t) v = p[k * inner];
+                            if (v != v) { best = k; break; }
+                            if (is_max ? v > bv : v < bv) { best = k; bv = v; }
+                        }
+                    }
+                    out[o * inner + i] = best;
+                }
+            }
+        }
 
         """
     }.joined()
@@ -102,6 +174,56 @@ protocol NativeKernel: Sendable {
 }
 
 extension ElementwiseKernel: NativeKernel {}
+
+/// `sum`, `mean`, `max` or `min` of a float array over a block of adjacent axes through the
+/// native reduction kernel (other cases: the reference).
+struct ReduceKernel: NativeKernel {
+    let rows: RowKernels
+    let op: Reduce
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        let codes: [ReduceKind: Int32] = [.sum: 0, .mean: 1, .max: 2, .min: 3]
+        guard let code = codes[op.kind], x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
+              op.axes == Array(first...last) else { return try op.perform(inputs) }
+        let src = x.contiguous()
+        let outer = x.shape[..<first].reduce(1, *), n = x.shape[first...last].reduce(1, *), inner = x.shape[(last + 1)...].reduce(1, *)
+        let shape = Array(x.shape[..<first]) + Array(x.shape[(last + 1)...])
+        let out = try reusable(buffers, 0, shape: shape, dtype: x.dtype) ?? NDArray.empty(shape, dtype: x.dtype)
+        withExtendedLifetime(src) {
+            if x.dtype == .float32 {
+                rows.reduce32(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Float.self), code)
+            } else {
+                rows.reduce64(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Double.self), code)
+            }
+        }
+        return [out]
+    }
+}
+
+/// `argmax` / `argmin` of a float array through the native kernel.
+struct ArgReduceKernel: NativeKernel {
+    let rows: RowKernels
+    let op: ArgReduce
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        guard x.dtype.isFloat, x.count > 0 else { return try op.perform(inputs) }
+        let a = op.axis ?? 0
+        let src = op.axis == nil ? try x.contiguous().reshaped([-1]) : x.contiguous()
+        let outer = src.shape[..<a].reduce(1, *), n = src.shape[a], inner = src.shape[(a + 1)...].reduce(1, *)
+        let shape = Array(src.shape[..<a]) + Array(src.shape[(a + 1)...])
+        let out = try reusable(buffers, 0, shape: shape, dtype: .int64) ?? NDArray.empty(shape, dtype: .int64)
+        withExtendedLifetime(src) {
+            if x.dtype == .float32 {
+                rows.arg32(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Int64.self), op.isMax ? 1 : 0)
+            } else {
+                rows.arg64(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Int64.self), op.isMax ? 1 : 0)
+            }
+        }
+        return [out]
+    }
+}
 
 /// Softmax or log-softmax along an axis through the row kernels.
 struct SoftmaxKernel: NativeKernel {
