@@ -39,16 +39,20 @@ final class NativeCompiler: @unchecked Sendable {
     /// Path, size and modification time of the compiler: part of every cache key.
     private let identity: String
     private let loaded = Mutex<[String: NativeModule]>([:])
-    private let rows = Mutex<RowKernels?>(nil)
+    private let rows = Mutex<(kernels: RowKernels, parts: Set<RowKernels.Part>)>((RowKernels(), []))
 
-    /// The softmax-family row kernels, once built or loaded.
-    var loadedRowKernels: RowKernels? { rows.withLock { $0 } }
+    /// The fixed row and reduction kernels loaded so far, and which parts they cover.
+    var rowKernels: (kernels: RowKernels, parts: Set<RowKernels.Part>) { rows.withLock { $0 } }
 
-    /// The softmax-family row kernels from their loaded module.
-    func setRowKernels(from module: NativeModule) throws -> RowKernels {
-        let r = try RowKernels.bind(module)
-        rows.withLock { $0 = r }
-        return r
+    /// Adds a loaded part's kernels.
+    func addRowKernels(_ part: RowKernels.Part, from module: NativeModule) throws {
+        var k = rows.withLock { $0.kernels }
+        try k.bind(part, module)
+        let bound = k
+        rows.withLock { state in
+            state.kernels = bound
+            state.parts.insert(part)
+        }
     }
 
     init(path: String, flags: [String], cacheDirectory: String) {

@@ -10,10 +10,11 @@ enum NativeBackend {
         guard let compiler = NativeCompiler.shared else { return [:] }
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
         var rowNodes: [(Int, any Op)] = []
+        var parts = Set<RowKernels.Part>()
         for (i, node) in nodes.enumerated() {
-            if node.op is Softmax || node.op is LogSoftmax || node.op is SoftmaxCrossEntropy || node.op is SoftmaxCrossEntropyGrad
-                || node.op is Reduce || node.op is ArgReduce {
+            if let part = RowKernels.Part(node) {
                 rowNodes.append((i, node.op))
+                parts.insert(part)
             }
             guard let op = node.op as? Composite else { continue }
             let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
@@ -22,24 +23,25 @@ enum NativeBackend {
             guard let source = try? CodeGen.kernel(op, name: name, fast: fast) else { continue }
             units.append((i, op, name, fast, source))
         }
-        // The function's module and, the first time, the row kernels: compiled side by side.
+        // The function's module and the fixed kernels it needs for the first time: compiled
+        // side by side.
         var sources: [String] = []
         if !units.isEmpty { sources.append(CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")) }
-        let needRows = !rowNodes.isEmpty && compiler.loadedRowKernels == nil
-        if needRows { sources.append(RowKernels.moduleSource) }
+        let missing = parts.subtracting(compiler.rowKernels.parts).sorted { "\($0.family)\($0.dtype)" < "\($1.family)\($1.dtype)" }
+        sources += missing.map(\.source)
         let modules = try compiler.loadAll(sources)
+        for (part, module) in zip(missing, modules.suffix(missing.count)) { try compiler.addRowKernels(part, from: module) }
         var result: [Int: any NativeKernel] = [:]
-        if let rows = try needRows ? compiler.setRowKernels(from: modules[modules.count - 1]) : compiler.loadedRowKernels {
-            for (i, op) in rowNodes {
-                switch op {
-                case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
-                case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: true)
-                case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: rows, grad: false)
-                case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
-                case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
-                case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
-                default: break
-                }
+        let rows = compiler.rowKernels.kernels
+        for (i, op) in rowNodes {
+            switch op {
+            case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
+            case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: true)
+            case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: rows, grad: false)
+            case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
+            case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
+            case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
+            default: break
             }
         }
         guard !units.isEmpty, let module = modules.first else { return result }

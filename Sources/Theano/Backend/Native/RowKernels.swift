@@ -15,35 +15,69 @@ struct RowKernels: @unchecked Sendable {
     typealias Arg32 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Int64>?, Int32) -> Void
     typealias Arg64 = @convention(c) (Int64, Int64, Int64, UnsafePointer<Double>?, UnsafeMutablePointer<Int64>?, Int32) -> Void
 
-    let softmax32: Softmax32, softmax64: Softmax64
-    let xent32: Xent32, xent64: Xent64
-    let xentGrad32: Xent32, xentGrad64: Xent64
+    // Each pointer is set once its module is loaded (nil: the node runs its reference).
+    var softmax32: Softmax32?, softmax64: Softmax64?
+    var xent32: Xent32?, xent64: Xent64?
+    var xentGrad32: Xent32?, xentGrad64: Xent64?
     /// Reductions of a contiguous (outer, n, inner) block over n: kind 0 sum, 1 mean, 2 max, 3 min.
-    let reduce32: Reduce32, reduce64: Reduce64
+    var reduce32: Reduce32?, reduce64: Reduce64?
     /// Positions of the maximum (flag 1) or minimum (0) over n.
-    let arg32: Arg32, arg64: Arg64
+    var arg32: Arg32?, arg64: Arg64?
 
-    /// The whole C source of the row-kernel module.
-    static var moduleSource: String { CPrelude.source + CodeGen.driver + source }
+    /// One module of fixed kernels: a family for one element type. Four small modules instead of
+    /// one, so a function compiles only what it uses, in parallel, on a cold cache.
+    struct Part: Hashable, Sendable {
+        enum Family: String, Sendable { case softmax, reduce }
+        let family: Family
+        let dtype: DType
 
-    /// The kernels of a loaded row-kernel module.
-    static func bind(_ module: NativeModule) throws -> RowKernels {
+        /// The part a node's native kernel lives in, if any.
+        init?(_ node: Apply) {
+            guard let d = node.inputs.first?.dtype, d.isFloat else { return nil }
+            switch node.op {
+            case is Softmax, is LogSoftmax, is SoftmaxCrossEntropy, is SoftmaxCrossEntropyGrad: family = .softmax
+            case is Reduce, is ArgReduce: family = .reduce
+            default: return nil
+            }
+            dtype = d
+        }
+
+        var source: String {
+            let (t, s) = dtype == .float32 ? ("float", "f32") : ("double", "f64")
+            return CPrelude.source + CodeGen.driver + "#include <stdlib.h>\n"
+                + (family == .softmax ? RowKernels.softmaxSource(t, s) : RowKernels.reduceSource(t, s))
+        }
+    }
+
+    /// Adds the kernels of a loaded part.
+    mutating func bind(_ part: Part, _ module: NativeModule) throws {
         func sym<F>(_ name: String, _: F.Type) throws -> F {
             guard let p = module.symbol(name) else { throw TheanoError(.compile, "\(module.path) has no symbol \(name)") }
             return unsafeBitCast(p, to: F.self)
         }
-        return RowKernels(softmax32: try sym("th_softmax_f32", Softmax32.self), softmax64: try sym("th_softmax_f64", Softmax64.self),
-                          xent32: try sym("th_xent_f32", Xent32.self), xent64: try sym("th_xent_f64", Xent64.self),
-                          xentGrad32: try sym("th_xent_grad_f32", Xent32.self), xentGrad64: try sym("th_xent_grad_f64", Xent64.self),
-                          reduce32: try sym("th_reduce_f32", Reduce32.self), reduce64: try sym("th_reduce_f64", Reduce64.self),
-                          arg32: try sym("th_argreduce_f32", Arg32.self), arg64: try sym("th_argreduce_f64", Arg64.self))
+        switch (part.family, part.dtype) {
+        case (.softmax, .float32):
+            softmax32 = try sym("th_softmax_f32", Softmax32.self)
+            xent32 = try sym("th_xent_f32", Xent32.self)
+            xentGrad32 = try sym("th_xent_grad_f32", Xent32.self)
+        case (.softmax, _):
+            softmax64 = try sym("th_softmax_f64", Softmax64.self)
+            xent64 = try sym("th_xent_f64", Xent64.self)
+            xentGrad64 = try sym("th_xent_grad_f64", Xent64.self)
+        case (.reduce, .float32):
+            reduce32 = try sym("th_reduce_f32", Reduce32.self)
+            arg32 = try sym("th_argreduce_f32", Arg32.self)
+        case (.reduce, _):
+            reduce64 = try sym("th_reduce_f64", Reduce64.self)
+            arg64 = try sym("th_argreduce_f64", Arg64.self)
+        }
     }
 
     /// Per element type: softmax (or log-softmax) of each row; cross-entropy of each row against
     /// its label; its gradient `(softmax − onehot) · g`. Each first writes `x − max(row)` for all
     /// rows, then takes exp in one flat loop (so it vectorises even for rows of 10), then sums
     /// each row in double.
-    static let source = "#include <stdlib.h>\n" + ["float": "f32", "double": "f64"].sorted { $0.key < $1.key }.map { t, s in
+    static func softmaxSource(_ t: String, _ s: String) -> String {
         let f = t == "float" ? "f" : ""
         return """
         /* e = exp(x - max(row)), m = the row maxima (NaN if the row has one; 0 if infinite). */
@@ -102,6 +136,13 @@ struct RowKernels: @unchecked Sendable {
             }
             free(m);
         }
+
+        """
+    }
+
+    /// Per element type: reductions over a block of adjacent axes and the arg-reductions.
+    static func reduceSource(_ t: String, _ s: String) -> String {
+        """
         /* Over n of a contiguous (outer, n, inner) block: sums and means accumulate in double;
            max and min propagate NaN, as the reference does. */
         void th_reduce_\(s)(int64_t outer, int64_t n, int64_t inner, const \(t) *x, \(t) *out, int32_t kind) {
@@ -165,7 +206,7 @@ struct RowKernels: @unchecked Sendable {
         }
 
         """
-    }.joined()
+    }
 }
 
 /// A native implementation of one node: what the VM calls instead of `perform`.
@@ -190,12 +231,12 @@ struct ReduceKernel: NativeKernel {
         let outer = x.shape[..<first].reduce(1, *), n = x.shape[first...last].reduce(1, *), inner = x.shape[(last + 1)...].reduce(1, *)
         let shape = Array(x.shape[..<first]) + Array(x.shape[(last + 1)...])
         let out = try reusable(buffers, 0, shape: shape, dtype: x.dtype) ?? NDArray.empty(shape, dtype: x.dtype)
-        withExtendedLifetime(src) {
-            if x.dtype == .float32 {
-                rows.reduce32(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Float.self), code)
-            } else {
-                rows.reduce64(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Double.self), code)
-            }
+        if x.dtype == .float32, let f = rows.reduce32 {
+            withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Float.self), code) }
+        } else if x.dtype == .float64, let f = rows.reduce64 {
+            withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Double.self), code) }
+        } else {
+            return try op.perform(inputs)
         }
         return [out]
     }
@@ -214,12 +255,13 @@ struct ArgReduceKernel: NativeKernel {
         let outer = src.shape[..<a].reduce(1, *), n = src.shape[a], inner = src.shape[(a + 1)...].reduce(1, *)
         let shape = Array(src.shape[..<a]) + Array(src.shape[(a + 1)...])
         let out = try reusable(buffers, 0, shape: shape, dtype: .int64) ?? NDArray.empty(shape, dtype: .int64)
-        withExtendedLifetime(src) {
-            if x.dtype == .float32 {
-                rows.arg32(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Int64.self), op.isMax ? 1 : 0)
-            } else {
-                rows.arg64(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Int64.self), op.isMax ? 1 : 0)
-            }
+        let flag: Int32 = op.isMax ? 1 : 0
+        if x.dtype == .float32, let f = rows.arg32 {
+            withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Int64.self), flag) }
+        } else if x.dtype == .float64, let f = rows.arg64 {
+            withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Double.self), out.basePointer(as: Int64.self), flag) }
+        } else {
+            return try op.perform(inputs)
         }
         return [out]
     }
@@ -239,12 +281,13 @@ struct SoftmaxKernel: NativeKernel {
         let src = x.contiguous()
         let out = try reusable(buffers, 0, shape: x.shape, dtype: x.dtype) ?? NDArray.empty(x.shape, dtype: x.dtype)
         let n = x.shape.last ?? 1, rowCount = n == 0 ? 0 : src.count / n
-        withExtendedLifetime(src) {
-            if x.dtype == .float32 {
-                rows.softmax32(Int64(rowCount), Int64(n), src.basePointer(as: Float.self), out.basePointer(as: Float.self), log ? 1 : 0)
-            } else {
-                rows.softmax64(Int64(rowCount), Int64(n), src.basePointer(as: Double.self), out.basePointer(as: Double.self), log ? 1 : 0)
-            }
+        let flag: Int32 = log ? 1 : 0
+        if x.dtype == .float32, let f = rows.softmax32 {
+            withExtendedLifetime(src) { f(Int64(rowCount), Int64(n), src.basePointer(as: Float.self), out.basePointer(as: Float.self), flag) }
+        } else if x.dtype == .float64, let f = rows.softmax64 {
+            withExtendedLifetime(src) { f(Int64(rowCount), Int64(n), src.basePointer(as: Double.self), out.basePointer(as: Double.self), flag) }
+        } else {
+            return try (log ? LogSoftmax(axis: axis).perform(inputs) : Softmax(axis: axis).perform(inputs))
         }
         return [out]
     }
@@ -268,14 +311,16 @@ struct CrossEntropyKernel: NativeKernel {
         if grad && g.count != count { throw OpError("\(count) rows of logits but \(g.count) gradients", kind: .shape) }
         let shape = grad ? z.shape : [count]
         let out = try reusable(buffers, 0, shape: shape, dtype: z.dtype) ?? NDArray.empty(shape, dtype: z.dtype)
+        let f32 = grad ? rows.xentGrad32 : rows.xent32, f64 = grad ? rows.xentGrad64 : rows.xent64
+        guard (z.dtype == .float32 && f32 != nil) || (z.dtype == .float64 && f64 != nil) else {
+            return try (grad ? SoftmaxCrossEntropyGrad().perform(inputs) : SoftmaxCrossEntropy().perform(inputs))
+        }
         withExtendedLifetime((z, g)) {
             labels.withUnsafeBufferPointer { l in
-                if z.dtype == .float32 {
-                    (grad ? rows.xentGrad32 : rows.xent32)(Int64(count), Int64(classes), z.basePointer(as: Float.self), l.baseAddress,
-                                                           g.basePointer(as: Float.self), out.basePointer(as: Float.self))
-                } else {
-                    (grad ? rows.xentGrad64 : rows.xent64)(Int64(count), Int64(classes), z.basePointer(as: Double.self), l.baseAddress,
-                                                           g.basePointer(as: Double.self), out.basePointer(as: Double.self))
+                if z.dtype == .float32, let f = f32 {
+                    f(Int64(count), Int64(classes), z.basePointer(as: Float.self), l.baseAddress, g.basePointer(as: Float.self), out.basePointer(as: Float.self))
+                } else if let f = f64 {
+                    f(Int64(count), Int64(classes), z.basePointer(as: Double.self), l.baseAddress, g.basePointer(as: Double.self), out.basePointer(as: Double.self))
                 }
             }
         }
