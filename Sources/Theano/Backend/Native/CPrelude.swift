@@ -7,7 +7,11 @@
 /// evaluated with selects instead of branches, so `gcc -O3` and `clang -O3` vectorise them.
 /// Accuracy (max ulp against libm over the whole range) is tested and stated in docs/NATIVE.md.
 enum CPrelude {
-    static let source = #"""
+    static let source = common + helpers("float", "f") + helpers("double", "") + expLog
+        + derived("float", "f") + derived("double", "") + tanh
+
+    /// Types, bit casts, conversions and integer helpers.
+    private static let common = #"""
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
@@ -49,20 +53,26 @@ static inline int64_t th_ipow(int64_t a, int64_t b) {
     return r;
 }
 
-/* Min/max propagate NaN; relu and sign keep it. */
-static inline float th_maxf(float a, float b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
-static inline double th_max(double a, double b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
-static inline float th_minf(float a, float b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
-static inline double th_min(double a, double b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
-static inline float th_reluf(float a) { return a > 0 ? a : (a != a ? a : 0.0f); }
-static inline double th_relu(double a) { return a > 0 ? a : (a != a ? a : 0.0); }
-static inline float th_signf(float a) { return a != a ? a : (a > 0 ? 1.0f : (a < 0 ? -1.0f : 0.0f)); }
-static inline double th_sign(double a) { return a != a ? a : (a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0)); }
-static inline float th_clipf(float a, float lo, float hi) { float m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
-static inline double th_clip(double a, double lo, double hi) { double m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
-static inline float th_modf(float a, float b) { float r = fmodf(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
-static inline double th_mod(double a, double b) { double r = fmod(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+"""#
 
+    /// Min/max propagate NaN; relu and sign keep it. One template for both precisions: `t` is
+    /// the C type, `f` the libm suffix (`f` for float), and `c` writes a literal of that type.
+    private static func helpers(_ t: String, _ f: String) -> String {
+        func c(_ v: String) -> String { v + f }
+        return """
+        static inline \(t) th_max\(f)(\(t) a, \(t) b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
+        static inline \(t) th_min\(f)(\(t) a, \(t) b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
+        static inline \(t) th_relu\(f)(\(t) a) { return a > 0 ? a : (a != a ? a : \(c("0.0"))); }
+        static inline \(t) th_sign\(f)(\(t) a) { return a != a ? a : (a > 0 ? \(c("1.0")) : (a < 0 ? \(c("-1.0")) : \(c("0.0")))); }
+        static inline \(t) th_clip\(f)(\(t) a, \(t) lo, \(t) hi) { \(t) m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
+        static inline \(t) th_mod\(f)(\(t) a, \(t) b) { \(t) r = fmod\(f)(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
+
+        """
+    }
+
+    /// Branch-free exp and log for each precision: the constants and the number of series terms
+    /// differ, so they are written out.
+    private static let expLog = #"""
 /* exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in a high part with trailing zero bits, so
    k * hi is exact, and a low part); e^r by its Taylor series; 2^k applied in two halves so that
    results down to the subnormal range and k = 128 (1024) stay exact. */
@@ -153,34 +163,37 @@ static inline double th_log(double x) {
     return x != x ? x : y;
 }
 
-/* log1p(x) = log(u) * x / (u - 1) with u = 1 + x rounded: the factor corrects u's rounding. */
-static inline float th_log1pf(float x) {
-    float u = 1.0f + x, d = u - 1.0f;
-    float y = d == 0.0f ? x : th_logf(u) * (x / d);
-    return x == INFINITY ? x : y;
-}
+"""#
 
-static inline double th_log1p(double x) {
-    double u = 1.0 + x, d = u - 1.0;
-    double y = d == 0.0 ? x : th_log(u) * (x / d);
-    return x == INFINITY ? x : y;
-}
+    /// Functions built on exp and log the same way in both precisions.
+    private static func derived(_ t: String, _ f: String) -> String {
+        func c(_ v: String) -> String { v + f }
+        return """
+        /* log1p(x) = log(u) * x / (u - 1) with u = 1 + x rounded: the factor corrects u's rounding. */
+        static inline \(t) th_log1p\(f)(\(t) x) {
+            \(t) u = \(c("1.0")) + x, d = u - \(c("1.0"));
+            \(t) y = d == \(c("0.0")) ? x : th_log\(f)(u) * (x / d);
+            return x == INFINITY ? x : y;
+        }
+        /* expm1(x) = (u - 1) x / log u with u = e^x rounded, the same correction. */
+        static inline \(t) th_expm1\(f)(\(t) x) {
+            \(t) u = th_exp\(f)(x), d = u - \(c("1.0"));
+            \(t) y = u == \(c("1.0")) ? x : (d == \(c("-1.0")) ? \(c("-1.0")) : d * (x / th_log\(f)(u)));
+            y = u == INFINITY ? INFINITY : y;
+            return x != x ? x : y;
+        }
+        /* sigmoid and softplus through e^-|x|, which never overflows. */
+        static inline \(t) th_sigmoid\(f)(\(t) x) {
+            \(t) e = th_exp\(f)(-fabs\(f)(x));
+            return x >= \(c("0.0")) ? \(c("1.0")) / (\(c("1.0")) + e) : e / (\(c("1.0")) + e);
+        }
+        static inline \(t) th_softplus\(f)(\(t) x) { return (x > \(c("0.0")) ? x : \(c("0.0"))) + th_log1p\(f)(th_exp\(f)(-fabs\(f)(x))); }
 
-/* expm1(x) = (u - 1) x / log u with u = e^x rounded, the same correction. */
-static inline float th_expm1f(float x) {
-    float u = th_expf(x), d = u - 1.0f;
-    float y = u == 1.0f ? x : (d == -1.0f ? -1.0f : d * (x / th_logf(u)));
-    y = u == INFINITY ? INFINITY : y;
-    return x != x ? x : y;
-}
+        """
+    }
 
-static inline double th_expm1(double x) {
-    double u = th_exp(x), d = u - 1.0;
-    double y = u == 1.0 ? x : (d == -1.0 ? -1.0 : d * (x / th_log(u)));
-    y = u == INFINITY ? INFINITY : y;
-    return x != x ? x : y;
-}
-
+    /// tanh, different per precision (float: a fitted polynomial and one exp).
+    private static let tanh = #"""
 /* float tanh: below 0.625, x + x^3 p(x^2) with p fitted (Chebyshev-weighted least squares for
    relative error, 0.08 ulp); above, 1 - 2 / (e^2|x| + 1), where the cancellation costs at most a
    factor 2. One exp and no log: twice as fast as going through expm1. */
@@ -204,19 +217,6 @@ static inline double th_tanh(double x) {
     return copysign(y, x);
 }
 
-/* sigmoid and softplus through e^-|x|, which never overflows. */
-static inline float th_sigmoidf(float x) {
-    float e = th_expf(-fabsf(x));
-    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-}
-
-static inline double th_sigmoid(double x) {
-    double e = th_exp(-fabs(x));
-    return x >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-}
-
-static inline float th_softplusf(float x) { return (x > 0.0f ? x : 0.0f) + th_log1pf(th_expf(-fabsf(x))); }
-static inline double th_softplus(double x) { return (x > 0.0 ? x : 0.0) + th_log1p(th_exp(-fabs(x))); }
 
 """#
 }
