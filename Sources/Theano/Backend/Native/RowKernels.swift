@@ -224,8 +224,15 @@ struct ReduceKernel: NativeKernel {
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0]
-        let codes: [ReduceKind: Int32] = [.sum: 0, .mean: 1, .max: 2, .min: 3]
-        guard let code = codes[op.kind], x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
+        let code: Int32
+        switch op.kind {
+        case .sum: code = 0
+        case .mean: code = 1
+        case .max: code = 2
+        case .min: code = 3
+        default: return try op.perform(inputs)
+        }
+        guard x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
               op.axes == Array(first...last) else { return try op.perform(inputs) }
         let src = x.contiguous()
         let outer = x.shape[..<first].reduce(1, *), n = x.shape[first...last].reduce(1, *), inner = x.shape[(last + 1)...].reduce(1, *)
