@@ -14,6 +14,8 @@ public struct TrainingOptions: Sendable {
     public var l1 = 0.0
     public var l2 = 0.0
     public var hidden = 500
+    /// Filters of LeNet's two convolutional layers.
+    public var nkerns = [20, 50]
     /// Where to save the parameters (`.npz`), if anywhere.
     public var saveTo: URL?
     /// The compile mode of the training functions (default: `Config.current.mode`).
@@ -30,6 +32,11 @@ public struct TrainingOptions: Sendable {
     /// The logistic-regression tutorial's settings.
     public static func logisticRegression(dtype: DType = .float32) -> TrainingOptions {
         TrainingOptions(learningRate: 0.13, batchSize: 600, maxEpochs: 1000, patience: 5000, dtype: dtype)
+    }
+
+    /// The convolutional (LeNet-5) tutorial's settings.
+    public static func lenet(dtype: DType = .float32) -> TrainingOptions {
+        TrainingOptions(learningRate: 0.1, batchSize: 500, maxEpochs: 200, patience: 10000, dtype: dtype)
     }
 
     /// The MLP tutorial's settings.

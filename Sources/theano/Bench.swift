@@ -12,8 +12,9 @@ struct Bench: ParsableCommand {
         discussion: "bench/compare runs this beside the PyTensor, JAX and NumPy anchors and writes docs/BENCHMARKS.md.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: "Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, logreg, mlp.")
-    var only = "elemwise,overhead,mlp-step,sgemm,compile"
+    @Option(help: "Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp.")
+    var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
+    @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
     @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
     @Option(help: "Repeats per measurement (the median is reported).") var repeats = 15
     @Flag(help: "One JSON object per line instead of a table.") var json = false
@@ -45,6 +46,8 @@ struct Bench: ParsableCommand {
         if workloads.contains("mlp-step") { try BenchWorkloads.mlpStep(mnist: try? data.load(), repeats: repeats, emit) }
         if workloads.contains("sgemm") { try BenchWorkloads.sgemm(repeats: repeats, emit) }
         if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
+        if workloads.contains("convnet-step") { try BenchWorkloads.convnetStep(repeats: repeats, emit) }
+        if workloads.contains("lenet") { try BenchWorkloads.lenet(mnist: try data.load(), minibatches: lenetBatches, emit) }
         if workloads.contains("logreg") {
             let mnist = try data.load()
             let t0 = DispatchTime.now()

@@ -103,6 +103,65 @@ enum BenchWorkloads {
         if let profile = step.profile { printFlushed("profile of the MLP step:\n\(profile)") }
     }
 
+    /// The 2010 ConvNet training step (anchors' micro_convnet_step.py): 256×256 images → conv
+    /// 6@7×7 → 5×5 max-pool → tanh → conv 16@6×7×7 → tanh → 10-way softmax, forward, backward and
+    /// SGD in one function, at batch 1 and 16.
+    static func convnetStep(repeats: Int, _ emit: Emit) throws {
+        for batch in [1, 16] {
+            var rng = SplitMix64(seed: 0)
+            func normal(_ shape: [Int], _ scale: Double) throws -> NDArray {
+                try NDArray.uniform(shape, in: -scale * 1.7...scale * 1.7, dtype: .float32, using: &rng)
+            }
+            let W0 = shared(try normal([6, 1, 7, 7], 0.1), name: "W0"), W1 = shared(try normal([16, 6, 7, 7], 0.05), name: "W1")
+            let W2 = shared(try normal([16 * 44 * 44, 10], 0.01), name: "W2"), b2 = shared(try NDArray.zeros([10], dtype: .float32), name: "b2")
+            let x = tensor(.float32, shape: [batch, 1, 256, 256], name: "x"), y = ivector("y")
+            let h0 = tanh(pool2d(conv2d(x, W0), window: (5, 5)))
+            let h1 = tanh(conv2d(h0, W1))
+            let p = softmax(dot(h1.flatten(2), W2) + b2)
+            let cost = -mean(log(p)[arange(y.shape[0]), y])
+            let params = [W0, W1, W2, b2]
+            let grads = try grad(cost, wrt: params)
+            var updates: [SharedVariable: Variable] = [:]
+            for (v, g) in zip(params, grads) { updates[v] = v - 0.01 * g }
+            let step = try function(inputs: [x, y], outputs: [cost], updates: updates)
+            step.trustInput = true
+            let images = try NDArray.uniform([batch, 1, 256, 256], in: 0...1, dtype: .float32, using: &rng)
+            let labels = try NDArray((0..<batch).map { Int32($0 % 10) })
+            let t = try timeit(repeats: max(3, repeats / 2)) { _ = try step(images, labels) }
+            let millis: Double = t * 1e3
+            emit(["workload": "convnet-step", "batch": batch, "ms_per_step_median": millis])
+            if let profile = step.profile { printFlushed("profile of the ConvNet step (batch \(batch)):\n\(profile)") }
+        }
+    }
+
+    /// LeNet-5 training minibatches of 500 (anchors' lenet_mnist.py), seconds per minibatch.
+    static func lenet(mnist: MNIST, minibatches: Int, _ emit: Emit) throws {
+        let options = TrainingOptions.lenet()
+        let x = fmatrix("x"), y = ivector("y")
+        var rng = SplitMix64(seed: options.seed)
+        let model = try LeNet(input: x, batchSize: options.batchSize, rng: &rng)
+        let index = lscalar("index")
+        let trX = shared(mnist.train.images, name: "trainX", borrow: true), trY = shared(mnist.train.labels, name: "trainY", borrow: true)
+        let bs = Double(options.batchSize)
+        let grads = try grad(model.negativeLogLikelihood(y), wrt: model.params)
+        var updates: [SharedVariable: Variable] = [:]
+        for (p, g) in zip(model.params, grads) { updates[p] = p - options.learningRate * g }
+        let train = try function(inputs: [index], outputs: [model.negativeLogLikelihood(y)], updates: updates,
+                                 givens: [x: trX[index * bs ..< (index + 1) * bs], y: trY[index * bs ..< (index + 1) * bs]])
+        let batches = mnist.train.count / options.batchSize
+        _ = try train(0)
+        var times: [Double] = []
+        for k in 0..<minibatches {
+            let t0 = DispatchTime.now()
+            _ = try train(k % batches)
+            times.append(seconds(since: t0))
+        }
+        times.sort()
+        let median: Double = times[times.count / 2]
+        emit(["workload": "lenet", "minibatches": minibatches, "s_per_minibatch_median": median])
+        if let profile = train.profile { printFlushed("profile of the LeNet minibatch:\n\(profile)") }
+    }
+
     /// SGEMM 2048² through a compiled `dot`, against calling the BLAS library directly.
     static func sgemm(repeats: Int, _ emit: Emit) throws {
         let n = 2048

@@ -56,6 +56,36 @@ struct MLPCommand: ParsableCommand, SGDCommand {
     }
 }
 
+/// `theano lenet`: the convolutional (LeNet-5) tutorial.
+struct LeNetCommand: ParsableCommand, SGDCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lenet",
+        abstract: "LeNet-5 on MNIST: conv 5×5 + 2×2 max-pool twice, 500 tanh, softmax (SGD, minibatches of 500, early stopping); prints a JSON summary.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Maximum epochs.") var epochs = 200
+    @Option(help: "Minibatch size.") var batchSize = 500
+    @Option(help: "Learning rate.") var lr = 0.1
+    @Option(help: "Filters of the two convolutional layers.") var nkerns = "20,50"
+    @Option(help: "Seed of the weight initialisation.") var seed: UInt64 = 23455
+    @Option(help: "Save the parameters to this .npz file.") var save: String?
+
+    var kernels: [Int] { nkerns.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        try checkPositive()
+        guard kernels.count == 2, kernels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--nkerns takes two positive integers, e.g. 20,50") }
+    }
+
+    func run() throws {
+        var options = configured(.lenet(dtype: data.dtype))
+        options.nkerns = kernels
+        options.seed = seed
+        let (result, _) = try trainLeNet(data: try data.load(), options: options)
+        print(result.json)
+    }
+}
+
 /// `theano predict`: digits predicted by saved parameters.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(

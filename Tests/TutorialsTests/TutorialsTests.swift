@@ -130,3 +130,45 @@ struct DebugModeTutorialTests {
         #expect(try mlpSetup.validate(0)[0].item() <= 1)
     }
 }
+
+@Suite(.enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
+struct LeNetTests {
+    /// A small LeNet (4 and 6 filters, minibatches of 50) learns: the cost of the first 30
+    /// minibatches falls; its graph's filters and layers have the tutorial's shapes.
+    @Test func smallLeNetLearns() throws {
+        let data = try #require(mnist)
+        var options = TrainingOptions.lenet()
+        options.batchSize = 50
+        options.nkerns = [4, 6]
+        let x = matrix("x", dtype: .float32), y = ivector("y")
+        var rng = SplitMix64(seed: 23455)
+        let model = try LeNet(input: x, batchSize: 50, nkerns: [4, 6], rng: &rng)
+        #expect(model.layer0.W.value.shape == [4, 1, 5, 5] && model.layer1.W.value.shape == [6, 4, 5, 5])
+        #expect(model.hidden.W.value.shape == [6 * 4 * 4, 500])
+        // Weights uniform in ±sqrt(6 / (fan_in + fan_out)), fan_out divided by the pool area.
+        let bound0 = (6.0 / Double(25 + 4 * 25 / 4)).squareRoot()
+        #expect(model.layer0.W.value.doubles.allSatisfy { abs($0) <= bound0 } && model.layer0.W.value.doubles.contains { abs($0) > bound0 / 2 })
+        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+                                        errors: model.errors(y), params: model.params)
+        var costs: [Double] = []
+        for i in 0..<30 { costs.append(try setup.train(i)[0].item()) }
+        let first = costs.prefix(5).reduce(0, +) / 5, last = costs.suffix(5).reduce(0, +) / 5
+        #expect(first > 2.0 && last < 0.75 * first, "\(costs)")
+        #expect(try setup.validate(0)[0].item() < 0.6)
+    }
+
+    /// DEBUG mode (every rewrite and kernel checked) on the LeNet training graph.
+    @Test func leNetRunsCleanInDebugMode() throws {
+        let data = try #require(mnist)
+        var options = TrainingOptions.lenet()
+        options.batchSize = 10
+        options.mode = .debug
+        let x = matrix("x", dtype: .float32), y = ivector("y")
+        var rng = SplitMix64(seed: 1)
+        let model = try LeNet(input: x, batchSize: 10, nkerns: [2, 3], rng: &rng)
+        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+                                        errors: model.errors(y), params: model.params)
+        for i in 0..<2 { _ = try setup.train(i) }
+        #expect(try setup.validate(0)[0].item() <= 1)
+    }
+}

@@ -38,6 +38,16 @@ enum ShapeInference {
         case let r as Reduce:
             let kept = (0..<ins[0].ndim).filter { !r.axes.contains($0) }
             return d < kept.count ? len(ins[0], kept[d]) : nil
+        case let c as Conv2d:
+            // Batch and filter counts come from the inputs; spatial lengths when static.
+            if let n = node.outputs[o].type.shape[d] { return Constant(NDArray(scalar: Int64(n))) }
+            switch c.role {
+            case .forward: return d == 0 ? len(ins[0], 0) : d == 1 ? len(ins[1], 0) : nil
+            case .gradInputs, .gradFilters: return len(ins[2], d)
+            }
+        case let p as Pool2d:
+            if let n = node.outputs[o].type.shape[d] { return Constant(NDArray(scalar: Int64(n))) }
+            return p.role == .grad || d < ins[0].ndim - 2 ? len(ins[0], d) : nil
         case is Alloc:
             return d + 1 < ins.count && ins[d + 1].dtype == .int64 ? ins[d + 1] : nil
         case is ElemwiseNode, is Composite:

@@ -1,0 +1,112 @@
+import NDArray
+
+/// The numbers of one pooling call: planes (all leading axes together), sizes, geometry.
+struct PoolShape {
+    let planes, height, width, outH, outW: Int
+    let geometry: PoolGeometry
+
+    /// Rows `lo ..< hi` of the image under window row `i`, and the row count the mean divides by.
+    @inline(__always)
+    func rows(_ i: Int) -> (lo: Int, hi: Int, count: Int) {
+        span(i, n: height, axis: 0)
+    }
+
+    @inline(__always)
+    func cols(_ j: Int) -> (lo: Int, hi: Int, count: Int) {
+        span(j, n: width, axis: 1)
+    }
+
+    @inline(__always)
+    private func span(_ i: Int, n: Int, axis: Int) -> (lo: Int, hi: Int, count: Int) {
+        let p = geometry.padding[axis]
+        let start = i * geometry.stride[axis] - p, end = start + geometry.window[axis]
+        let lo = max(start, 0), hi = min(end, n)
+        // Including padding: the window's part inside the padded image.
+        let count = geometry.mode == .averageIncludingPad ? min(end, n + p) - start : hi - lo
+        return (lo, hi, count)
+    }
+}
+
+/// Pooling loops on contiguous buffers, one plane (image × channel) at a time.
+enum PoolKernels {
+    static func forward<T: ConvFloat>(_ x: UnsafePointer<T>, _ s: PoolShape, _ y: UnsafeMutablePointer<T>) {
+        let isMax = s.geometry.mode == .max
+        parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
+            for q in planes {
+                let src = x + q * s.height * s.width, dst = y + q * s.outH * s.outW
+                for i in 0..<s.outH {
+                    let r = s.rows(i)
+                    for j in 0..<s.outW {
+                        let c = s.cols(j)
+                        if isMax {
+                            var m = -T.infinity
+                            for u in r.lo..<r.hi {
+                                let row = src + u * s.width
+                                for v in c.lo..<c.hi where row[v] > m || row[v].isNaN { m = row[v]; if m.isNaN { break } }
+                                if m.isNaN { break }
+                            }
+                            dst[i * s.outW + j] = m
+                        } else {
+                            var total: T = 0
+                            for u in r.lo..<r.hi {
+                                let row = src + u * s.width
+                                for v in c.lo..<c.hi { total += row[v] }
+                            }
+                            dst[i * s.outW + j] = total / T(r.count * c.count)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Offset in the plane of the first maximum of window (i, j) (the first NaN, if any).
+    @inline(__always)
+    private static func argmax<T: ConvFloat>(_ src: UnsafePointer<T>, _ s: PoolShape, _ r: (lo: Int, hi: Int, count: Int),
+                                             _ c: (lo: Int, hi: Int, count: Int)) -> Int {
+        var m = -T.infinity, at = r.lo * s.width + c.lo
+        for u in r.lo..<r.hi {
+            for v in c.lo..<c.hi {
+                let e = src[u * s.width + v]
+                if e.isNaN { return u * s.width + v }
+                if e > m { m = e; at = u * s.width + v }
+            }
+        }
+        return at
+    }
+
+    static func grad<T: ConvFloat>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ s: PoolShape, _ dx: UnsafeMutablePointer<T>) {
+        let isMax = s.geometry.mode == .max
+        parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
+            for q in planes {
+                let src = x + q * s.height * s.width, g = gy + q * s.outH * s.outW, dst = dx + q * s.height * s.width
+                // Zeroed plane by plane, while it is in cache for the scatter that follows.
+                dst.update(repeating: 0, count: s.height * s.width)
+                for i in 0..<s.outH {
+                    let r = s.rows(i)
+                    for j in 0..<s.outW {
+                        let c = s.cols(j)
+                        if isMax {
+                            dst[argmax(src, s, r, c)] += g[i * s.outW + j]
+                        } else {
+                            let share = g[i * s.outW + j] / T(r.count * c.count)
+                            for u in r.lo..<r.hi { for v in c.lo..<c.hi { dst[u * s.width + v] += share } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func gradGrad<T: ConvFloat>(_ x: UnsafePointer<T>, _ h: UnsafePointer<T>, _ s: PoolShape, _ y: UnsafeMutablePointer<T>) {
+        parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
+            for q in planes {
+                let src = x + q * s.height * s.width, hp = h + q * s.height * s.width, dst = y + q * s.outH * s.outW
+                for i in 0..<s.outH {
+                    let r = s.rows(i)
+                    for j in 0..<s.outW { dst[i * s.outW + j] = hp[argmax(src, s, r, s.cols(j))] }
+                }
+            }
+        }
+    }
+}
