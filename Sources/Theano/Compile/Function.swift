@@ -96,9 +96,13 @@ public final class Function: @unchecked Sendable {
 ///   minibatch slice of a shared dataset (a view: the dataset is not copied).
 /// - `onUnusedInput`: what to do with an input the outputs do not need (default from `Config`).
 /// - `profile`: record time per node and op kind (see ``Function/profile``).
+/// - `noDefaultUpdates`: do not apply the ``SharedVariable/defaultUpdate`` of the shared
+///   variables the graph uses (a random stream then draws the same numbers on every call).
 public func function(inputs: [Variable], outputs: [Variable],
                      updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
-                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil) throws -> Function {
+                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil,
+                     noDefaultUpdates: Bool = false) throws -> Function {
+    let updates = noDefaultUpdates ? updates : withDefaultUpdates(updates, roots: outputs + Array(updates.values) + Array(givens.values))
     let mode = mode ?? Config.current.mode
     let policy = onUnusedInput ?? Config.current.onUnusedInput
     // Explicit inputs: symbolic, not shared, not constant, not repeated.
@@ -145,6 +149,21 @@ public func function(inputs: [Variable], outputs: [Variable],
                                updates: updateList.map(\.key), mode: mode, applied: applied)
     }
     return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug)
+}
+
+/// `updates` plus the default updates of every shared variable the roots (and those updates,
+/// transitively) use that has no explicit update.
+private func withDefaultUpdates(_ updates: [SharedVariable: Variable], roots: [Variable]) -> [SharedVariable: Variable] {
+    var all = updates
+    var frontier = roots
+    while !frontier.isEmpty {
+        var added: [Variable] = []
+        for case let s as SharedVariable in Graph.ancestors(frontier, stoppingAt: []) {
+            if all[s] == nil, let u = s.defaultUpdate { all[s] = u; added.append(u) }
+        }
+        frontier = added
+    }
+    return all
 }
 
 private func checkUnusedInputs(_ inputs: [Variable], _ roots: [Variable], policy: UnusedInputPolicy) throws {

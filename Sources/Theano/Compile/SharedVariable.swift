@@ -13,6 +13,12 @@ public final class SharedVariable: Variable {
     /// Locked, so functions called from several threads read and commit whole values.
     private let stored: Mutex<NDArray>
 
+    /// The update every compiled function that uses this variable applies unless told
+    /// otherwise (Theano's `default_update`): how a random stream's state advances on each call.
+    /// An explicit update in `function(updates:)` takes precedence;
+    /// `function(…, noDefaultUpdates: true)` applies none.
+    public internal(set) var defaultUpdate: Variable?
+
     init(_ value: NDArray, name: String?, location: SourceLocation) {
         stored = Mutex(value)
         super.init(type: TensorType(value.dtype, shape: Array(repeating: nil, count: value.ndim)),

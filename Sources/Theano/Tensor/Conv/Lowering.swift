@@ -1,4 +1,3 @@
-import Dispatch
 import NDArray
 
 /// The float types the convolution and pooling kernels run on, with their BLAS GEMM.
@@ -46,24 +45,6 @@ private func loopGemm<T: BinaryFloatingPoint>(transA: Bool, transB: Bool, m: Int
     }
 }
 
-/// Runs `body` over `0..<count` in at most `Config.current.threads` contiguous chunks, inline
-/// when the whole job is small (a thread hand-off costs ~40 µs here).
-func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let threads = min(Config.current.threads ?? ElementwiseKernel.cores, count)
-    guard threads > 1, work >= 1 << 17 else { body(0..<count); return }
-    // The chunks write disjoint memory: the caller's contract, which Sendable cannot express.
-    withoutActuallyEscaping(body) { body in
-        let chunk = UncheckedChunk(run: body)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            chunk.run(count * t / threads ..< count * (t + 1) / threads)
-        }
-    }
-}
-
-private struct UncheckedChunk: @unchecked Sendable {
-    let run: (Range<Int>) -> Void
-}
-
 /// im2col and col2im: the lowering that turns a convolution into one GEMM per group of images.
 ///
 /// The lowered matrix of images `n0 ..< n0+g` has one row per (channel, filter row, filter
@@ -87,7 +68,8 @@ enum Lowering {
                             guard y >= 0 && y < s.height else { out.update(repeating: 0, count: s.outW); continue }
                             let src = plane + y * s.width + x0
                             if j0 > 0 { out.update(repeating: 0, count: j0) }
-                            if s.strideW == 1 { (out + j0).update(from: src + j0, count: j1 - j0) }
+                            // A loop, not memmove: rows are often a few pixels (8 in LeNet's second layer).
+                            if s.strideW == 1 { for j in j0..<j1 { out[j] = src[j] } }
                             else { for j in j0..<j1 { out[j] = src[j * s.strideW] } }
                             if j1 < s.outW { (out + j1).update(repeating: 0, count: s.outW - j1) }
                         }

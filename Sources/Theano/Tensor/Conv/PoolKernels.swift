@@ -29,7 +29,65 @@ struct PoolShape {
 
 /// Pooling loops on contiguous buffers, one plane (image × channel) at a time.
 enum PoolKernels {
+    /// Max pooling by whole windows that tile the image without overlap or padding (LeNet's,
+    /// the ConvNet's): no bounds per window, and the gradient writes each pixel once.
+    @inline(__always)
+    private static func isTiled(_ s: PoolShape) -> Bool {
+        let g = s.geometry
+        return g.mode == .max && g.stride == g.window && g.padding == [0, 0]
+            && s.outH * g.window[0] <= s.height && s.outW * g.window[1] <= s.width
+    }
+
+    /// The larger of two values, NaN if either is.
+    @inline(__always)
+    private static func larger<T: ConvFloat>(_ a: T, _ b: T) -> T { a > b || a.isNaN ? a : b }
+
+    private static func tiledForward<T: ConvFloat>(_ x: UnsafePointer<T>, _ s: PoolShape, _ y: UnsafeMutablePointer<T>) {
+        let wh = s.geometry.window[0], ww = s.geometry.window[1]
+        parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
+            for q in planes {
+                let src = x + q * s.height * s.width, dst = y + q * s.outH * s.outW
+                for i in 0..<s.outH {
+                    let out = dst + i * s.outW
+                    for j in 0..<s.outW { out[j] = src[i * wh * s.width + j * ww] }
+                    for u in 0..<wh {
+                        let row = src + (i * wh + u) * s.width
+                        for v in (u == 0 ? 1 : 0)..<ww {
+                            for j in 0..<s.outW { out[j] = larger(out[j], row[j * ww + v]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static func tiledGrad<T: ConvFloat>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ s: PoolShape, _ dx: UnsafeMutablePointer<T>) {
+        let wh = s.geometry.window[0], ww = s.geometry.window[1]
+        let covered = s.outH * wh == s.height && s.outW * ww == s.width
+        parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
+            for q in planes {
+                let src = x + q * s.height * s.width, g = gy + q * s.outH * s.outW, dst = dx + q * s.height * s.width
+                if !covered { dst.update(repeating: 0, count: s.height * s.width) }
+                for i in 0..<s.outH {
+                    for j in 0..<s.outW {
+                        let base = i * wh * s.width + j * ww
+                        var at = base, m = src[base]
+                        for u in 0..<wh {
+                            for v in 0..<ww {
+                                let k = base + u * s.width + v
+                                dst[k] = 0
+                                if !m.isNaN && (src[k] > m || src[k].isNaN) { m = src[k]; at = k }
+                            }
+                        }
+                        dst[at] = g[i * s.outW + j]
+                    }
+                }
+            }
+        }
+    }
+
     static func forward<T: ConvFloat>(_ x: UnsafePointer<T>, _ s: PoolShape, _ y: UnsafeMutablePointer<T>) {
+        if isTiled(s) { tiledForward(x, s, y); return }
         let isMax = s.geometry.mode == .max
         parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
             for q in planes {
@@ -76,6 +134,7 @@ enum PoolKernels {
     }
 
     static func grad<T: ConvFloat>(_ x: UnsafePointer<T>, _ gy: UnsafePointer<T>, _ s: PoolShape, _ dx: UnsafeMutablePointer<T>) {
+        if isTiled(s) { tiledGrad(x, gy, s, dx); return }
         let isMax = s.geometry.mode == .max
         parallelChunks(s.planes, work: s.planes * s.height * s.width) { planes in
             for q in planes {
