@@ -18,6 +18,9 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .target(
             name: "NDArray",
             dependencies: ["CZlib", .product(name: "RealModule", package: "swift-numerics")]),
@@ -28,7 +31,7 @@ let package = Package(
         .target(
             name: "Datasets",
             dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Tutorials", dependencies: ["Theano", "Datasets"]),
+        .target(name: "Tutorials", dependencies: ["Theano", "Datasets", "CPNG"]),
         .executableTarget(
             name: "theano",
             dependencies: ["Theano", "Datasets", "Tutorials",

@@ -32,12 +32,42 @@ public final class Function: @unchecked Sendable {
     }
     private let trust = Atomic<Bool>(false)
 
-    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil) {
+    /// Values of inputs that callers may leave out (Theano's `In(x, value=…)`), by input index.
+    let defaults: [Int: NDArray]
+
+    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil, defaults: [Int: NDArray] = [:]) {
         self.inputs = inputs
         self.outputs = outputs
         self.mode = mode
         self.program = program
         self.debug = debug
+        self.defaults = defaults
+    }
+
+    /// Runs the function with some inputs given by name; the others take their default values
+    /// (`function(…, defaults:)`) or come from `positional`, in order.
+    ///
+    /// ```swift
+    /// let pretrain = try function(inputs: [index, corruption, lr], outputs: [cost], updates: u,
+    ///                             defaults: [corruption: 0.2, lr: 0.1])
+    /// try pretrain(3)                                         // corruption 0.2, lr 0.1
+    /// try pretrain.call([3], named: [corruption: 0.3])
+    /// ```
+    @discardableResult
+    public func call(_ positional: [any TensorConvertible], named: [Variable: any TensorConvertible]) throws -> [NDArray] {
+        var args: [any TensorConvertible] = positional
+        for (i, input) in inputs.enumerated().dropFirst(positional.count) {
+            if let v = named[input] { args.append(v) } else if let d = defaults[i] { args.append(d) } else {
+                throw TheanoError(.badInput, "no value for input \(input.label): pass it, by position or by name, or give it a default", location: input.location)
+            }
+        }
+        if let stray = named.keys.first(where: { !inputs.contains($0) }) {
+            throw TheanoError(.badInput, "\(stray.label) is not an input of this function", location: stray.location)
+        }
+        if let twice = inputs.prefix(positional.count).first(where: { named[$0] != nil }) {
+            throw TheanoError(.badInput, "input \(twice.label) is given both by position and by name", location: twice.location)
+        }
+        return try call(args)
     }
 
     /// Runs the function on `arguments` (one per input: `NDArray`, Swift numbers, nested arrays).
@@ -51,6 +81,9 @@ public final class Function: @unchecked Sendable {
     /// ``callAsFunction(_:)`` with an array of arguments.
     @discardableResult
     public func call(_ arguments: [any TensorConvertible]) throws -> [NDArray] {
+        if arguments.count < inputs.count, !defaults.isEmpty, (arguments.count..<inputs.count).allSatisfy({ defaults[$0] != nil }) {
+            return try call(arguments + (arguments.count..<inputs.count).map { defaults[$0]! as any TensorConvertible })
+        }
         guard arguments.count == inputs.count else {
             throw TheanoError(.badInput, "function takes \(inputs.count) argument\(inputs.count == 1 ? "" : "s") (\(inputs.map(\.label).joined(separator: ", "))), got \(arguments.count)")
         }
@@ -96,12 +129,14 @@ public final class Function: @unchecked Sendable {
 ///   minibatch slice of a shared dataset (a view: the dataset is not copied).
 /// - `onUnusedInput`: what to do with an input the outputs do not need (default from `Config`).
 /// - `profile`: record time per node and op kind (see ``Function/profile``).
+/// - `defaults`: values for inputs that callers may leave out (trailing positional arguments,
+///   or any input with ``Function/call(_:named:)``), checked against the input's type now.
 /// - `noDefaultUpdates`: do not apply the ``SharedVariable/defaultUpdate`` of the shared
 ///   variables the graph uses (a random stream then draws the same numbers on every call).
 public func function(inputs: [Variable], outputs: [Variable],
                      updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
                      mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil,
-                     noDefaultUpdates: Bool = false) throws -> Function {
+                     noDefaultUpdates: Bool = false, defaults: [Variable: any TensorConvertible] = [:]) throws -> Function {
     let updates = noDefaultUpdates ? updates : withDefaultUpdates(updates, roots: outputs + Array(updates.values) + Array(givens.values))
     let mode = mode ?? Config.current.mode
     let policy = onUnusedInput ?? Config.current.onUnusedInput
@@ -148,7 +183,16 @@ public func function(inputs: [Variable], outputs: [Variable],
         debug = try DebugCheck(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
                                updates: updateList.map(\.key), mode: mode, applied: applied)
     }
-    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug)
+    var defaultValues: [Int: NDArray] = [:]
+    for (v, value) in defaults {
+        guard let i = inputs.firstIndex(of: v) else {
+            throw TheanoError(.badInput, "default given for \(v.label), which is not an input", location: v.location)
+        }
+        do { defaultValues[i] = try value.tensorValue(for: v.type) } catch {
+            throw TheanoError(.badInput, "bad default for input \(v.label): \(error)", location: v.location)
+        }
+    }
+    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug, defaults: defaultValues)
 }
 
 /// `updates` plus the default updates of every shared variable the roots (and those updates,

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Tutorials
+
+/// `theano da`: the denoising-autoencoder tutorial.
+struct DACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "da",
+        abstract: "Denoising autoencoder 784-500-784 (tied weights, sigmoid) on MNIST; prints the cost per epoch and writes the filters as a PNG.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Corruption levels to train with, comma-separated (one model each).") var corruption = "0,0.3"
+    @Option(help: "Training epochs.") var epochs = 15
+    @Option(help: "Minibatch size.") var batchSize = 20
+    @Option(help: "Learning rate.") var lr = 0.1
+    @Option(help: "Hidden units.") var hidden = 500
+    @Option(help: "Filters PNG; with several corruption levels, _corruption_<percent> is added before the extension.")
+    var filters = "filters.png"
+    @Option(help: "Seed of the weights and the corruption noise.") var seed: UInt64 = 123
+
+    var levels: [Double] { corruption.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !levels.isEmpty, levels.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw ValidationError("--corruption takes levels in [0, 1), e.g. 0,0.3") }
+        guard epochs > 0, batchSize > 0, lr > 0, hidden >= 1 else { throw ValidationError("--epochs, --batch-size, --lr and --hidden must be positive") }
+    }
+
+    func run() throws {
+        let mnist = try data.load()
+        for level in levels {
+            var options = AutoencoderOptions()
+            options.corruption = level
+            options.epochs = epochs
+            options.batchSize = batchSize
+            options.learningRate = lr
+            options.hidden = hidden
+            options.seed = seed
+            options.filters = URL(fileURLWithPath: levels.count > 1 ? Self.suffixed(filters, Int((level * 100).rounded())) : filters)
+            let (costs, seconds, _) = try trainDenoisingAutoencoder(data: mnist, options: options)
+            let list = costs.map { String(format: "%.4f", $0) }.joined(separator: ",")
+            print("{\"model\":\"da\",\"corruption\":\(level),\"epochs\":\(epochs),\"costs\":[\(list)],\"train_seconds\":\(String(format: "%.2f", seconds)),\"filters\":\"\(options.filters!.path)\"}")
+        }
+    }
+
+    /// `filters.png` → `filters_corruption_30.png`.
+    static func suffixed(_ path: String, _ percent: Int) -> String {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension.isEmpty ? "png" : url.pathExtension
+        return url.deletingPathExtension().path + "_corruption_\(percent)." + ext
+    }
+}
+
+/// `theano rbm`: the restricted Boltzmann machine tutorial.
+struct RBMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rbm",
+        abstract: "Binary RBM 784-500 trained with PCD-15 on MNIST; monitors the pseudo-likelihood, writes filters per epoch and Gibbs samples as PNGs.")
+
+    @OptionGroup var data: DataOptions
+    @Option(help: "Training epochs.") var epochs = 15
+    @Option(help: "Minibatch size.") var batchSize = 20
+    @Option(help: "Learning rate.") var lr = 0.1
+    @Option(help: "Hidden units.") var hidden = 500
+    @Option(help: "Gibbs steps per update.") var k = 15
+    @Flag(help: "Plain contrastive divergence (CD-k) instead of persistent chains.") var cd = false
+    @Option(help: "Folder for filters_at_epoch_N.png and samples.png.") var outputDir = "rbm_plots"
+    @Option(help: "Gibbs steps between two rows of the samples picture.") var plotEvery = 1000
+    @Option(help: "Seed of the weights and the sampling.") var seed: UInt64 = 123
+
+    func validate() throws {
+        guard epochs > 0, batchSize > 0, lr > 0, hidden > 0, k > 0, plotEvery > 0 else {
+            throw ValidationError("--epochs, --batch-size, --lr, --hidden, --k and --plot-every must be positive")
+        }
+    }
+
+    func run() throws {
+        var options = RBMOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = lr
+        options.hidden = hidden
+        options.k = k
+        options.persistent = !cd
+        options.seed = seed
+        options.plotEvery = plotEvery
+        options.outputDirectory = URL(fileURLWithPath: outputDir)
+        let (costs, seconds, _) = try trainRBM(data: try data.load(), options: options)
+        let list = costs.map { String(format: "%.4f", $0) }.joined(separator: ",")
+        print("{\"model\":\"rbm\",\"k\":\(k),\"persistent\":\(!cd),\"epochs\":\(epochs),\"costs\":[\(list)],\"train_seconds\":\(String(format: "%.2f", seconds)),\"output_dir\":\"\(outputDir)\"}")
+    }
+}
