@@ -90,3 +90,67 @@ struct RBMCommand: ParsableCommand {
         print("{\"model\":\"rbm\",\"k\":\(k),\"persistent\":\(!cd),\"epochs\":\(epochs),\"costs\":[\(list)],\"train_seconds\":\(String(format: "%.2f", seconds)),\"output_dir\":\"\(outputDir)\"}")
     }
 }
+
+/// What `theano sda` and `theano dbn` share.
+struct DeepArguments: ParsableArguments {
+    @Option(help: "Pre-training epochs per layer (default: the classic 15 for sda, 100 for dbn).") var pretrainEpochs: Int?
+    @Option(help: "Fine-tuning epochs at most (early stopping may end sooner).") var finetuneEpochs = 1000
+    @Option(help: "Minibatch size (default: the classic 1 for sda, 10 for dbn), for pre-training and fine-tuning.") var batchSize: Int?
+    @Option(help: "Pre-training learning rate (default: 0.001 for sda, 0.01 for dbn).") var pretrainLr: Double?
+    @Option(help: "Fine-tuning learning rate.") var finetuneLr = 0.1
+    @Option(help: "Hidden layer sizes.") var hidden = "1000,1000,1000"
+    @Option(help: "Seed of the weights and the noise.") var seed: UInt64?
+
+    var layers: [Int] { hidden.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        guard !layers.isEmpty, layers.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden takes positive layer sizes, e.g. 1000,1000,1000") }
+        guard finetuneEpochs > 0, (pretrainEpochs ?? 1) >= 0, (batchSize ?? 1) > 0, (pretrainLr ?? 1) > 0, finetuneLr > 0 else {
+            throw ValidationError("epochs, batch size and learning rates must be positive")
+        }
+    }
+
+    func applied(to base: DeepOptions) -> DeepOptions {
+        var o = base
+        o.hidden = layers
+        if let pretrainEpochs { o.pretrainEpochs = pretrainEpochs }
+        if let batchSize { o.pretrainBatchSize = batchSize; o.finetune.batchSize = batchSize }
+        if let pretrainLr { o.pretrainLearningRate = pretrainLr }
+        o.finetune.learningRate = finetuneLr
+        o.finetune.maxEpochs = finetuneEpochs
+        if let seed { o.seed = seed }
+        return o
+    }
+}
+
+/// `theano sda`: stacked denoising autoencoders.
+struct SdACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sda",
+        abstract: "Stacked denoising autoencoders 784-1000-1000-1000-10 on MNIST: greedy pre-training (corruption 0.1, 0.2, 0.3), then fine-tuning with early stopping.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var deep: DeepArguments
+
+    func run() throws {
+        let options = deep.applied(to: .stackedAutoencoders(dtype: data.dtype))
+        print(try trainStackedAutoencoders(data: try data.load(), options: options).json)
+    }
+}
+
+/// `theano dbn`: a deep belief network.
+struct DBNCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dbn",
+        abstract: "Deep belief network 784-1000-1000-1000-10 on MNIST: greedy CD-1 pre-training of RBMs, then fine-tuning with early stopping.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var deep: DeepArguments
+    @Option(help: "Gibbs steps of the CD pre-training.") var k = 1
+
+    func run() throws {
+        var options = deep.applied(to: .deepBeliefNetwork(dtype: data.dtype))
+        options.k = k
+        print(try trainDeepBeliefNetwork(data: try data.load(), options: options).json)
+    }
+}

@@ -119,3 +119,20 @@ struct ErrorTests {
         #expect(e2.description.contains("indexed tensor") && e2.description.contains("ErrorTests.swift:\(line)"), "\(e2)")
     }
 }
+
+/// Inputs with default values, given by position or by name.
+struct FunctionDefaultsTests {
+    @Test func defaultsAndNamedArguments() throws {
+        let i = lscalar("i"), c = dscalar("c"), lr = dscalar("lr")
+        let f = try function(inputs: [i, c, lr], outputs: [cast(i, .float64) * c + lr], defaults: [c: 2.0, lr: 0.5])
+        #expect(try f(3)[0].doubles == [6.5])
+        #expect(try f(3, 1.0)[0].doubles == [3.5])
+        #expect(try f.call([3], named: [lr: 10.0])[0].doubles == [16])
+        #expect(try f.call([], named: [i: 1, c: 0.0])[0].doubles == [0.5])
+        #expect(throws: TheanoError.self) { try f.call([3], named: [i: 1]) }
+        #expect(throws: TheanoError.self) { try f.call([3], named: [dscalar("other"): 1.0]) }
+        let g = try function(inputs: [i, c], outputs: [cast(i, .float64) * c], defaults: [c: 2.0])
+        #expect(throws: TheanoError.self) { try g.call([], named: [c: 1.0]) }
+        #expect(throws: TheanoError.self) { _ = try function(inputs: [i], outputs: [i * 2], defaults: [i: 2.5]) }
+    }
+}
