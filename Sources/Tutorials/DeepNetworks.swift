@@ -73,7 +73,7 @@ public struct DeepResult: Sendable {
 }
 
 /// Greedy layer-wise pre-training: one compiled function per layer, run over the training set.
-private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, x: Variable,
+private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST,
                       function make: (Int, SharedVariable, Variable) throws -> Function,
                       log: (String) -> Void) throws -> ([[Double]], Double) {
     let trainX = shared(data.train.images, name: "trainX", borrow: true)
@@ -95,19 +95,35 @@ private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, x: 
     return (costs, Date().timeIntervalSince(t0))
 }
 
-/// The stacked denoising autoencoders tutorial: each sigmoid layer shares W and b with a dA,
-/// pre-trained greedily on the previous layer's output, then the whole network is fine-tuned
-/// with early stopping. The pre-training functions take the corruption level and learning rate
-/// as inputs with default values.
-public func trainStackedAutoencoders(data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed) throws -> DeepResult {
+/// Pre-training `layerFunction(i, …)` for each layer in turn, then supervised fine-tuning of the
+/// whole stack with early stopping.
+private func trainDeep(_ model: String, data: MNIST, options: DeepOptions, log: (String) -> Void,
+                       layerFunction: (_ layer: Int, _ net: SigmoidStack, _ x: Variable, _ trainX: SharedVariable, _ index: Variable,
+                                       _ rng: inout SplitMix64, _ streams: RandomStreams) throws -> Function) throws -> DeepResult {
     let d = options.finetune.dtype
     let x = matrix("x", dtype: d), y = ivector("y")
     var rng = SplitMix64(seed: options.seed)
     let net = try SigmoidStack(input: x, nIn: 784, hidden: options.hidden, nOut: 10, rng: &rng)
     let streams = RandomStreams(seed: options.seed &+ 1)
     let (costs, seconds) = try pretrain(layers: net.layers.count, epochs: options.pretrainEpochs, batchSize: options.pretrainBatchSize,
-                                        data: data, x: x, function: { i, trainX, index in
-        let layer = net.layers[i]
+                                        data: data, function: { i, trainX, index in
+        try layerFunction(i, net, x, trainX, index, &rng, streams)
+    }, log: log)
+    var finetune = options.finetune
+    finetune.patience = options.patienceEpochs * (data.train.count / finetune.batchSize)
+    let setup = try SupervisedSetup(data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
+                                    errors: net.output.errors(y), params: net.params)
+    let outcome = try setup.run(options: finetune, log: log)
+    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds, finetune: TrainingResult(model: model, outcome: outcome, dtype: d))
+}
+
+/// The stacked denoising autoencoders tutorial: each sigmoid layer shares W and b with a dA,
+/// pre-trained greedily on the previous layer's output, then the whole network is fine-tuned
+/// with early stopping. The pre-training functions take the corruption level and learning rate
+/// as inputs with default values.
+public func trainStackedAutoencoders(data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed) throws -> DeepResult {
+    try trainDeep("sda", data: data, options: options, log: log) { i, net, x, trainX, index, rng, streams in
+        let layer = net.layers[i], d = x.dtype
         let da = try DenoisingAutoencoder(input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
                                           rng: &rng, streams: streams, W: layer.W, bHid: layer.b)
         let corruption = scalar("corruption", dtype: d), lr = scalar("lr", dtype: d)
@@ -116,38 +132,18 @@ public func trainStackedAutoencoders(data: MNIST, options: DeepOptions, log: (St
         return try function(inputs: [index, corruption, lr], outputs: [cost], updates: updates,
                             givens: [x: trainX[index * bs ..< (index + 1) * bs]],
                             defaults: [corruption: options.corruption[min(i, options.corruption.count - 1)], lr: options.pretrainLearningRate])
-    }, log: log)
-    var finetune = options.finetune
-    finetune.patience = options.patienceEpochs * (data.train.count / finetune.batchSize)
-    let setup = try SupervisedSetup(data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
-                                    errors: net.output.errors(y), params: net.params)
-    let outcome = try setup.run(options: finetune, log: log)
-    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds,
-                      finetune: TrainingResult(model: "sda", outcome: outcome, dtype: d))
+    }
 }
 
 /// The deep belief network tutorial: RBMs sharing W and hidden biases with the sigmoid layers,
 /// pre-trained greedily with CD-k, then fine-tuned with early stopping.
 public func trainDeepBeliefNetwork(data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed) throws -> DeepResult {
-    let d = options.finetune.dtype
-    let x = matrix("x", dtype: d), y = ivector("y")
-    var rng = SplitMix64(seed: options.seed)
-    let net = try SigmoidStack(input: x, nIn: 784, hidden: options.hidden, nOut: 10, rng: &rng)
-    let streams = RandomStreams(seed: options.seed &+ 1)
-    let (costs, seconds) = try pretrain(layers: net.layers.count, epochs: options.pretrainEpochs, batchSize: options.pretrainBatchSize,
-                                        data: data, x: x, function: { i, trainX, index in
+    try trainDeep("dbn", data: data, options: options, log: log) { i, net, x, trainX, index, rng, streams in
         let layer = net.layers[i]
         let rbm = try RBM(input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
                           rng: &rng, streams: streams, W: layer.W, hbias: layer.b)
         let (monitor, updates) = try rbm.costUpdates(learningRate: options.pretrainLearningRate, persistent: nil, k: options.k)
         let bs = Double(options.pretrainBatchSize)
         return try function(inputs: [index], outputs: [monitor], updates: updates, givens: [x: trainX[index * bs ..< (index + 1) * bs]])
-    }, log: log)
-    var finetune = options.finetune
-    finetune.patience = options.patienceEpochs * (data.train.count / finetune.batchSize)
-    let setup = try SupervisedSetup(data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
-                                    errors: net.output.errors(y), params: net.params)
-    let outcome = try setup.run(options: finetune, log: log)
-    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds,
-                      finetune: TrainingResult(model: "dbn", outcome: outcome, dtype: d))
+    }
 }
