@@ -18,11 +18,7 @@ public final class DenoisingAutoencoder {
     /// is uniform in ±4·sqrt(6 / (nHidden + nVisible)) and the biases zero.
     public init(input: Variable, nVisible: Int, nHidden: Int, rng: inout SplitMix64, streams: RandomStreams,
                 W: SharedVariable? = nil, bHid: SharedVariable? = nil) throws {
-        let d = input.dtype
-        let bound = 4 * (6.0 / Double(nHidden + nVisible)).squareRoot()
-        self.W = try W ?? shared(NDArray.uniform([nVisible, nHidden], in: -bound...bound, dtype: d, using: &rng), name: "W")
-        self.bHid = try bHid ?? shared(NDArray.zeros([nHidden], dtype: d), name: "bHid")
-        bVis = shared(try NDArray.zeros([nVisible], dtype: d), name: "bVis")
+        (self.W, self.bHid, bVis) = try sigmoidPair(nVisible, nHidden, input.dtype, &rng, W: W, hidden: bHid)
         self.input = input
         self.streams = streams
     }
@@ -93,4 +89,14 @@ public func trainDenoisingAutoencoder(data: MNIST, options: AutoencoderOptions, 
         log("filters written to \(url.path)")
     }
     return (costs, seconds, model)
+}
+
+/// The weights and biases of a sigmoid visible–hidden pair (dA, RBM): W uniform in
+/// ±4·sqrt(6 / (nHidden + nVisible)) and zero biases, unless W or the hidden bias are shared.
+func sigmoidPair(_ nVisible: Int, _ nHidden: Int, _ d: DType, _ rng: inout SplitMix64, W: SharedVariable?,
+                 hidden: SharedVariable?) throws -> (SharedVariable, SharedVariable, SharedVariable) {
+    let bound = 4 * (6.0 / Double(nHidden + nVisible)).squareRoot()
+    return (try W ?? shared(NDArray.uniform([nVisible, nHidden], in: -bound...bound, dtype: d, using: &rng), name: "W"),
+            try hidden ?? shared(NDArray.zeros([nHidden], dtype: d), name: "hbias"),
+            shared(try NDArray.zeros([nVisible], dtype: d), name: "vbias"))
 }

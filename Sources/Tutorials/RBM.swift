@@ -18,11 +18,7 @@ public final class RBM {
     /// `W`/`hbias` may be given to share them with a sigmoid layer (deep belief networks).
     public init(input: Variable, nVisible: Int, nHidden: Int, rng: inout SplitMix64, streams: RandomStreams,
                 W: SharedVariable? = nil, hbias: SharedVariable? = nil) throws {
-        let d = input.dtype
-        let bound = 4 * (6.0 / Double(nHidden + nVisible)).squareRoot()
-        self.W = try W ?? shared(NDArray.uniform([nVisible, nHidden], in: -bound...bound, dtype: d, using: &rng), name: "W")
-        self.hbias = try hbias ?? shared(NDArray.zeros([nHidden], dtype: d), name: "hbias")
-        vbias = shared(try NDArray.zeros([nVisible], dtype: d), name: "vbias")
+        (self.W, self.hbias, vbias) = try sigmoidPair(nVisible, nHidden, input.dtype, &rng, W: W, hidden: hbias)
         self.input = input
         self.nVisible = nVisible
         self.streams = streams
