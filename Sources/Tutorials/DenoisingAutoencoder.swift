@@ -25,8 +25,7 @@ public final class DenoisingAutoencoder {
 
     /// `x` with each pixel kept with probability `1 − level` (zeroed otherwise).
     public func corrupted(_ x: Variable, level: any RandomParameter) -> Variable {
-        let keep: any RandomParameter = (level as? Variable).map { 1 - $0 } ?? (1 - ((level as? Double) ?? 0))
-        return x * streams.binomial(x.shape, p: keep, dtype: x.dtype)
+        x * streams.binomial(x.shape, p: 1 - level.variable(x.dtype), dtype: x.dtype)
     }
 
     public func hidden(_ x: Variable) -> Variable { sigmoid(dot(x, W) + bHid) }

@@ -67,7 +67,7 @@ public final class RBM {
             updates[persistent] = h
             return (try pseudoLikelihood(&updates), updates)
         }
-        return (reconstructionCost(preSigmoidMean: vMean), updates)
+        return (reconstructionCost(vMean), updates)
     }
 
     /// Stochastic pseudo-likelihood: flips one bit (a different one each call) of the rounded
@@ -83,7 +83,7 @@ public final class RBM {
     }
 
     /// Mean cross-entropy between the input and the chain's last visible probabilities.
-    func reconstructionCost(preSigmoidMean vMean: Variable) -> Variable {
+    func reconstructionCost(_ vMean: Variable) -> Variable {
         mean(sum(input * log(vMean) + (1 - input) * log(1 - vMean), axis: 1))
     }
 }
