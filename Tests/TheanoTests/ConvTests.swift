@@ -119,6 +119,68 @@ struct ConvTests {
         }
     }
 
+    /// The native direct loops (few channels, stride 1) against the nested loop and, in DEBUG
+    /// mode, against the im2col reference node by node: rows wider than one vector and narrower,
+    /// more than 8 filters and filter columns (the kernels' blocks), every border, both flips,
+    /// both element types, and a gradient through them.
+    @Test func directConvolutionKernelsAgreeWithTheReference() throws {
+        var seed: UInt64 = 40
+        let configs: [([Int], [Int], BorderMode, Bool)] = [
+            ([2, 1, 40, 37], [6, 1, 7, 7], .valid, true),
+            ([3, 2, 9, 21], [11, 2, 3, 10], .valid, false),
+            ([1, 4, 17, 16], [9, 4, 5, 4], .full, true),
+            ([2, 3, 12, 33], [3, 3, 3, 3], .half, true),
+            ([1, 1, 5, 6], [2, 1, 2, 9], .padding(1, 4), false),
+        ]
+        for (xs, wsh, border, flip) in configs {
+            for dtype in [DType.float64, .float32] {
+                let x = GradTests.rand(xs, seed: seed).cast(to: dtype), w = GradTests.rand(wsh, seed: seed + 1).cast(to: dtype)
+                seed += 2
+                let xv = input(like: x, "x"), wv = input(like: w, "w")
+                let y = conv2d(xv, wv, border: border, filterFlip: flip)
+                let (gx, gw) = try grad(sum(sin(y)), wrt: xv, wv)
+                let pad = ConvShape(input: xs, filters: wsh, geometry: ConvGeometry(border: border, stride: [1, 1], dilation: [1, 1], filterFlip: flip))
+                let expected = try Self.directConv(x.cast(to: .float64), w.cast(to: .float64), pad: (pad.padH, pad.padW), stride: (1, 1), dilation: (1, 1), flip: flip)
+                let tol = dtype == .float32 ? 1e-4 : 1e-10
+                for mode in [Mode.fastRun, .debug] {
+                    let out = try function(inputs: [xv, wv], outputs: [y, gx, gw], mode: mode).call([x, w])
+                    expectClose(out[0].cast(to: .float64), expected, rtol: tol, atol: tol, "\(xs) \(wsh) \(border) \(dtype) \(mode)")
+                    let reference = try function(inputs: [xv, wv], outputs: [gx, gw], mode: .fastCompile).call([x, w])
+                    expectClose(out[1], reference[0], rtol: tol, atol: tol, "∂x \(xs) \(wsh) \(dtype)")
+                    expectClose(out[2], reference[1], rtol: tol, atol: tol * 10, "∂w \(xs) \(wsh) \(dtype)")
+                }
+            }
+        }
+        let x = GradTests.rand([2, 1, 7, 19], seed: 3), w = GradTests.rand([3, 1, 3, 5], seed: 4)
+        _ = try verifyGrad({ v in sin(conv2d(v[0], v[1], border: .half)) }, at: [x, w])
+    }
+
+    /// Tiled max pooling's native kernels: wide rows, uncovered borders, ties (the first maximum
+    /// alone gets the gradient) and NaN, against the reference in DEBUG mode.
+    @Test func tiledMaxPoolKernelsAgreeWithTheReference() throws {
+        // Three values in the first half (ties in most windows, as on MNIST's zero background).
+        var values = (0..<(2 * 3 * 11 * 43)).map { Double(($0 * 7919) % ($0 < 1419 ? 3 : 13)) }
+        values[5] = .nan
+        values[300] = .nan
+        values[301] = .nan
+        for dtype in [DType.float64, .float32] {
+            let x = try NDArray(values, shape: [2, 3, 11, 43]).cast(to: dtype)
+            let xv = input(like: x, "x")
+            for window in [(2, 2), (5, 5), (3, 4)] {
+                let p = pool2d(xv, window: window)
+                let g = try grad(sum(p * Constant(NDArray(scalar: 1.5).cast(to: dtype))), wrt: [xv])[0]
+                let reference = try function(inputs: [xv], outputs: [p, g], mode: .fastCompile).call([x])
+                for mode in [Mode.fastRun, .debug] {
+                    let out = try function(inputs: [xv], outputs: [p, g], mode: mode).call([x])
+                    #expect(out[0].doubles.map { $0.isNaN ? -1 : $0 } == reference[0].doubles.map { $0.isNaN ? -1 : $0 }, "\(window) \(dtype)")
+                    #expect(out[1].doubles == reference[1].doubles, "\(window) \(dtype)")
+                    // One gradient per window, however many ties it has.
+                    #expect(out[1].doubles.filter { $0 != 0 }.count == reference[0].count, "\(window) \(dtype)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: convCases.keys.sorted().filter { !$0.hasPrefix("scipy") })
     func convGradients(_ name: String) throws {
         let x = try #require(Self.data["conv_\(name).float64.x"]), w = try #require(Self.data["conv_\(name).float64.w"])

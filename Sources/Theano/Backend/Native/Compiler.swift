@@ -39,18 +39,16 @@ final class NativeCompiler: @unchecked Sendable {
     /// Path, size and modification time of the compiler: part of every cache key.
     private let identity: String
     private let loaded = Mutex<[String: NativeModule]>([:])
-    private let rows = Mutex<(kernels: RowKernels, parts: Set<RowKernels.Part>)>((RowKernels(), []))
+    private let rows = Mutex<(kernels: FixedKernels, parts: Set<FixedKernels.Part>)>((FixedKernels(), []))
 
     /// The fixed row and reduction kernels loaded so far, and which parts they cover.
-    var rowKernels: (kernels: RowKernels, parts: Set<RowKernels.Part>) { rows.withLock { $0 } }
+    var fixedKernels: (kernels: FixedKernels, parts: Set<FixedKernels.Part>) { rows.withLock { $0 } }
 
-    /// Adds a loaded part's kernels.
-    func addRowKernels(_ part: RowKernels.Part, from module: NativeModule) throws {
-        var k = rows.withLock { $0.kernels }
-        try k.bind(part, module)
-        let bound = k
-        rows.withLock { state in
-            state.kernels = bound
+    /// Adds a loaded part's kernels (under one lock, so that functions compiled on two threads
+    /// at once cannot drop each other's parts).
+    func addFixedKernels(_ part: FixedKernels.Part, from module: NativeModule) throws {
+        try rows.withLock { state in
+            try state.kernels.bind(part, module)
             state.parts.insert(part)
         }
     }

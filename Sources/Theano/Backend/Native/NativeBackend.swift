@@ -10,9 +10,9 @@ enum NativeBackend {
         guard let compiler = NativeCompiler.shared else { return [:] }
         var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
         var rowNodes: [(Int, any Op)] = []
-        var parts = Set<RowKernels.Part>()
+        var parts = Set<FixedKernels.Part>()
         for (i, node) in nodes.enumerated() {
-            if let part = RowKernels.Part(node) {
+            if let part = FixedKernels.Part(node) {
                 rowNodes.append((i, node.op))
                 parts.insert(part)
             }
@@ -27,12 +27,12 @@ enum NativeBackend {
         // side by side.
         var sources: [String] = []
         if !units.isEmpty { sources.append(CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")) }
-        let missing = parts.subtracting(compiler.rowKernels.parts).sorted { "\($0.family)\($0.dtype)" < "\($1.family)\($1.dtype)" }
+        let missing = parts.subtracting(compiler.fixedKernels.parts).sorted { "\($0.family)\($0.dtype)" < "\($1.family)\($1.dtype)" }
         sources += missing.map(\.source)
         let modules = try compiler.loadAll(sources)
-        for (part, module) in zip(missing, modules.suffix(missing.count)) { try compiler.addRowKernels(part, from: module) }
+        for (part, module) in zip(missing, modules.suffix(missing.count)) { try compiler.addFixedKernels(part, from: module) }
         var result: [Int: any NativeKernel] = [:]
-        let rows = compiler.rowKernels.kernels
+        let rows = compiler.fixedKernels.kernels
         for (i, op) in rowNodes {
             switch op {
             case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
@@ -41,6 +41,8 @@ enum NativeBackend {
             case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
             case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
             case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
+            case let c as Conv2d: result[i] = ConvKernel(rows: rows, op: c)
+            case let p as Pool2d: result[i] = PoolKernel(rows: rows, op: p)
             default: break
             }
         }

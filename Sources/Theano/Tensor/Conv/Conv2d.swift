@@ -62,6 +62,12 @@ public struct Conv2d: DifferentiableOp {
     public var reusesBuffers: Bool { true }
 
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
+        try perform(inputs, reusing: buffers, native: nil)
+    }
+
+    /// `native`: the native backend's image kernels, which run few-channel convolutions as direct
+    /// loops (``DirectConv``); without them, or for other shapes, im2col + GEMM.
+    func perform(_ inputs: [NDArray], reusing buffers: [NDArray?], native: FixedKernels?) throws -> [NDArray] {
         let dtype = inputs.dropFirst().reduce(inputs[0].dtype) { DType.promote($0, $1.dtype) }
         let (x, w) = images(inputs.map(\.shape))
         guard x[1] == w[1] else {
@@ -82,6 +88,13 @@ public struct Conv2d: DifferentiableOp {
         }
         // A buffer from the previous call avoids faulting in fresh pages (tens of MB here).
         let out = try reusable(buffers, 0, shape: shape, dtype: dtype) ?? NDArray.empty(shape, dtype: dtype)
+        if let native = native?.image(dtype), let entry = DirectConv.entry(native, role: role, geometry: geometry, shape: s) {
+            switch dtype {
+            case .float32: try DirectConv.run(Float.self, entry, role: role, flip: geometry.filterFlip, data, s, out)
+            default: try DirectConv.run(Double.self, entry, role: role, flip: geometry.filterFlip, data, s, out)
+            }
+            return [out]
+        }
         switch dtype {
         case .float32: try run(Float.self, data, s, out)
         default: try run(Double.self, data, s, out)

@@ -87,6 +87,11 @@ public struct Pool2d: DifferentiableOp {
     public var reusesBuffers: Bool { true }
 
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
+        try perform(inputs, reusing: buffers, native: nil)
+    }
+
+    /// `native`: the native backend's image kernels, which run max pooling by tiling windows.
+    func perform(_ inputs: [NDArray], reusing buffers: [NDArray?], native: FixedKernels?) throws -> [NDArray] {
         let dtype = inputs.dropFirst().reduce(inputs[0].dtype) { DType.promote($0, $1.dtype) }
         let x = inputs[0]
         let h = x.shape[x.ndim - 2], w = x.shape[x.ndim - 1]
@@ -102,6 +107,21 @@ public struct Pool2d: DifferentiableOp {
         let data = inputs.map { ($0.dtype == dtype ? $0 : $0.cast(to: dtype)).contiguous() }
         let shape = role == .grad ? x.shape : pooled
         let out = try reusable(buffers, 0, shape: shape, dtype: dtype) ?? NDArray.empty(shape, dtype: dtype)
+        if let native = native?.image(dtype), PoolKernels.isTiled(s), s.planes > 0, s.outH > 0, s.outW > 0,
+           let kernel = role == .forward ? native.maxPool : (role == .grad ? native.maxPoolGrad : nil) {
+            let g = geometry.window
+            let dims = [s.height, s.width, s.outH, s.outW, g[0], g[1]].map { Int64($0) }
+            let x = UnsafeRawPointer(ImageKernels.pointer(data[0])), other = data.count > 1 ? UnsafeRawPointer(ImageKernels.pointer(data[1])) : nil
+            let y = ImageKernels.pointer(out)
+            withExtendedLifetime(data) {
+                dims.withUnsafeBufferPointer { d in
+                    parallelChunks(s.planes, work: s.planes * s.height * s.width) { r in
+                        kernel(d.baseAddress, x, other, y, Int64(r.lowerBound), Int64(r.upperBound))
+                    }
+                }
+            }
+            return [out]
+        }
         switch dtype {
         case .float32: run(Float.self, data, s, out)
         default: run(Double.self, data, s, out)

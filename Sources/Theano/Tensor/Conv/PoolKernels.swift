@@ -32,7 +32,7 @@ enum PoolKernels {
     /// Max pooling by whole windows that tile the image without overlap or padding (LeNet's,
     /// the ConvNet's): no bounds per window, and the gradient writes each pixel once.
     @inline(__always)
-    private static func isTiled(_ s: PoolShape) -> Bool {
+    static func isTiled(_ s: PoolShape) -> Bool {
         let g = s.geometry
         return g.mode == .max && g.stride == g.window && g.padding == [0, 0]
             && s.outH * g.window[0] <= s.height && s.outW * g.window[1] <= s.width

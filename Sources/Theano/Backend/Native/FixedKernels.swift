@@ -1,10 +1,10 @@
 import NDArray
 
-/// Native row kernels for the softmax family (softmax, log-softmax, the fused cross-entropy and
-/// its gradient): fixed C code, compiled once per machine into the kernel cache, using the
-/// prelude's vectorised exp and log. The ops' Swift `perform` stays the reference DEBUG mode
-/// compares them with.
-struct RowKernels: @unchecked Sendable {
+/// Native kernels of fixed C code, compiled once per machine into the kernel cache: the softmax
+/// family (softmax, log-softmax, the fused cross-entropy and its gradient, using the prelude's
+/// vectorised exp and log), reductions, and the image kernels (``ImageKernels``). The ops' Swift
+/// `perform` stays the reference DEBUG mode compares them with.
+struct FixedKernels: @unchecked Sendable {
     typealias Softmax32 = @convention(c) (Int64, Int64, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int32) -> Void
     typealias Softmax64 = @convention(c) (Int64, Int64, UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int32) -> Void
     typealias Xent32 = @convention(c) (Int64, Int64, UnsafePointer<Float>?, UnsafePointer<Int64>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?) -> Void
@@ -23,11 +23,22 @@ struct RowKernels: @unchecked Sendable {
     var reduce32: Reduce32?, reduce64: Reduce64?
     /// Positions of the maximum (flag 1) or minimum (0) over n.
     var arg32: Arg32?, arg64: Arg64?
+    /// Direct convolution and tiled max pooling.
+    var image32 = ImageKernels(), image64 = ImageKernels()
 
-    /// One module of fixed kernels: a family for one element type. Four small modules instead of
-    /// one, so a function compiles only what it uses, in parallel, on a cold cache.
+    /// The image kernels for an element type (nil for integers).
+    func image(_ dtype: DType) -> ImageKernels? {
+        switch dtype {
+        case .float32: image32
+        case .float64: image64
+        default: nil
+        }
+    }
+
+    /// One module of fixed kernels: a family for one element type. Small modules instead of one,
+    /// so a function compiles only what it uses, in parallel, on a cold cache.
     struct Part: Hashable, Sendable {
-        enum Family: String, Sendable { case softmax, reduce }
+        enum Family: String, Sendable { case softmax, reduce, image }
         let family: Family
         let dtype: DType
 
@@ -37,6 +48,7 @@ struct RowKernels: @unchecked Sendable {
             switch node.op {
             case is Softmax, is LogSoftmax, is SoftmaxCrossEntropy, is SoftmaxCrossEntropyGrad: family = .softmax
             case is Reduce, is ArgReduce: family = .reduce
+            case is Conv2d, is Pool2d: family = .image
             default: return nil
             }
             dtype = d
@@ -44,8 +56,11 @@ struct RowKernels: @unchecked Sendable {
 
         var source: String {
             let (t, s) = dtype == .float32 ? ("float", "f32") : ("double", "f64")
-            return CPrelude.source + CodeGen.driver + "#include <stdlib.h>\n"
-                + (family == .softmax ? RowKernels.softmaxSource(t, s) : RowKernels.reduceSource(t, s))
+            switch family {
+            case .softmax: return CPrelude.source + CodeGen.driver + "#include <stdlib.h>\n" + FixedKernels.softmaxSource(t, s)
+            case .reduce: return CPrelude.source + CodeGen.driver + "#include <stdlib.h>\n" + FixedKernels.reduceSource(t, s)
+            case .image: return ImageKernels.source(t, s)
+            }
         }
     }
 
@@ -70,6 +85,10 @@ struct RowKernels: @unchecked Sendable {
         case (.reduce, _):
             reduce64 = try sym("th_reduce_f64", Reduce64.self)
             arg64 = try sym("th_argreduce_f64", Arg64.self)
+        case (.image, .float32):
+            image32 = try ImageKernels(module, suffix: "f32")
+        case (.image, _):
+            image64 = try ImageKernels(module, suffix: "f64")
         }
     }
 
@@ -219,7 +238,7 @@ extension ElementwiseKernel: NativeKernel {}
 /// `sum`, `mean`, `max` or `min` of a float array over a block of adjacent axes through the
 /// native reduction kernel (other cases: the reference).
 struct ReduceKernel: NativeKernel {
-    let rows: RowKernels
+    let rows: FixedKernels
     let op: Reduce
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
@@ -251,7 +270,7 @@ struct ReduceKernel: NativeKernel {
 
 /// `argmax` / `argmin` of a float array through the native kernel.
 struct ArgReduceKernel: NativeKernel {
-    let rows: RowKernels
+    let rows: FixedKernels
     let op: ArgReduce
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
@@ -276,7 +295,7 @@ struct ArgReduceKernel: NativeKernel {
 
 /// Softmax or log-softmax along an axis through the row kernels.
 struct SoftmaxKernel: NativeKernel {
-    let rows: RowKernels
+    let rows: FixedKernels
     let axis: Int
     let log: Bool
 
@@ -302,7 +321,7 @@ struct SoftmaxKernel: NativeKernel {
 
 /// The fused cross-entropy (`grad: false`) or its gradient through the row kernels.
 struct CrossEntropyKernel: NativeKernel {
-    let rows: RowKernels
+    let rows: FixedKernels
     let grad: Bool
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
