@@ -159,7 +159,11 @@ struct ConvTests {
     /// alone gets the gradient) and NaN, against the reference in DEBUG mode.
     @Test func tiledMaxPoolKernelsAgreeWithTheReference() throws {
         // Three values in the first half (ties in most windows, as on MNIST's zero background).
-        var values = (0..<(2 * 3 * 11 * 43)).map { Double(($0 * 7919) % ($0 < 1419 ? 3 : 13)) }
+        let count = 2 * 3 * 11 * 43
+        var values: [Double] = (0..<count).map { (i: Int) -> Double in
+            let levels = i < count / 2 ? 3 : 13
+            return Double((i * 7919) % levels)
+        }
         values[5] = .nan
         values[300] = .nan
         values[301] = .nan

@@ -10,7 +10,10 @@ import Glibc
 ///
 /// Before loading OpenBLAS, `OPENBLAS_CORETYPE` is set from the CPU's features when the user has
 /// not set it: Debian's OpenBLAS 0.3.21 mistakes AVX-512 CPUs for "Prescott" and runs SGEMM about
-/// 5× slower otherwise.
+/// 5× slower otherwise. `OPENBLAS_THREAD_TIMEOUT` gets 20 when unset: OpenBLAS's idle threads
+/// then spin for ~2²⁰ cycles (under a millisecond) instead of its default 2²⁸ (~0.1 s), during
+/// which they compete with our own parallel loops for the cores (LeNet: ~20 % faster per
+/// minibatch; back-to-back products, as in the MLP step, are still within the spin).
 public final class BLAS: @unchecked Sendable {
     typealias GemmF = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
                                       UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
@@ -54,6 +57,7 @@ public final class BLAS: @unchecked Sendable {
         if getenv("OPENBLAS_CORETYPE") == nil, let core = coreTypeForThisCPU() {
             setenv("OPENBLAS_CORETYPE", core, 0)
         }
+        setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0)
         var candidates = ["libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libblis.so",
                           "libopenblas.dylib", "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
         if let custom = getenv("THEANO_BLAS") { candidates.insert(String(cString: custom), at: 0) }
