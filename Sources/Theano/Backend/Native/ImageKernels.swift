@@ -9,10 +9,11 @@ import NDArray
 /// filter); the direct loops read the image itself. With many channels the GEMM wins and stays.
 /// The Swift loops in `Tensor/Conv` are the reference DEBUG mode compares these with.
 ///
-/// Every entry has one shape: `(dims, a, b, out, lo, hi)`, where `dims` holds the sizes and
-/// `lo ..< hi` is the share of the work (rows or planes) one thread does.
+/// Every entry has one shape: `(dims, a, b, out, lo, hi) -> status`, where `dims` holds the
+/// sizes, `lo ..< hi` is the share of the work (rows or planes) one thread does, and the status
+/// is nonzero when the kernel could not allocate its scratch rows (the caller throws).
 struct ImageKernels: @unchecked Sendable {
-    typealias Entry = @convention(c) (UnsafePointer<Int64>?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?, Int64, Int64) -> Void
+    typealias Entry = @convention(c) (UnsafePointer<Int64>?, UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?, Int64, Int64) -> Int32
 
     /// y = x ⋆ w for output rows lo..<hi (dims C H W F KH KW OH OW; w packed tap-major).
     var correlate: Entry?
@@ -119,12 +120,12 @@ struct ImageKernels: @unchecked Sendable {
             }
         }
 
-        void th_correlate_\(s)(const int64_t *d, const void *xp, const void *wpp, void *yp, int64_t lo, int64_t hi) {
+        int32_t th_correlate_\(s)(const int64_t *d, const void *xp, const void *wpp, void *yp, int64_t lo, int64_t hi) {
             const \(t) *x = xp, *wp = wpp;
             \(t) *y = yp;
             const th_geom_\(s) g = th_geom_make_\(s)(d);
             \(t) *xt = malloc((size_t)(g.C * (g.RT + g.KH - 1) * g.XW) * sizeof(\(t)));
-            if (!xt) return;
+            if (!xt) return 1;
             for (int64_t u = lo; u < hi;) {
                 const int64_t n = u / g.OH, i0 = u % g.OH;
                 int64_t rows = g.OH - i0 < g.RT ? g.OH - i0 : g.RT;
@@ -148,6 +149,7 @@ struct ImageKernels: @unchecked Sendable {
                 u += rows;
             }
             free(xt);
+            return 0;
         }
 
         /* acc[b] += Σ_r Σ_j gt[r][j] · xt[r + a][j + b] over the tile, taps b < kb. */
@@ -165,13 +167,13 @@ struct ImageKernels: @unchecked Sendable {
 
         /* dw (F, C, KH, KW) += the correlation of the images with gy over output rows lo ..< hi;
            gy's tile is padded with zeros, so the padding of the image tile adds nothing. */
-        void th_correlate_gradw_\(s)(const int64_t *d, const void *xp, const void *gp, void *dwp, int64_t lo, int64_t hi) {
+        int32_t th_correlate_gradw_\(s)(const int64_t *d, const void *xp, const void *gp, void *dwp, int64_t lo, int64_t hi) {
             const \(t) *x = xp, *gy = gp;
             \(t) *dw = dwp;
             const th_geom_\(s) g = th_geom_make_\(s)(d);
             const int64_t F = g.F, C = g.C, KH = g.KH, KW = g.KW;
             \(t) *xt = malloc((size_t)(C * (g.RT + KH - 1) * g.XW + F * g.RT * g.OWP) * sizeof(\(t)));
-            if (!xt) return;
+            if (!xt) return 1;
             \(t) *gt = xt + C * (g.RT + KH - 1) * g.XW;
             for (int64_t u = lo; u < hi;) {
                 const int64_t n = u / g.OH, i0 = u % g.OH;
@@ -207,6 +209,7 @@ struct ImageKernels: @unchecked Sendable {
                 u += rows;
             }
             free(xt);
+            return 0;
         }
 
         /* The larger of two values; NaN wins (as the reference's). */
@@ -229,16 +232,17 @@ struct ImageKernels: @unchecked Sendable {
             }
         }
 
-        void th_maxpool_\(s)(const int64_t *d, const void *xp, const void *unused, void *yp, int64_t lo, int64_t hi) {
+        int32_t th_maxpool_\(s)(const int64_t *d, const void *xp, const void *unused, void *yp, int64_t lo, int64_t hi) {
             (void)unused;
             const \(t) *x = xp;
             \(t) *y = yp;
             const int64_t H = d[0], W = d[1], OH = d[2], OW = d[3], WW = d[5];
             \(t) *col = malloc((size_t)(OW * WW + 1) * sizeof(\(t)));
-            if (!col) return;
+            if (!col) return 1;
             for (int64_t p = lo; p < hi; ++p)
                 for (int64_t i = 0; i < OH; ++i) th_pool_row_\(s)(d, x + p * H * W, i, col, y + (p * OH + i) * OW);
             free(col);
+            return 0;
         }
 
         /* Each window's gradient goes to its first maximum in row-major order (its first NaN, if
@@ -246,13 +250,13 @@ struct ImageKernels: @unchecked Sendable {
            window rows and the first row reaching it (vectorised), then per window the column
            whose (row, column) comes first among those holding the maximum, then one vectorised
            write of every image row. Ties (zero backgrounds) cost nothing extra. */
-        void th_maxpool_grad_\(s)(const int64_t *d, const void *xp, const void *gp, void *dxp, int64_t lo, int64_t hi) {
+        int32_t th_maxpool_grad_\(s)(const int64_t *d, const void *xp, const void *gp, void *dxp, int64_t lo, int64_t hi) {
             const \(t) *x = xp, *gy = gp;
             \(t) *dx = dxp;
             const int64_t H = d[0], W = d[1], OH = d[2], OW = d[3], WH = d[4], WW = d[5], span = OW * WW;
             \(t) *cm = malloc((size_t)(2 * span + 1) * sizeof(\(t)));
             \(it) *ca = malloc((size_t)(2 * span + 1) * sizeof(\(it)));
-            if (!cm || !ca) { free(cm); free(ca); return; }
+            if (!cm || !ca) { free(cm); free(ca); return 1; }
             \(t) *gx = cm + span;
             \(it) *target = ca + span;
             for (int64_t p = lo; p < hi; ++p) {
@@ -291,6 +295,7 @@ struct ImageKernels: @unchecked Sendable {
             }
             free(ca);
             free(cm);
+            return 0;
         }
 
         """

@@ -30,15 +30,16 @@ enum DirectConv {
         if role == .forward {
             let packed = pack(a[1], s, flip: flip, T.self)
             let y = UnsafeMutableRawPointer(out.basePointer(as: T.self))
-            withExtendedLifetime(x) {
+            let done = withExtendedLifetime(x) {
                 dims.withUnsafeBufferPointer { d in
                     packed.withUnsafeBufferPointer { wp in
-                        parallelChunks(rows, work: work) { r in
-                            kernel(d.baseAddress, xp, UnsafeRawPointer(wp.baseAddress), y, Int64(r.lowerBound), Int64(r.upperBound))
+                        parallelChunksSucceed(rows, work: work) { r in
+                            kernel(d.baseAddress, xp, UnsafeRawPointer(wp.baseAddress), y, Int64(r.lowerBound), Int64(r.upperBound)) == 0
                         }
                     }
                 }
             }
+            guard done else { throw outOfMemory(role, s) }
             return
         }
         // gradFilters: each thread sums its rows into its own copy of dw; the copies are added.
@@ -46,20 +47,21 @@ enum DirectConv {
         let parts = max(1, min(Config.current.threads ?? ElementwiseKernel.cores, rows))
         var partial = [T](repeating: 0, count: parts * size)
         let gy = UnsafeRawPointer(a[1].basePointer(as: T.self))
-        withExtendedLifetime((x, a[1])) {
+        let done = withExtendedLifetime((x, a[1])) {
             dims.withUnsafeBufferPointer { d in
                 partial.withUnsafeMutableBufferPointer { buffer in
-                    guard let start = buffer.baseAddress else { return }
+                    guard let start = buffer.baseAddress else { return false }
                     let base = UnsafeMutableRawPointer(start)
-                    parallelChunks(parts, work: work) { r in
-                        for p in r {
+                    return parallelChunksSucceed(parts, work: work) { r in
+                        r.allSatisfy { p in
                             kernel(d.baseAddress, xp, gy, base + p * size * MemoryLayout<T>.stride,
-                                   Int64(rows * p / parts), Int64(rows * (p + 1) / parts))
+                                   Int64(rows * p / parts), Int64(rows * (p + 1) / parts)) == 0
                         }
                     }
                 }
             }
         }
+        guard done else { throw outOfMemory(role, s) }
         let dw = out.basePointer(as: T.self)
         let kk = s.kh * s.kw
         for i in 0..<size {
@@ -69,6 +71,10 @@ enum DirectConv {
             let tap = i % kk
             dw[flip ? i - tap + kk - 1 - tap : i] = sum
         }
+    }
+
+    private static func outOfMemory(_ role: Conv2d.Role, _ s: ConvShape) -> OpError {
+        OpError("the native \(role) convolution kernel could not allocate its scratch rows (images \([s.batch, s.channels, s.height, s.width]), filters \([s.filters, s.channels, s.kh, s.kw]))")
     }
 
     /// The images with the border's zero padding added (the images themselves without one).

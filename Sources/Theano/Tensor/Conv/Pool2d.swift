@@ -113,13 +113,14 @@ public struct Pool2d: DifferentiableOp {
             let dims = [s.height, s.width, s.outH, s.outW, g[0], g[1]].map { Int64($0) }
             let x = UnsafeRawPointer(ImageKernels.pointer(data[0])), other = data.count > 1 ? UnsafeRawPointer(ImageKernels.pointer(data[1])) : nil
             let y = ImageKernels.pointer(out)
-            withExtendedLifetime(data) {
+            let done = withExtendedLifetime(data) {
                 dims.withUnsafeBufferPointer { d in
-                    parallelChunks(s.planes, work: s.planes * s.height * s.width) { r in
-                        kernel(d.baseAddress, x, other, y, Int64(r.lowerBound), Int64(r.upperBound))
+                    parallelChunksSucceed(s.planes, work: s.planes * s.height * s.width) { r in
+                        kernel(d.baseAddress, x, other, y, Int64(r.lowerBound), Int64(r.upperBound)) == 0
                     }
                 }
             }
+            guard done else { throw OpError("\(self): the native kernel could not allocate its scratch rows for images \(inputs[0].shape)") }
             return [out]
         }
         switch dtype {
