@@ -302,21 +302,19 @@ struct ImageKernels: @unchecked Sendable {
     }
 }
 
-/// A convolution node through ``DirectConv`` when its shapes suit the direct loops, else its
-/// reference (im2col + GEMM).
-struct ConvKernel: NativeKernel {
-    let rows: FixedKernels
-    let op: Conv2d
-
-    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
-        try op.perform(inputs, reusing: buffers, native: rows)
-    }
+/// An op that runs through the image kernels when its shapes suit them, else its reference.
+protocol ImageKernelOp: Op {
+    func perform(_ inputs: [NDArray], reusing buffers: [NDArray?], native: FixedKernels?) throws -> [NDArray]
 }
 
-/// A pooling node through the tiled max-pooling kernels when its windows tile the image.
-struct PoolKernel: NativeKernel {
+extension Conv2d: ImageKernelOp {}
+extension Pool2d: ImageKernelOp {}
+
+/// A convolution node (direct loops for few channels, ``DirectConv``) or a pooling node (tiled
+/// max pooling) through the native image kernels.
+struct ImageKernel: NativeKernel {
     let rows: FixedKernels
-    let op: Pool2d
+    let op: any ImageKernelOp
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         try op.perform(inputs, reusing: buffers, native: rows)

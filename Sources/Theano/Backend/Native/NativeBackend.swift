@@ -41,8 +41,7 @@ enum NativeBackend {
             case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
             case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
             case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
-            case let c as Conv2d: result[i] = ConvKernel(rows: rows, op: c)
-            case let p as Pool2d: result[i] = PoolKernel(rows: rows, op: p)
+            case let op as any ImageKernelOp: result[i] = ImageKernel(rows: rows, op: op)
             default: break
             }
         }
