@@ -74,31 +74,43 @@ static inline int64_t th_ipow(int64_t a, int64_t b) {
     /// differ, so they are written out.
     private static let expLog = #"""
 /* exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in a high part with trailing zero bits, so
-   k * hi is exact, and a low part); e^r by its Taylor series; 2^k applied in two halves so that
-   results down to the subnormal range and k = 128 (1024) stay exact. */
+   k * hi is exact, and a low part); e^r by a polynomial (float: degree 6 fitted for relative
+   error, 3e-9, by scripts/fit_expf.py; double: the Taylor series); 2^k applied in two halves so that
+   results down to the subnormal range and k = 128 (1024) stay exact. The clamps are written as
+   `a < b ? a : b` so they compile to single min/max instructions; beyond them the arithmetic
+   itself overflows to infinity or rounds to zero, so no further selects are needed. A NaN is
+   clamped to a finite value (conversion to an integer must not see it) and restored at the end. */
+static inline float th_expf_series(float r) {
+    float p = 0.001381452694957262f;
+    p = p * r + 0.008368743724175672f;
+    p = p * r + 0.04166839086001341f;
+    p = p * r + 0.16666520410630048f;
+    p = p * r + 0.49999993432361556f;
+    p = p * r + 1.0f;
+    return p * r + 1.0f;
+}
+
 static inline float th_expf(float x) {
-    float xc = x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x);
-    xc = x == x ? xc : 0.0f;
+    float xc = x < 88.8f ? x : 88.8f;
+    xc = xc > -104.0f ? xc : -104.0f;
     float k = rintf(xc * 1.44269504088896341f);
     float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    float p = th_expf_series(r);
     int32_t ki = (int32_t)k, k1 = ki >> 1, k2 = ki - k1;
     float y = p * th_from_bits_f((uint32_t)(k1 + 127) << 23) * th_from_bits_f((uint32_t)(k2 + 127) << 23);
-    y = x > 88.72283935546875f ? INFINITY : y;
-    y = x < -103.97208404541015625f ? 0.0f : y;
     return x != x ? x : y;
 }
 
+/* e^x for x in [0, 20] only (tanh's use): 2^k is one normal scale factor there. */
+static inline float th_expf_0_20(float x) {
+    float k = rintf(x * 1.44269504088896341f);
+    float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+    return th_expf_series(r) * th_from_bits_f((uint32_t)((int32_t)k + 127) << 23);
+}
+
 static inline double th_exp(double x) {
-    double xc = x > 709.8 ? 709.8 : (x < -746.0 ? -746.0 : x);
-    xc = x == x ? xc : 0.0;
+    double xc = x < 709.8 ? x : 709.8;
+    xc = xc > -746.0 ? xc : -746.0;
     double k = rint(xc * 1.4426950408889634074);
     double r = (xc - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
     double p = 1.0 / 6227020800.0;
@@ -117,8 +129,6 @@ static inline double th_exp(double x) {
     p = p * r + 1.0;
     int64_t ki = (int64_t)k, k1 = ki >> 1, k2 = ki - k1;
     double y = p * th_from_bits((uint64_t)(k1 + 1023) << 52) * th_from_bits((uint64_t)(k2 + 1023) << 52);
-    y = x > 7.09782712893383973096e+02 ? INFINITY : y;
-    y = x < -7.45133219101941108420e+02 ? 0.0 : y;
     return x != x ? x : y;
 }
 
@@ -196,7 +206,8 @@ static inline double th_log(double x) {
     private static let tanh = #"""
 /* float tanh: below 0.625, x + x^3 p(x^2) with p fitted (Chebyshev-weighted least squares for
    relative error, 0.08 ulp); above, 1 - 2 / (e^2|x| + 1), where the cancellation costs at most a
-   factor 2. One exp and no log: twice as fast as going through expm1. */
+   factor 2. One exp and no log: twice as fast as going through expm1. 2|x| is clamped at 20,
+   where the result has long been 1, so that exp needs no range handling; NaN is restored last. */
 static inline float th_tanhf(float x) {
     float a = fabsf(x), t = a * a;
     float p = -0.0056919856631155565f;
@@ -205,8 +216,11 @@ static inline float th_tanhf(float x) {
     p = p * t + 0.13331381354359692f;
     p = p * t - 0.33333279208370703f;
     float small = a + a * t * p;
-    float big = 1.0f - 2.0f / (th_expf(2.0f * a) + 1.0f);
-    return copysignf(a < 0.625f ? small : big, x);
+    float a2 = 2.0f * a;
+    a2 = a2 < 20.0f ? a2 : 20.0f;
+    float big = 1.0f - 2.0f / (th_expf_0_20(a2) + 1.0f);
+    float y = copysignf(a < 0.625f ? small : big, x);
+    return x != x ? x : y;
 }
 
 /* double tanh |x| = t / (t + 2) with t = expm1(2|x|); 1 beyond where that rounds to 1. */
