@@ -76,10 +76,10 @@ static inline int64_t th_ipow(int64_t a, int64_t b) {
 /* exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in a high part with trailing zero bits, so
    k * hi is exact, and a low part); e^r by a polynomial (float: degree 6 fitted for relative
    error, 3e-9, by scripts/fit_expf.py; double: the Taylor series); 2^k applied in two halves so that
-   results down to the subnormal range and k = 128 (1024) stay exact. The clamps are written as
-   `a < b ? a : b` so they compile to single min/max instructions; beyond them the arithmetic
-   itself overflows to infinity or rounds to zero, so no further selects are needed. A NaN is
-   clamped to a finite value (conversion to an integer must not see it) and restored at the end. */
+   results down to the subnormal range and k = 128 (1024) stay exact. Beyond the clamps the
+   arithmetic itself overflows to infinity or rounds to zero, so no selects are needed for the
+   range ends. `x < hi ? x : hi` sends a NaN to the bound (conversion to an integer must not see
+   it); the NaN is restored at the end. */
 static inline float th_expf_series(float r) {
     float p = 0.001381452694957262f;
     p = p * r + 0.008368743724175672f;
