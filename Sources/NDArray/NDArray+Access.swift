@@ -16,7 +16,8 @@ extension NDArray {
     /// The single element of a one-element array, as `Double`.
     public func item() throws(NDArrayError) -> Double {
         guard count == 1 else { throw .shapeMismatch("item() needs one element, array has shape \(shape)") }
-        return scalars(as: Double.self)[0]
+        // The one element sits at `offset` whatever the strides; read it without building an array.
+        return dtype.visit(ReadVisitor(raw: storage.pointer, offset: offset))
     }
 
     /// The element at `indices` (negative indices count from the end), as `Double`.

@@ -41,7 +41,7 @@ extension NDArray {
     /// An array filled with `value`.
     public static func full(_ shape: [Int], value: Double, dtype: DType) throws(NDArrayError) -> NDArray {
         var a = try NDArray(zeros: shape, dtype: dtype)
-        if value != 0 { a.fill(with: value) }
+        if value != 0 || value.sign == .minus { a.fill(with: value) }   // -0.0 and NaN are filled too
         return a
     }
 

@@ -63,7 +63,7 @@ enum BenchWorkloads {
         row["logreg_N4_f100_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try train(dx, dy) } * 1e6
         row["x_plus_1_scalar_trust_input_us_median"] = try timeit(repeats: repeats) { _ = try plus1(one) } * 1e6
         emit(row)
-        if let profile = train.profile { printFlushed("profile of the tiny logistic step:\n\(profile)") }
+        if let profile = train.profile { printFlushed("profile of the tiny logistic step:\n\(profile)\n\(debugprint(train))") }
     }
 
     /// One SGD step of a 60×784 → 500 tanh → 10 softmax MLP as one compiled function, on

@@ -32,6 +32,37 @@ struct BLASTests {
         #expect(slow.doubles == expected)
     }
 
+    /// The small-product gemv loop (below BLAS's entry cost) on row-major, transposed, strided,
+    /// reversed and single-row operands, with and without beta, against a float64 nested loop.
+    @Test(arguments: [DType.float32, .float64])
+    func smallGemvHandlesEveryLayout(_ dtype: DType) throws {
+        var g = SplitMix64(seed: 11)
+        let base = try NDArray((0..<(9 * 14)).map { _ in g.unit() * 2 - 1 }, shape: [9, 14]).cast(to: dtype)
+        let all = AxisIndex.all
+        let layouts: [(String, NDArray)] = [
+            ("row-major", base),
+            ("transposed", base.transposed()),
+            ("strided", try base.sliced([.range(start: nil, stop: nil, step: 2), .range(start: 1, stop: nil, step: 3)])),
+            ("reversed", try base.sliced([.range(start: nil, stop: nil, step: -1), all])),
+            ("one row", try base.sliced([.range(start: 2, stop: 3, step: 1), .range(start: nil, stop: nil, step: 2)])),
+            ("transposed, one column used", try base.transposed().sliced([all, .range(start: 4, stop: 5, step: 1)]).transposed()),
+        ]
+        for (name, a) in layouts {
+            let m = a.shape[0], k = a.shape[1]
+            let x = try NDArray((0..<k).map { _ in g.unit() - 0.5 }).cast(to: dtype)
+            let y = try NDArray((0..<m).map { _ in g.unit() }).cast(to: dtype)
+            for (alpha, beta) in [(1.0, 0.0), (-0.5, 2.0)] {
+                let got = try gemv(a, x, y: y, alpha: alpha, beta: beta, dtype: dtype).doubles
+                for i in 0..<m {
+                    var want = beta * (try y.element(at: [i]))
+                    for j in 0..<k { want += alpha * (try a.element(at: [i, j])) * (try x.element(at: [j])) }
+                    let tolerance = dtype == .float32 ? 1e-5 : 1e-12
+                    #expect(Swift.abs(got[i] - want) <= tolerance, "\(name) \(dtype) row \(i): \(got[i]) vs \(want)")
+                }
+            }
+        }
+    }
+
     @Test func sharedCopiesUnlessBorrowing() throws {
         let v = try NDArray([1, 2, 3] as [Float])
         #expect(!shared(v).value.sharesStorage(with: v))

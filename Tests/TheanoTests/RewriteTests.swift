@@ -44,6 +44,42 @@ struct RewriteTests {
         #expect(try shapeOf(try NDArray.zeros([2, 3], dtype: .float32))[0].doubles == [2, 3])
     }
 
+    /// Values built from the same operands broadcast to the same shape, whatever it is at run
+    /// time; a value mixing in another operand may be wider.
+    @Test func broadcastOfTheSameOperandsHasTheSameShape() throws {
+        let y = fvector("y"), x = fmatrix("x"), w = fvector("w")
+        let p = sigmoid(dot(x, w))
+        let a = y * log(p), b = (1 - y) * log(1 - p), c = -(a + b)
+        #expect(Canonicalize.sameShape(a, b) && Canonicalize.sameShape(a, c))
+        #expect(!Canonicalize.sameShape(a, p) && !Canonicalize.sameShape(a, y))
+        let fill = alloc(constant(1, dtype: .float32), [.variable(c.shape[0])])
+        #expect(Canonicalize.sameShape(fill, b))
+    }
+
+    /// The tiny logistic-regression step's gradient: only the two sums back to `p`'s shape where
+    /// `y` may broadcast against it stay, the sum back to the scalar bias becomes a `Sum`, and
+    /// the step agrees with the unoptimised graph when `y` does broadcast (length 1 vs 4 rows).
+    @Test func gradientSumsBackOnlyWhereBroadcastingCanHappen() throws {
+        let x = fmatrix("x"), y = fvector("y")
+        let w = shared(try NDArray([0.3, -0.2, 0.1] as [Float]), name: "w"), b = shared(0.05, dtype: .float32, name: "b")
+        let p = 1 / (1 + exp(-dot(x, w) - b))
+        let cost = mean(-y * log(p) - (1 - y) * log(1 - p)) + 0.01 * sum(w ** 2)
+        let (gw, gb) = try grad(cost, wrt: w, b)
+        let f = try function(inputs: [x, y], outputs: [gw, gb])
+        let reduceTo = f.program.steps.filter { $0.node.op is ReduceTo }
+        #expect(reduceTo.count == 2)
+        #expect(reduceTo.allSatisfy { ($0.node.op as? ReduceTo)?.staticShape.count == 1 })
+        let reference = try function(inputs: [x, y], outputs: [gw, gb], mode: .fastCompile)
+        let xs = try NDArray([0.5, -1, 2, 0.1, 0.2, 0.3, -0.7, 0.4, 1.5, 1, 1, -1] as [Float], shape: [4, 3])
+        for ys in [try NDArray([1, 0, 1, 1] as [Float]), try NDArray([1] as [Float])] {
+            let got = try f(xs, ys), want = try reference(xs, ys)
+            for (g, r) in zip(got, want) {
+                #expect(g.shape == r.shape)
+                for (u, v) in zip(g.doubles, r.doubles) { #expect(Swift.abs(u - v) <= 1e-5 * Swift.max(1, Swift.abs(v))) }
+            }
+        }
+    }
+
     @Test(arguments: [DType.float32, .float64])
     func log1pAndExpm1(_ dtype: DType) throws {
         let x = tensor(dtype, shape: [nil])

@@ -106,11 +106,22 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
     guard x.shape[0] == k, y.shape == [m] else {
         throw OpError("gemv shapes do not fit: A \(a.shape), x \(x.shape), y \(y.shape)", kind: .shape)
     }
-    let out = beta == 0 ? try NDArray.zeros([m], dtype: dtype) : (y.dtype == dtype ? y : y.cast(to: dtype)).contiguous(forceCopy: true)
+    let out: NDArray
+    if beta == 0 {
+        out = try NDArray.zeros([m], dtype: dtype)
+    } else if m > 0, y.strides == [0], dtype.isFloat {
+        // One value repeated (a scalar bias): fill it instead of copying a broadcast view.
+        out = try NDArray.empty([m], dtype: dtype)
+        let v = try y.element(at: [0])
+        if dtype == .float32 { out.basePointer(as: Float.self).update(repeating: Float(v), count: m) }
+        else { out.basePointer(as: Double.self).update(repeating: v, count: m) }
+    } else {
+        out = (y.dtype == dtype ? y : y.cast(to: dtype)).contiguous(forceCopy: true)
+    }
     if m == 0 { return out }
     let xs = x.contiguous()
     // Tiny products: a plain loop costs less than entering the BLAS library (~2 µs).
-    if dtype.isFloat, m * k <= 8192, a.dtype == dtype, xs.dtype == dtype, a.strides == [k, 1] || m == 1 {
+    if dtype.isFloat, m * k <= 8192, a.dtype == dtype, xs.dtype == dtype {
         if dtype == .float32 { smallGemv(Float.self, a, xs, out, alpha: alpha, beta: beta) }
         else { smallGemv(Double.self, a, xs, out, alpha: alpha, beta: beta) }
         return out
@@ -134,16 +145,34 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
     return try product.reshaped([m])
 }
 
-/// `out = alpha · A x + beta · out` for a small row-major A, one dot product per row.
+/// `out = alpha · A x + beta · out` for a small A of any strides: for a transposed
+/// (column-major) A, one scaled column added at a time, which vectorises along the column;
+/// otherwise one dot product per row, with four partial sums so the adds do not wait on each other.
 private func smallGemv<T: BinaryFloatingPoint & NDElement>(_: T.Type, _ a: NDArray, _ x: NDArray, _ out: NDArray,
                                                             alpha: Double, beta: Double) {
     let m = a.shape[0], k = a.shape[1]
     let pa = a.basePointer(as: T.self), px = x.basePointer(as: T.self), po = out.basePointer(as: T.self)
     let al = T(alpha), be = T(beta)
+    let rs = a.strides[0], cs = a.strides[1]
+    if m > 1 && rs == 1 && cs != 1 {
+        for i in 0..<m { po[i] = be == 0 ? 0 : be * po[i] }
+        for j in 0..<k {
+            let s = al * px[j], column = pa + j * cs
+            for i in 0..<m { po[i] += s * column[i] }
+        }
+        return
+    }
     for i in 0..<m {
-        let row = pa + i * k
-        var acc: T = 0
-        for j in 0..<k { acc += row[j] * px[j] }
+        let row = pa + i * rs
+        var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0
+        var j = 0
+        while j + 4 <= k {
+            s0 += row[j * cs] * px[j]; s1 += row[(j + 1) * cs] * px[j + 1]
+            s2 += row[(j + 2) * cs] * px[j + 2]; s3 += row[(j + 3) * cs] * px[j + 3]
+            j += 4
+        }
+        while j < k { s0 += row[j * cs] * px[j]; j += 1 }
+        let acc = (s0 + s1) + (s2 + s3)
         po[i] = be == 0 ? al * acc : al * acc + be * po[i]
     }
 }

@@ -99,6 +99,13 @@ enum Canonicalize {
             let x = shapeNode.inputs[0], g = node.inputs[0]
             return g.ndim == x.ndim && sameShape(g, x) ? keepType(n, g) : nil
         },
+        // Summing back to a scalar is a full sum, which fusion folds into the kernel computing it.
+        NodeRewriter("reduce_to_scalar", tags: tags) { n in                                                        // reduceTo(g, []) → sum(g)
+            guard let (node, _) = n.outputs[0].node(ReduceTo.self), let target = node.inputs[1] as? Constant,
+                  target.value.count == 0, node.inputs[0].dtype.isFloat else { return nil }
+            let g = node.inputs[0]
+            return keepType(n, Apply.make(Reduce(kind: .sum, axes: Array(0..<g.ndim)), [g]).outputs[0])
+        },
         // A fill feeding scalar arithmetic: do the arithmetic once, on the value, then fill.
         NodeRewriter("lift_alloc", tags: tags) { n in                                                               // f(alloc(v, s), c) → alloc(f(v, c), s)
             guard n.op is ElemwiseNode, n.inputs.count >= 2,
@@ -205,29 +212,80 @@ enum Canonicalize {
         return sameShape(shapeNode.inputs[0], x)
     }
 
-    /// Whether two values provably have the same run-time shape: they lead, through elementwise
-    /// ops, to one value that determines both shapes.
+    /// Whether two values provably have the same run-time shape: both are the broadcast of the
+    /// same set of shapes (see ``shapeClass(_:_:depth:)``).
     static func sameShape(_ a: Variable, _ b: Variable) -> Bool {
         if a === b { return true }
-        var memo: [ObjectIdentifier: Variable] = [:]
-        return shapeRoot(a, &memo) === shapeRoot(b, &memo)
+        var memo: [ObjectIdentifier: Set<ObjectIdentifier>] = [:]
+        return shapeClass(a, &memo) == shapeClass(b, &memo)
+    }
+
+    /// The values whose shapes, broadcast together, give `v`'s shape. Broadcasting is
+    /// commutative, associative and idempotent, so two values with the same set have the same
+    /// shape even when that shape is only known at run time: `y * p` and `(1 - y) * log(p)`
+    /// both have the shape of `y` broadcast with `p`. Through elementwise nodes (the union of
+    /// their full-rank inputs' sets), `reduceTo(g, shape(x))` and `alloc(v, shape(x)[0], …)`
+    /// (`x`'s set); anything else is its own set. Memoised and bounded in depth.
+    static func shapeClass(_ v: Variable, _ memo: inout [ObjectIdentifier: Set<ObjectIdentifier>], depth: Int = 0)
+        -> Set<ObjectIdentifier> {
+        if let c = memo[ObjectIdentifier(v)] { return c }
+        var result: Set<ObjectIdentifier> = [ObjectIdentifier(v)]
+        if depth < 64, let node = v.owner {
+            if node.op is ElemwiseNode {
+                let full = node.inputs.filter { !isScalarLike($0) }
+                if !full.isEmpty, full.allSatisfy({ $0.ndim == v.ndim }) {
+                    result = []
+                    for x in full { result.formUnion(shapeClass(x, &memo, depth: depth + 1)) }
+                }
+            } else if node.op is ReduceTo, let shapeNode = node.inputs[1].owner, shapeNode.op is Shape,
+                      shapeNode.inputs[0].ndim == v.ndim {
+                result = shapeClass(shapeNode.inputs[0], &memo, depth: depth + 1)
+            } else if node.op is Alloc, let x = allocShapeSource(node), x.ndim == v.ndim {
+                result = shapeClass(x, &memo, depth: depth + 1)
+            }
+        }
+        memo[ObjectIdentifier(v)] = result
+        return result
     }
 
     /// The value whose shape `v` has: through an elementwise node whose full-rank inputs all
-    /// share one such value (scalar-like inputs only broadcast), else `v` itself. Memoised, and
+    /// share one such value (scalar-like inputs only broadcast), through `reduceTo(g, shape(x))`
+    /// and `alloc(v, shape(x)[0], shape(x)[1], …)` to `x`'s, else `v` itself. Memoised, and
     /// bounded in depth, so it stays linear in the graph.
     static func shapeRoot(_ v: Variable, _ memo: inout [ObjectIdentifier: Variable], depth: Int = 0) -> Variable {
         if let r = memo[ObjectIdentifier(v)] { return r }
         var root = v
-        if depth < 64, let node = v.owner, node.op is ElemwiseNode {
-            let full = node.inputs.filter { !isScalarLike($0) }
-            if !full.isEmpty, full.allSatisfy({ $0.ndim == v.ndim }) {
-                let roots = full.map { shapeRoot($0, &memo, depth: depth + 1) }
-                if roots.allSatisfy({ $0 === roots[0] }) { root = roots[0] }
+        if depth < 64, let node = v.owner {
+            if node.op is ElemwiseNode {
+                let full = node.inputs.filter { !isScalarLike($0) }
+                if !full.isEmpty, full.allSatisfy({ $0.ndim == v.ndim }) {
+                    let roots = full.map { shapeRoot($0, &memo, depth: depth + 1) }
+                    if roots.allSatisfy({ $0 === roots[0] }) { root = roots[0] }
+                }
+            } else if node.op is ReduceTo, let shapeNode = node.inputs[1].owner, shapeNode.op is Shape,
+                      shapeNode.inputs[0].ndim == v.ndim {
+                // Its result has exactly the shape it reduces to.
+                root = shapeRoot(shapeNode.inputs[0], &memo, depth: depth + 1)
+            } else if node.op is Alloc, let x = allocShapeSource(node), x.ndim == v.ndim {
+                root = shapeRoot(x, &memo, depth: depth + 1)
             }
         }
         memo[ObjectIdentifier(v)] = root
         return root
+    }
+
+    /// The `x` whose lengths an alloc takes one by one (`shape(x)[d]` as dimension `d`), if any.
+    private static func allocShapeSource(_ node: Apply) -> Variable? {
+        let dims = node.inputs.dropFirst()
+        var source: Variable?
+        for (d, v) in dims.enumerated() {
+            guard let (sub, op) = v.node(Subtensor.self), op.entries == [.at(.constant(d))],
+                  let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape else { return nil }
+            let x = shapeNode.inputs[0]
+            if let s = source, s !== x { return nil }
+            source = x
+        }
+        return source
     }
 
     /// `[x]` when `x` has the node's output dtype and rank (static lengths are checked on replace).

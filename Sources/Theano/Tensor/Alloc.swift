@@ -21,6 +21,10 @@ public struct Alloc: DifferentiableOp {
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try inputs.dropFirst().map { Int(try $0.item()) }
         if let bad = shape.first(where: { $0 < 0 }) { throw OpError("negative dimension \(bad) in alloc", kind: .shape) }
+        // One value (the usual case: a scalar gradient spread over a shape): a plain fill.
+        if inputs[0].count == 1 && inputs[0].ndim <= shape.count && inputs[0].dtype != .int64 {   // int64 does not round-trip through Double
+            return [try NDArray.full(shape, value: try inputs[0].item(), dtype: inputs[0].dtype)]
+        }
         let out = try NDArray.zeros(shape, dtype: inputs[0].dtype)
         let v = try broadcastValue(inputs[0], to: shape, dtype: out.dtype)
         transferBlocks(from: v, offsets: [v.offset], strides: v.strides, to: out, offsets: [out.offset],
