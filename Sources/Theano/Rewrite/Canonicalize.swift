@@ -248,32 +248,6 @@ enum Canonicalize {
         return result
     }
 
-    /// The value whose shape `v` has: through an elementwise node whose full-rank inputs all
-    /// share one such value (scalar-like inputs only broadcast), through `reduceTo(g, shape(x))`
-    /// and `alloc(v, shape(x)[0], shape(x)[1], …)` to `x`'s, else `v` itself. Memoised, and
-    /// bounded in depth, so it stays linear in the graph.
-    static func shapeRoot(_ v: Variable, _ memo: inout [ObjectIdentifier: Variable], depth: Int = 0) -> Variable {
-        if let r = memo[ObjectIdentifier(v)] { return r }
-        var root = v
-        if depth < 64, let node = v.owner {
-            if node.op is ElemwiseNode {
-                let full = node.inputs.filter { !isScalarLike($0) }
-                if !full.isEmpty, full.allSatisfy({ $0.ndim == v.ndim }) {
-                    let roots = full.map { shapeRoot($0, &memo, depth: depth + 1) }
-                    if roots.allSatisfy({ $0 === roots[0] }) { root = roots[0] }
-                }
-            } else if node.op is ReduceTo, let shapeNode = node.inputs[1].owner, shapeNode.op is Shape,
-                      shapeNode.inputs[0].ndim == v.ndim {
-                // Its result has exactly the shape it reduces to.
-                root = shapeRoot(shapeNode.inputs[0], &memo, depth: depth + 1)
-            } else if node.op is Alloc, let x = allocShapeSource(node), x.ndim == v.ndim {
-                root = shapeRoot(x, &memo, depth: depth + 1)
-            }
-        }
-        memo[ObjectIdentifier(v)] = root
-        return root
-    }
-
     /// The `x` whose lengths an alloc takes one by one (`shape(x)[d]` as dimension `d`), if any.
     private static func allocShapeSource(_ node: Apply) -> Variable? {
         let dims = node.inputs.dropFirst()

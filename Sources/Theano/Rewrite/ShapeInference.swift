@@ -54,11 +54,11 @@ enum ShapeInference {
             // Through the input that provably has the output's shape.
             if let c = node.op as? Composite, c.reduction != nil { return nil }
             let x = node.outputs[o]
-            var memo: [ObjectIdentifier: Variable] = [:]
+            var memo: [ObjectIdentifier: Set<ObjectIdentifier>] = [:]
             let full = ins.filter { !Canonicalize.isScalarLike($0) && $0.ndim == x.ndim }
             guard let first = full.first else { return nil }
-            let root = Canonicalize.shapeRoot(first, &memo)
-            guard full.allSatisfy({ Canonicalize.shapeRoot($0, &memo) === root }),
+            let shape = Canonicalize.shapeClass(first, &memo)
+            guard full.allSatisfy({ Canonicalize.shapeClass($0, &memo) == shape }),
                   ins.allSatisfy({ Canonicalize.isScalarLike($0) || $0.ndim == x.ndim }) else { return nil }
             return len(first, d)
         default:
