@@ -66,9 +66,10 @@ public struct DeepResult: Sendable {
     public var pretrainSeconds: Double
     public var finetune: TrainingResult
     public var json: String {
-        let layers = pretrainCosts.map { "[" + $0.map { String(format: "%.4f", $0) }.joined(separator: ",") + "]" }.joined(separator: ",")
-        let supervised = finetune.json.dropFirst().dropLast()
-        return "{\(supervised),\"pretrain_costs\":[\(layers)],\"pretrain_seconds\":\(String(format: "%.2f", pretrainSeconds))}"
+        var line = finetune.fields
+        line.add("pretrain_costs", pretrainCosts)
+        line.add("pretrain_seconds", pretrainSeconds, decimals: 2)
+        return line.text
     }
 }
 

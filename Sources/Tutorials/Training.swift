@@ -56,11 +56,19 @@ public struct TrainingResult: Sendable {
     /// `{"model":"logreg","epochs":74,"best_valid_error":7.5,"test_error":7.49,"train_seconds":…,"dtype":"float32","total_seconds":…}`
     /// (errors in percent; `train_seconds` counts training minibatches only, `total_seconds` the
     /// whole loop with validation).
-    public var json: String {
-        func f(_ v: Double) -> String { String(format: "%.4f", v) }
-        return "{\"model\":\"\(model)\",\"epochs\":\(outcome.epochs),\"best_valid_error\":\(f(outcome.bestValidationError * 100)),"
-            + "\"test_error\":\(f(outcome.testError * 100)),\"train_seconds\":\(f(outcome.trainSeconds)),\"dtype\":\"\(dtype)\","
-            + "\"total_seconds\":\(f(outcome.totalSeconds))}"
+    public var json: String { fields.text }
+
+    /// The summary's fields, for results that extend it (``DeepResult``).
+    var fields: JSONLine {
+        var line = JSONLine()
+        line.add("model", model)
+        line.add("epochs", outcome.epochs)
+        line.add("best_valid_error", outcome.bestValidationError * 100)
+        line.add("test_error", outcome.testError * 100)
+        line.add("train_seconds", outcome.trainSeconds)
+        line.add("dtype", "\(dtype)")
+        line.add("total_seconds", outcome.totalSeconds)
+        return line
     }
 }
 

@@ -38,8 +38,14 @@ struct DACommand: ParsableCommand {
             options.seed = seed
             options.filters = URL(fileURLWithPath: levels.count > 1 ? Self.suffixed(filters, Int((level * 100).rounded())) : filters)
             let (costs, seconds, _) = try trainDenoisingAutoencoder(data: mnist, options: options)
-            let list = costs.map { String(format: "%.4f", $0) }.joined(separator: ",")
-            print("{\"model\":\"da\",\"corruption\":\(level),\"epochs\":\(epochs),\"costs\":[\(list)],\"train_seconds\":\(String(format: "%.2f", seconds)),\"filters\":\"\(options.filters!.path)\"}")
+            var line = JSONLine()
+            line.add("model", "da")
+            line.add("corruption", level, decimals: 2)
+            line.add("epochs", epochs)
+            line.add("costs", costs)
+            line.add("train_seconds", seconds, decimals: 2)
+            line.add("filters", options.filters?.path ?? "")
+            print(line.text)
         }
     }
 
@@ -86,8 +92,15 @@ struct RBMCommand: ParsableCommand {
         options.plotEvery = plotEvery
         options.outputDirectory = URL(fileURLWithPath: outputDir)
         let (costs, seconds, _) = try trainRBM(data: try data.load(), options: options)
-        let list = costs.map { String(format: "%.4f", $0) }.joined(separator: ",")
-        print("{\"model\":\"rbm\",\"k\":\(k),\"persistent\":\(!cd),\"epochs\":\(epochs),\"costs\":[\(list)],\"train_seconds\":\(String(format: "%.2f", seconds)),\"output_dir\":\"\(outputDir)\"}")
+        var line = JSONLine()
+        line.add("model", "rbm")
+        line.add("k", k)
+        line.add("persistent", !cd)
+        line.add("epochs", epochs)
+        line.add("costs", costs)
+        line.add("train_seconds", seconds, decimals: 2)
+        line.add("output_dir", outputDir)
+        print(line.text)
     }
 }
 

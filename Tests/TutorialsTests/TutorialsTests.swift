@@ -31,6 +31,21 @@ struct EarlyStoppingTests {
         let json = TrainingResult(model: "logreg", outcome: o, dtype: .float32).json
         #expect(json == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"train_seconds":6.5000,"dtype":"float32","total_seconds":7.0000}"#)
     }
+
+    /// Summary lines are valid JSON whatever they hold: quotes, backslashes and control
+    /// characters in paths are escaped, a diverged (NaN or infinite) cost is `null`.
+    @Test func jsonLineEscapesAndParses() throws {
+        var line = JSONLine()
+        line.add("model", "rbm")
+        line.add("output_dir", "plots \"new\"\\x\n")
+        line.add("persistent", true)
+        line.add("costs", [1.5, .nan, -.infinity])
+        line.add("layers", [[1], [2, 3]], decimals: 1)
+        #expect(line.text == #"{"model":"rbm","output_dir":"plots \"new\"\\x\n","persistent":true,"costs":[1.5000,null,null],"layers":[[1.0],[2.0,3.0]]}"#)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any])
+        #expect(parsed["output_dir"] as? String == "plots \"new\"\\x\n")
+        #expect((parsed["costs"] as? [Any])?.count == 3)
+    }
 }
 
 @Suite(.serialized, .enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
