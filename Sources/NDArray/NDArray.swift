@@ -19,7 +19,7 @@ public struct NDArray: Sendable {
     public internal(set) var storage: NDStorage
 
     /// Wraps existing storage; checks nothing (internal building block of views).
-    init(storage: NDStorage, dtype: DType, shape: [Int], strides: [Int], offset: Int) {
+    package init(storage: NDStorage, dtype: DType, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage
         self.dtype = dtype
         self.shape = shape

@@ -100,6 +100,9 @@ private func naiveGemmInt(_ a: NDArray, _ b: NDArray, _ out: NDArray) {
     }
 }
 
+/// Products up to this many elements of A run ``smallGemv(_:rows:columns:rowStride:columnStride:_:_:alpha:beta:)``.
+let smallGemvLimit = 8192
+
 /// `beta · y + alpha · A·x` (y already broadcast to A's rows); BLAS gemv for floats, else gemm.
 func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, dtype: DType) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1]
@@ -121,7 +124,7 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
     if m == 0 { return out }
     let xs = x.contiguous()
     // Tiny products: a plain loop costs less than entering the BLAS library (~2 µs).
-    if dtype.isFloat, m * k <= 8192, a.dtype == dtype, xs.dtype == dtype {
+    if dtype.isFloat, m * k <= smallGemvLimit, a.dtype == dtype, xs.dtype == dtype {
         if dtype == .float32 { smallGemv(Float.self, a, xs, out, alpha: alpha, beta: beta) }
         else { smallGemv(Double.self, a, xs, out, alpha: alpha, beta: beta) }
         return out
@@ -150,10 +153,14 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
 /// otherwise one dot product per row, with four partial sums so the adds do not wait on each other.
 private func smallGemv<T: BinaryFloatingPoint & NDElement>(_: T.Type, _ a: NDArray, _ x: NDArray, _ out: NDArray,
                                                             alpha: Double, beta: Double) {
-    let m = a.shape[0], k = a.shape[1]
-    let pa = a.basePointer(as: T.self), px = x.basePointer(as: T.self), po = out.basePointer(as: T.self)
-    let al = T(alpha), be = T(beta)
-    let rs = a.strides[0], cs = a.strides[1]
+    smallGemv(a.basePointer(as: T.self), rows: a.shape[0], columns: a.shape[1], rowStride: a.strides[0], columnStride: a.strides[1],
+              x.basePointer(as: T.self), out.basePointer(as: T.self), alpha: T(alpha), beta: T(beta))
+}
+
+/// ``smallGemv(_:_:_:_:alpha:beta:)`` on raw pointers (strides in elements; x contiguous), for
+/// callers that planned the layout once.
+func smallGemv<T: BinaryFloatingPoint>(_ pa: UnsafePointer<T>, rows m: Int, columns k: Int, rowStride rs: Int, columnStride cs: Int,
+                                       _ px: UnsafePointer<T>, _ po: UnsafeMutablePointer<T>, alpha al: T, beta be: T) {
     if m > 1 && rs == 1 && cs != 1 {
         for i in 0..<m { po[i] = be == 0 ? 0 : be * po[i] }
         for j in 0..<k {

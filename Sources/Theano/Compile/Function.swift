@@ -90,7 +90,7 @@ public final class Function: @unchecked Sendable {
         var values: [NDArray] = []
         values.reserveCapacity(arguments.count)
         for (input, arg) in zip(inputs, arguments) {
-            if trustInput, let v = arg as? NDArray, v.dtype == input.dtype, v.ndim == input.ndim {
+            if trustInput, let v = arg.arrayValue, v.dtype == input.dtype, v.ndim == input.ndim {
                 values.append(v)
                 continue
             }

@@ -67,33 +67,14 @@ struct ElementwiseKernel: @unchecked Sendable {
         let total = shape.reduce(1, *)
         guard total > 0 else { return reducing ? [try reduced([], count: 0)] : outputs }
         let operands = inputs + outputs
-        // A reduction's output operand is one float64 accumulator per chunk, never advanced.
         let nops = operands.count + (reducing ? 1 : 0)
-
-        // Byte strides per operand, inputs aligned right and broadcast with stride 0.
-        let nd = shape.count
-        var strides = [Int](repeating: 0, count: nops * nd)
-        for (k, a) in operands.enumerated() {
-            let lead = nd - a.ndim, size = a.dtype.itemSize
-            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * size }
-        }
-        var (dims, st) = Self.coalesce(shape, strides, nops)
+        let (dims, st, isFast) = loop(shape, operands)
         let cnd = dims.count
-        // The fast loop applies when every inner stride is the predicted 0 or 1 element.
-        var isFast: Int32 = 1
-        for k in 0..<nops {
-            let want = fast[k] * (k < operands.count ? operands[k].dtype.itemSize : 8)
-            if st[k * cnd + cnd - 1] != want {
-                if dims[cnd - 1] == 1 { st[k * cnd + cnd - 1] = want } else { isFast = 0 }
-            }
-        }
-        isFast |= flushBit(op.outputs.first.map { op.instructions[$0].dtype } ?? .float64)
         let base: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
         let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
         let entry = self.entry, fastLoop = isFast
         let threads = Config.current.threads ?? Self.cores
-        let chunks = total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold
-            ? min(threads, max(1, total / 4096)) : 1
+        let chunks = splits(total) ? min(threads, max(1, total / 4096)) : 1
         // Chunk edges on 64-element boundaries so threads do not share cache lines.
         let step = ((total + chunks - 1) / chunks + 63) / 64 * 64
         var partials = [Double](repeating: 0, count: chunks)
@@ -128,6 +109,34 @@ struct ElementwiseKernel: @unchecked Sendable {
         return reducing ? [try reduced(partials, count: total)] : outputs
     }
 
+    /// The loop over `operands` (inputs, then outputs) broadcast to `shape`: the coalesced
+    /// dimensions, each operand's byte strides along them (a reduction's accumulator last, never
+    /// advanced), and the call flags (fast loop, denormal flushing).
+    func loop(_ shape: [Int], _ operands: [NDArray]) -> (dims: [Int], strides: [Int], flags: Int32) {
+        let nops = operands.count + (op.reduction != nil ? 1 : 0)
+        // Byte strides per operand, inputs aligned right and broadcast with stride 0.
+        let nd = shape.count
+        var strides = [Int](repeating: 0, count: nops * nd)
+        for (k, a) in operands.enumerated() {
+            let lead = nd - a.ndim, size = a.dtype.itemSize
+            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * size }
+        }
+        var (dims, st) = Self.coalesce(shape, strides, nops)
+        let cnd = dims.count
+        // The fast loop applies when every inner stride is the predicted 0 or 1 element.
+        var isFast: Int32 = 1
+        for k in 0..<nops {
+            let want = fast[k] * (k < operands.count ? operands[k].dtype.itemSize : 8)
+            if st[k * cnd + cnd - 1] != want {
+                if dims[cnd - 1] == 1 { st[k * cnd + cnd - 1] = want } else { isFast = 0 }
+            }
+        }
+        return (dims, st, isFast | flushBit(op.outputs.first.map { op.instructions[$0].dtype } ?? .float64))
+    }
+
+    /// Whether a loop of `total` elements is split across threads.
+    func splits(_ total: Int) -> Bool { total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold }
+
     /// The common small case without any array work: no reduction, every input either
     /// contiguous with the output's shape or a single element, a loop too small to split.
     /// Pointers and strides live on the stack; nil when the case does not apply.
@@ -141,7 +150,7 @@ struct ElementwiseKernel: @unchecked Sendable {
         // A one-element input of higher rank would add leading axes to the result.
         guard inputs.allSatisfy({ $0.ndim <= shape.count }) else { return nil }
         let total = shape.reduce(1, *)
-        guard total > 0, total.multipliedReportingOverflow(by: cost).partialValue < Self.parallelThreshold,
+        guard total > 0, !splits(total),
               inputs.allSatisfy({ $0.count == 1 || $0.isContiguous }) else { return nil }
         var outputs: [NDArray] = []
         outputs.reserveCapacity(op.outputs.count)

@@ -241,21 +241,27 @@ struct ReduceKernel: NativeKernel {
     let rows: FixedKernels
     let op: Reduce
 
-    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
-        let x = inputs[0]
+    /// The kernel call for `x`: the (outer, n, inner) block, the kind code and the result's
+    /// shape; nil when the reference handles it (other kinds, integers, scattered axes, empty).
+    func block(_ x: NDArray) -> (outer: Int, n: Int, inner: Int, code: Int32, shape: [Int])? {
         let code: Int32
         switch op.kind {
         case .sum: code = 0
         case .mean: code = 1
         case .max: code = 2
         case .min: code = 3
-        default: return try op.perform(inputs)
+        default: return nil
         }
         guard x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
-              op.axes == Array(first...last) else { return try op.perform(inputs) }
+              op.axes == Array(first...last) else { return nil }
+        return (x.shape[..<first].reduce(1, *), x.shape[first...last].reduce(1, *), x.shape[(last + 1)...].reduce(1, *), code,
+                Array(x.shape[..<first]) + Array(x.shape[(last + 1)...]))
+    }
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        guard let (outer, n, inner, code, shape) = block(x) else { return try op.perform(inputs) }
         let src = x.contiguous()
-        let outer = x.shape[..<first].reduce(1, *), n = x.shape[first...last].reduce(1, *), inner = x.shape[(last + 1)...].reduce(1, *)
-        let shape = Array(x.shape[..<first]) + Array(x.shape[(last + 1)...])
         let out = try reusable(buffers, 0, shape: shape, dtype: x.dtype) ?? NDArray.empty(shape, dtype: x.dtype)
         if x.dtype == .float32, let f = rows.reduce32 {
             withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.basePointer(as: Float.self), out.basePointer(as: Float.self), code) }
