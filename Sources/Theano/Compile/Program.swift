@@ -51,6 +51,14 @@ final class Program {
     /// can alternate between them while the shared variable holds the other). A call takes the
     /// pool and puts it back, so concurrent calls never share a buffer.
     private let pool = Mutex<[[[NDArray]]]>([])
+    /// Replays of calls at fixed layouts (``Replay``); nil when they do not apply (DEBUG,
+    /// profiling, reference kernels, shared variables updated in place, a mode excluding
+    /// `"replay"`).
+    private let replays: ReplayCache?
+    /// The current replay plan's steps by kind (``Replay/summary``), nil without one.
+    var replaySummary: String? { replays?.plan?.summary }
+    /// Calls answered by a replay (for tests and diagnostics).
+    let replayedCalls = Atomic<Int>(0)
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
          profile: Bool) throws {
@@ -123,6 +131,8 @@ final class Program {
         self.profile = profile ? Profile(nodes: order) : nil
         self.checkNodes = mode.name == Mode.debug.name
         self.inplace = !checkNodes && !mode.excluded.contains("inplace")
+        replays = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode && !steps.contains { $0.updatesInPlace != nil }
+            ? ReplayCache() : nil
     }
 
     /// Rewrites a private copy of `roots` (outputs, then update values) without the `excluded`
@@ -138,8 +148,31 @@ final class Program {
         return (program, fgraph.history)
     }
 
-    /// Runs every step; returns outputs and the update values (not yet committed).
+    /// Runs every step, or replays a plan made for these layouts; returns outputs and the update
+    /// values (not yet committed).
     func run(_ inputs: [NDArray]) throws -> ([NDArray], [(SharedVariable, NDArray)]) {
+        // Without replays the values are read in `runSteps`, so that an in-place gemm update
+        // finds its shared variable's value held by nothing else.
+        guard let replays else { return try runSteps(inputs, nil, trace: false).outputs }
+        let shared = sharedSlots.map { $0.shared.value }
+        if let plan = replays.plan, plan.matches(inputs, shared), plan.acquire() {
+            defer { plan.release() }
+            if let result = plan.run(inputs, shared) {
+                replayedCalls.add(1, ordering: .relaxed)
+                return result
+            }
+            replays.discard(plan)
+        }
+        let trace = replays.shouldTrace(inputs, shared)
+        let (result, slots) = try runSteps(inputs, shared, trace: trace)
+        if trace { replays.install(Replay(program: self, trace: slots, inputs: inputs, shared: shared)) }
+        return result
+    }
+
+    /// Runs every step. With `trace`, no value is released or overwritten in place, and every
+    /// slot's value is returned for ``Replay`` to plan from.
+    private func runSteps(_ inputs: [NDArray], _ shared: [NDArray]?, trace: Bool) throws
+        -> (outputs: ([NDArray], [(SharedVariable, NDArray)]), slots: [NDArray?]) {
         var buffers = pool.withLock { p -> [[[NDArray]]] in
             let taken = p
             p = []
@@ -150,7 +183,7 @@ final class Program {
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
         for (s, v) in constants { slots[s] = v }
-        for (s, v) in sharedSlots { slots[s] = v.value }
+        for (k, (s, v)) in sharedSlots.enumerated() { slots[s] = shared?[k] ?? v.value }
         var args: [NDArray] = []
         var validated = false
         for (index, step) in steps.enumerated() {
@@ -182,7 +215,7 @@ final class Program {
             var free = reuses && !buffers[index].isEmpty ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
             // In place: an input read for the last time, held by nothing but this call, becomes
             // the output's memory (DEBUG mode keeps inputs intact to check them).
-            if reuses && inplace {
+            if reuses && inplace && !trace {
                 for (o, i) in step.inplaceCandidates where step.release.contains(step.inputSlots[i]) {
                     slots[step.inputSlots[i]] = nil
                     if args[i].hasUniqueStorage() && args[i].isContiguous {
@@ -214,7 +247,7 @@ final class Program {
                 }
                 slots[s] = r
             }
-            for s in step.release { slots[s] = nil }
+            if !trace { for s in step.release { slots[s] = nil } }
             if let profile {
                 profile.record(node: index, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
             }
@@ -229,7 +262,7 @@ final class Program {
             guard let v = slots[u.slot] else { throw TheanoError(.runtime, "internal error: update slot \(u.slot) was not computed") }
             ups.append((u.shared, v))
         }
-        return (outs, ups)
+        return ((outs, ups), trace ? slots : [])
     }
 
     /// Checks every in-place update from `start` on (shapes and dtypes), so that once the first
