@@ -364,6 +364,22 @@ struct MoreCanonicalTests {
         #expect(try f([[1, 2], [3, 4]], [10, 20])[0].doubles == [11, 13, 22, 24])
     }
 
+    @Test("a transposed product becomes the product of the transposed operands (lift_transpose_through_dot)")
+    func transposeLiftedThroughDot() throws {
+        let a = dmatrix("a"), b = dmatrix("b"), w = dmatrix("w")
+        let f = try function(inputs: [a, b, w], outputs: [w + dot(a, b).T])
+        let av = try array([1, 2, 3, 4, 5, 6], [3, 2]), bv = try array([1, 0, 2, 1, 1, 3, 0, 1], [2, 4])
+        let wv = try array((0..<12).map { Double($0) }, [4, 3])
+        let want = try function(inputs: [a, b, w], outputs: [w + dot(a, b).T], mode: .unoptimized)(av, bv, wv)[0]
+        #expect(try f(av, bv, wv)[0].doubles == want.doubles)
+        // The product's result is no longer transposed: every DimShuffle reads an input.
+        let order = Graph.topologicalOrder([f.program.outputVariables[0]], stoppingAt: Set(f.inputs))
+        #expect(order.filter { $0.op is DimShuffle }.allSatisfy { f.inputs.contains($0.inputs[0]) }, "\(f.graphDescription)")
+        // A product read elsewhere too keeps its transpose (it would be computed twice).
+        let g = try function(inputs: [a, b], outputs: [dot(a, b).T, dot(a, b) * 2])
+        #expect(ops(g).filter { $0 == "Dot" || $0 == "Gemm" }.count == 1, "\(ops(g))")
+    }
+
     @Test func constantFactorOutOfSum() throws {
         let x = dmatrix("x")
         let f = try function(inputs: [x], outputs: [sum(x * 3, axis: 1), mean(2 * x)])

@@ -151,7 +151,7 @@ func gemv(_ a: NDArray, _ x: NDArray, y: NDArray, alpha: Double, beta: Double, d
 /// `out = alpha · A x + beta · out` for a small A of any strides: for a transposed
 /// (column-major) A, one scaled column added at a time, which vectorises along the column;
 /// otherwise one dot product per row, with four partial sums so the adds do not wait on each other.
-private func smallGemv<T: BinaryFloatingPoint & NDElement>(_: T.Type, _ a: NDArray, _ x: NDArray, _ out: NDArray,
+private func smallGemv<T: BinaryFloatingPoint & NDElement & SIMDScalar>(_: T.Type, _ a: NDArray, _ x: NDArray, _ out: NDArray,
                                                             alpha: Double, beta: Double) {
     smallGemv(a.basePointer(as: T.self), rows: a.shape[0], columns: a.shape[1], rowStride: a.strides[0], columnStride: a.strides[1],
               x.basePointer(as: T.self), out.basePointer(as: T.self), alpha: T(alpha), beta: T(beta))
@@ -159,9 +159,16 @@ private func smallGemv<T: BinaryFloatingPoint & NDElement>(_: T.Type, _ a: NDArr
 
 /// ``smallGemv(_:_:_:_:alpha:beta:)`` on raw pointers (strides in elements; x contiguous), for
 /// callers that planned the layout once.
-func smallGemv<T: BinaryFloatingPoint>(_ pa: UnsafePointer<T>, rows m: Int, columns k: Int, rowStride rs: Int, columnStride cs: Int,
-                                       _ px: UnsafePointer<T>, _ po: UnsafeMutablePointer<T>, alpha al: T, beta be: T) {
-    if m > 1 && rs == 1 && cs != 1 {
+func smallGemv<T: BinaryFloatingPoint & SIMDScalar>(_ pa: UnsafePointer<T>, rows m: Int, columns k: Int, rowStride rs: Int, columnStride cs: Int,
+                                                    _ px: UnsafePointer<T>, _ po: UnsafeMutablePointer<T>, alpha al: T, beta be: T) {
+    if cs == 1 {
+        for i in 0..<m {
+            let acc = dotContiguous(pa + i * rs, px, k)
+            po[i] = be == 0 ? al * acc : al * acc + be * po[i]
+        }
+        return
+    }
+    if m > 1 && rs == 1 {
         for i in 0..<m { po[i] = be == 0 ? 0 : be * po[i] }
         for j in 0..<k {
             let s = al * px[j], column = pa + j * cs
@@ -182,6 +189,29 @@ func smallGemv<T: BinaryFloatingPoint>(_ pa: UnsafePointer<T>, rows m: Int, colu
         let acc = (s0 + s1) + (s2 + s3)
         po[i] = be == 0 ? al * acc : al * acc + be * po[i]
     }
+}
+
+/// The dot product of two contiguous runs, eight lanes at a time in two accumulators.
+@inline(__always)
+private func dotContiguous<T: BinaryFloatingPoint & SIMDScalar>(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ n: Int) -> T {
+    var acc0 = SIMD8<T>(), acc1 = SIMD8<T>()
+    var j = 0
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b), lane = MemoryLayout<T>.stride
+    while j + 16 <= n {
+        let a0: SIMD8<T> = ra.loadUnaligned(fromByteOffset: j * lane, as: SIMD8<T>.self)
+        let b0: SIMD8<T> = rb.loadUnaligned(fromByteOffset: j * lane, as: SIMD8<T>.self)
+        let a1: SIMD8<T> = ra.loadUnaligned(fromByteOffset: (j + 8) * lane, as: SIMD8<T>.self)
+        let b1: SIMD8<T> = rb.loadUnaligned(fromByteOffset: (j + 8) * lane, as: SIMD8<T>.self)
+        acc0 += a0 * b0
+        acc1 += a1 * b1
+        j += 16
+    }
+    var sum = (acc0 + acc1).sum()
+    while j < n {
+        sum += a[j] * b[j]
+        j += 1
+    }
+    return sum
 }
 
 /// `A + alpha · x yᵀ` on a fresh copy of A; BLAS ger for floats.

@@ -58,8 +58,13 @@ final class Replay: @unchecked Sendable {
         var reduce32: FixedKernels.Reduce32?, reduce64: FixedKernels.Reduce64?
     }
 
-    /// Unowned: the program holds its plans, and only calls of the program replay them.
-    private unowned let program: Program
+    /// Not retained: the program holds its plans, and only its own calls replay them (so it is
+    /// alive whenever this is used, and the per-access reference count is saved).
+    private unowned(unsafe) let program: Program
+    /// The values a call hands out: per output, then per update, the handed-out array's index
+    /// (or -1 and the slot, for values read where they are).
+    private let outputs: [(perCall: Int, slot: Int)]
+    private let updates: [(shared: SharedVariable, perCall: Int, slot: Int)]
     private let sources: [Source]
     /// Each slot's shape and strides when planned (nil for slots the plan never saw).
     private let layouts: [(shape: [Int], strides: [Int], dtype: DType)?]
@@ -184,6 +189,9 @@ final class Replay: @unchecked Sendable {
             }
         }
         self.program = program
+        func handedIndex(_ s: Int) -> Int { if case .perCall(let j) = sources[s] { j } else { -1 } }
+        outputs = program.outputSlots.map { (handedIndex($0), $0) }
+        updates = program.updates.map { ($0.shared, handedIndex($0.slot), $0.slot) }
         self.sources = sources.map { $0 ?? .dynamic }
         layouts = (0..<program.slotCount).map { s in trace[s].map { ($0.shape, $0.strides, $0.dtype) } }
         instructionCount = instructions.count
@@ -292,16 +300,16 @@ final class Replay: @unchecked Sendable {
             }
         }
         var outs: [NDArray] = []
-        outs.reserveCapacity(program.outputSlots.count)
-        for s in program.outputSlots {
-            guard let a = handed(s, inputs, shared) else { return nil }
+        outs.reserveCapacity(outputs.count)
+        for (j, s) in outputs {
+            guard let a = j >= 0 ? spares[2 * j + using[j]] : handed(s, inputs, shared) else { return nil }
             outs.append(a)
         }
         var ups: [(SharedVariable, NDArray)] = []
-        ups.reserveCapacity(program.updates.count)
-        for u in program.updates {
-            guard let a = handed(u.slot, inputs, shared) else { return nil }
-            ups.append((u.shared, a))
+        ups.reserveCapacity(updates.count)
+        for (variable, j, s) in updates {
+            guard let a = j >= 0 ? spares[2 * j + using[j]] : handed(s, inputs, shared) else { return nil }
+            ups.append((variable, a))
         }
         return (outs, ups)
     }
@@ -324,7 +332,7 @@ final class Replay: @unchecked Sendable {
     }
 
     /// `out = beta · y + alpha · A x` for a planned small gemv (operands y, alpha, A, x, beta, out).
-    private func gemv<T: BinaryFloatingPoint>(_: T.Type, _ ins: Instruction) {
+    private func gemv<T: BinaryFloatingPoint & SIMDScalar>(_: T.Type, _ ins: Instruction) {
         guard let py = table[ins.slots[0]], let pa = table[ins.slots[2]], let px = table[ins.slots[3]], let po = table[ins.slots[5]],
               let alpha = table[ins.slots[1]], let beta = table[ins.slots[4]] else { return }
         let out = po.assumingMemoryBound(to: T.self), y = py.assumingMemoryBound(to: T.self)

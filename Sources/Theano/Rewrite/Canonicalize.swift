@@ -76,6 +76,16 @@ enum Canonicalize {
             let composed = op.pattern.map { $0.flatMap { innerOp.pattern[$0] } }
             return [apply1(DimShuffle(composed), [inner.inputs[0]])]
         },
+        // A transposed product would be read across its rows by whatever elementwise kernel
+        // uses it (a tied-weights gradient added to W: one cache miss per element); the
+        // transposed operands cost BLAS nothing. Only when the transpose is the product's one
+        // reader, else the product would be computed twice.
+        NodeRewriter("lift_transpose_through_dot", tags: tags, inGraph: { n, fgraph in                         // dot(a, b).T → dot(b.T, a.T)
+            guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == [1, 0], let product = node.inputs[0].owner,
+                  product.op is Dot, product.inputs.allSatisfy({ $0.ndim == 2 }), fgraph.clients(of: product.outputs[0]).count == 1,
+                  !fgraph.outputs.contains(where: { $0 === product.outputs[0] }) else { return nil }
+            return keepType(n, dot(product.inputs[1].T, product.inputs[0].T))
+        }),
         NodeRewriter("static_shape", tags: tags) { n in                                                             // shape(x) → constant
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
