@@ -242,4 +242,30 @@ extension MemoryPlanTests {
         #expect(throws: TheanoError.self) { try step(xv, xv, try array([1, 2, 3], [1, 3])) }
         #expect(w1.value.doubles == before.0 && w2.value.doubles == before.1)
     }
+
+    @Test("an update made of two gemms (a tied weight's two gradient terms) runs in the variable's memory, link after link")
+    func gemmChainUpdatesInPlace() throws {
+        let w = shared(try array([1, 2, 3, 4, 5, 6], [3, 2]), name: "w")
+        let x = dmatrix("x"), g = dmatrix("g"), u = dmatrix("u"), h = dmatrix("h")
+        let update = w - 0.5 * (dot(x.T, g) + dot(u.T, h))
+        let step = try function(inputs: [x, g, u, h], outputs: [], updates: [w: update])
+        #expect(step.program.steps.filter { $0.updatesInPlace === w }.count == 2, "\(step.graphDescription)")
+        let xv = try array([1, 0, 0, 1, 1, 1], [2, 3]), gv = try array([2, 0, 0, 2], [2, 2])
+        let uv = try array([1, 2, 3], [1, 3]), hv = try array([1, -1], [1, 2])
+        try step(xv, gv, uv, hv)     // the first value came from the caller's array: copied once
+        let memory = w.value.storage.pointer
+        try step(xv, gv, uv, hv)
+        #expect(w.value.storage.pointer == memory, "the update was not made in place")
+        // Each call subtracts 0.5·(xᵀg + uᵀh) = [[1.5, 0.5], [1, 0], [1.5, -0.5]].
+        #expect(w.value.doubles == [-2, 1, 1, 4, 2, 7])
+        // A value the caller holds is never written: the first link goes to new memory, the
+        // second overwrites that.
+        let kept = w.value
+        try step(xv, gv, uv, hv)
+        #expect(kept.doubles == [-2, 1, 1, 4, 2, 7] && w.value.doubles == [-3.5, 0.5, 0, 4, 0.5, 7.5])
+        #expect(!kept.sharesStorage(with: w.value))
+        // A failing second link leaves the variable alone.
+        #expect(throws: TheanoError.self) { try step(xv, gv, try array([1, 2], [1, 2]), hv) }
+        #expect(w.value.doubles == [-3.5, 0.5, 0, 4, 0.5, 7.5])
+    }
 }

@@ -66,16 +66,30 @@ final class Program {
         let roots = outputs + updates.map(\.1)
         var order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
         if let bad = order.first(where: { $0.error != nil }), let e = bad.error { throw e }
-        // Updates that a gemm can make in place go last: nothing reads them, and running them
-        // after everything else keeps a failed call from changing any shared variable.
+        // Updates that gemms can make in place go last: nothing reads them, and running them
+        // after everything else keeps a failed call from changing any shared variable. The
+        // update may be a chain of gemms, each accumulating into the one before, the first into
+        // the variable (two gradient terms of a tied weight, the two phases of CD).
         var inPlaceUpdates: [ObjectIdentifier: SharedVariable] = [:]
         if mode.name != Mode.debug.name && !mode.excluded.contains("inplace") {
-            let readers = Set(order.flatMap { $0.inputs.map(ObjectIdentifier.init) })
+            var reads: [ObjectIdentifier: Int] = [:]
+            for node in order { for v in node.inputs { reads[ObjectIdentifier(v), default: 0] += 1 } }
             for (shared, value) in updates {
-                guard let node = value.owner, node.op is Gemm, node.inputs[0] === shared,
-                      !readers.contains(ObjectIdentifier(value)), !outputs.contains(where: { $0 === value }),
+                guard reads[ObjectIdentifier(value)] == nil, !outputs.contains(where: { $0 === value }),
                       updates.filter({ $0.1 === value }).count == 1 else { continue }
-                inPlaceUpdates[ObjectIdentifier(node)] = shared
+                var chain: [Apply] = []
+                var v = value
+                while let node = v.owner, node.op is Gemm, !node.inputs.dropFirst().contains(where: { $0 === node.inputs[0] }) {
+                    chain.append(node)
+                    let accumulator = node.inputs[0]
+                    if accumulator === shared { break }
+                    // An earlier link: read by this gemm alone, as its accumulator.
+                    guard reads[ObjectIdentifier(accumulator)] == 1, !outputs.contains(where: { $0 === accumulator }),
+                          !updates.contains(where: { $0.1 === accumulator }) else { break }
+                    v = accumulator
+                }
+                guard let first = chain.last, first.inputs[0] === shared else { continue }
+                for node in chain { inPlaceUpdates[ObjectIdentifier(node)] = shared }
             }
             order = order.filter { inPlaceUpdates[ObjectIdentifier($0)] == nil } + order.filter { inPlaceUpdates[ObjectIdentifier($0)] != nil }
         }
@@ -275,21 +289,31 @@ final class Program {
         }
     }
 
-    /// Runs a gemm update in the shared variable's own memory when nothing but the variable
-    /// holds it (under the variable's lock, so no reader sees it half-written); nil otherwise.
+    /// Runs a gemm of an update chain in the shared variable's own memory when its accumulator
+    /// is that memory (the variable itself, or an earlier link made in place) and nothing but
+    /// the variable holds it (under the variable's lock, so no reader sees it half-written);
+    /// nil otherwise, with the accumulator left in its slot.
     private func updateInPlace(_ step: Step, _ shared: SharedVariable, _ slots: inout [NDArray?]) throws -> NDArray? {
         let c = step.inputSlots[0]
-        // This call's own reference to the value goes first; other inputs are read as usual.
+        // This call's own reference to the accumulator goes first; other inputs are read as usual.
         let others = step.inputSlots.dropFirst().map { slots[$0] }
         guard !others.contains(where: { $0 == nil }), !step.inputSlots.dropFirst().contains(c) else { return nil }
+        var accumulator = slots[c]
         slots[c] = nil
-        return try shared.withStoredValue { stored -> NDArray? in
+        let memory = accumulator.map { (ObjectIdentifier($0.storage), $0.offset, $0.shape) }
+        let result = try shared.withStoredValue { stored -> NDArray? in
+            guard let memory, ObjectIdentifier(stored.storage) == memory.0, stored.offset == memory.1, stored.shape == memory.2 else { return nil }
+            accumulator = nil
             guard stored.hasUniqueStorage(), stored.isContiguous else { return nil }
             let args = [stored] + others.compactMap { $0 }
             let result: NDArray
             do { result = try step.node.op.perform(args, reusing: [stored])[0] } catch { throw nodeError(step.node, args, error) }
             return result.sharesStorage(with: stored) ? result : nil
         }
+        // Not in place: the accumulator goes back (when it was the variable's memory, the
+        // variable's value is the same array).
+        if result == nil { slots[c] = accumulator ?? shared.value }
+        return result
     }
 
     /// Per output, a kept buffer that nothing outside the pool holds any more.
