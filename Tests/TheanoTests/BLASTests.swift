@@ -1,5 +1,6 @@
 import Foundation
 import NDArray
+import Synchronization
 import Testing
 @testable import Theano
 
@@ -30,6 +31,42 @@ struct BLASTests {
             expected[i * 2 + j] += try a.element(at: [k, i]) * b.element(at: [k, j * 2])
         } } }
         #expect(slow.doubles == expected)
+    }
+
+    /// Products large enough to be split across cores (by rows when C is tall, by columns when it
+    /// is wide), with transposed operands and an accumulator, against a float64 loop: the blocks
+    /// must tile C exactly, with each operand's block starting where it should.
+    @Test(arguments: [(150, 70, 200), (40, 300, 200), (333, 331, 21)])
+    func splitProductsTileTheResult(_ shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        #expect(m * n * k >= BLAS.splitThreshold)
+        var g = SplitMix64(seed: 5)
+        let at = try NDArray((0..<(k * m)).map { _ in (g.unit() * 8).rounded() - 4 }, shape: [k, m])   // A stored transposed
+        let b = try NDArray((0..<(k * n)).map { _ in (g.unit() * 8).rounded() - 4 }, shape: [k, n])
+        let bt = b.transposed().contiguous(forceCopy: true)                                             // B stored transposed
+        let c = try NDArray((0..<(m * n)).map { _ in (g.unit() * 8).rounded() - 4 }, shape: [m, n])
+        var want = c.doubles.map { 0.5 * $0 }
+        let av = at.doubles, bv = b.doubles
+        for i in 0..<m { for p in 0..<k { let x = av[p * m + i]; for j in 0..<n { want[i * n + j] += x * bv[p * n + j] } } }
+        for dtype in [DType.float32, .float64] {
+            let a1 = at.transposed().cast(to: dtype), b1 = b.cast(to: dtype), b2 = bt.transposed().cast(to: dtype)
+            for (x, y) in [(a1, b1), (a1.contiguous(forceCopy: true), b2)] {
+                let got = try gemm(x, y, dtype: dtype, alpha: 1, beta: 0.5, c: c.cast(to: dtype))
+                #expect(got.doubles == want, "\(dtype) \(m)×\(n)×\(k)")
+            }
+        }
+    }
+
+    @Test("the worker pool runs every part exactly once, also when several callers share it")
+    func workerPoolRunsEachPartOnce() throws {
+        final class Counts: Sendable { let parts = Mutex([Int](repeating: 0, count: 64)) }
+        let counts = Counts()
+        DispatchQueue.concurrentPerform(iterations: 4) { caller in
+            for _ in 0..<200 {
+                WorkerPool.shared.run(16) { i in counts.parts.withLock { $0[caller * 16 + i] += 1 } }
+            }
+        }
+        #expect(counts.parts.withLock { $0 } == [Int](repeating: 200, count: 64))
     }
 
     /// The small-product gemv loop (below BLAS's entry cost) on row-major, transposed, strided,
