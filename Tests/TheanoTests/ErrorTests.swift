@@ -28,6 +28,15 @@ struct ErrorTests {
         #expect(e1.description.contains("'x'") && e1.description.contains("2 dimensions"))
         let e2 = try #require(error { try f([[1, 2]]) })
         #expect(e2.description.contains("length 3 on dimension 1"), "\(e2)")
+        // The same checks for NDArray arguments (their own overload, no boxing), and with
+        // trustInput, which skips them only for arrays of the input's dtype and rank.
+        let row = try NDArray([1, 2] as [Float], shape: [1, 2]), flat = try NDArray([1, 2, 3] as [Float])
+        #expect(try #require(error { try f(row) }).description.contains("length 3 on dimension 1"))
+        #expect(try #require(error { try f(flat) }).description.contains("2 dimensions"))
+        f.trustInput = true
+        #expect(try #require(error { try f(flat) }).description.contains("2 dimensions"))
+        #expect(try #require(error { try f(try NDArray([1, 2, 3] as [Double], shape: [1, 3])) }).description.contains("float64"))
+        #expect(try f(try NDArray([1, 2, 3] as [Float], shape: [1, 3]))[0].doubles == [2, 3, 4])
     }
 
     @Test func staticShapeConflictIsReportedWhereTheNodeWasBuilt() throws {

@@ -78,6 +78,24 @@ public final class Function: @unchecked Sendable {
         try call(arguments)
     }
 
+    /// ``callAsFunction(_:)`` for `NDArray` arguments, without boxing each one as
+    /// `any TensorConvertible` (an allocation per argument): the path of training loops.
+    @discardableResult
+    public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] {
+        guard arguments.count == inputs.count else { return try call(arguments.map { $0 as any TensorConvertible }) }
+        if trustInput, zip(inputs, arguments).allSatisfy({ $0.dtype == $1.dtype && $0.ndim == $1.ndim }) { return try run(arguments) }
+        var values: [NDArray] = []
+        values.reserveCapacity(arguments.count)
+        for (input, arg) in zip(inputs, arguments) {
+            let v: NDArray
+            do { v = try arg.tensorValue(for: input.type) } catch {
+                throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
+            }
+            values.append(try Self.checked(v, for: input))
+        }
+        return try run(values)
+    }
+
     /// ``callAsFunction(_:)`` with an array of arguments.
     @discardableResult
     public func call(_ arguments: [any TensorConvertible]) throws -> [NDArray] {
@@ -89,8 +107,9 @@ public final class Function: @unchecked Sendable {
         }
         var values: [NDArray] = []
         values.reserveCapacity(arguments.count)
+        let trusted = trustInput
         for (input, arg) in zip(inputs, arguments) {
-            if trustInput, let v = arg.arrayValue, v.dtype == input.dtype, v.ndim == input.ndim {
+            if trusted, let v = arg.arrayValue, v.dtype == input.dtype, v.ndim == input.ndim {
                 values.append(v)
                 continue
             }
@@ -98,16 +117,26 @@ public final class Function: @unchecked Sendable {
             do { v = try arg.tensorValue(for: input.type) } catch {
                 throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
             }
-            guard v.ndim == input.ndim else {
-                throw TheanoError(.badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)", location: input.location)
-            }
-            for (d, (want, got)) in zip(input.type.shape, v.shape).enumerated() {
-                if let want, want != got {
-                    throw TheanoError(.badInput, "input \(input.label) needs length \(want) on dimension \(d), got shape \(v.shape)", location: input.location)
-                }
-            }
-            values.append(v)
+            values.append(try Self.checked(v, for: input))
         }
+        return try run(values)
+    }
+
+    /// `v` when it has the input's rank and static lengths.
+    private static func checked(_ v: NDArray, for input: Variable) throws -> NDArray {
+        guard v.ndim == input.ndim else {
+            throw TheanoError(.badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)", location: input.location)
+        }
+        for (d, (want, got)) in zip(input.type.shape, v.shape).enumerated() {
+            if let want, want != got {
+                throw TheanoError(.badInput, "input \(input.label) needs length \(want) on dimension \(d), got shape \(v.shape)", location: input.location)
+            }
+        }
+        return v
+    }
+
+    /// Runs the program on checked values and commits the updates.
+    private func run(_ values: [NDArray]) throws -> [NDArray] {
         let (outs, updates) = try program.run(values)
         if let debug { try debug.verify(values, outputs: outs + updates.map(\.1)) }
         for (shared, value) in updates { shared.commit(value) }
