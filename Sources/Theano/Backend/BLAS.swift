@@ -118,13 +118,25 @@ public final class BLAS: @unchecked Sendable {
     /// Whether GEMMs are split across cores here, with OpenBLAS itself on one thread. Its own
     /// threading splits products of few rows badly: on this machine `20×784 · 784×500` (the
     /// MLP tutorial's forward product) takes 120 µs on one thread, 135 µs on two, and 72 µs as
-    /// two single-threaded calls on halves of C. Each product larger than ``splitThreshold`` is
-    /// cut along C's longer side into one block per core, run on ``WorkerPool``. Off when
+    /// two single-threaded calls on halves of C. Each product larger than ``splitThreshold``
+    /// with fewer than ``wideProduct`` rows or columns is cut along C's longer side into one
+    /// block per core, run on ``WorkerPool``; wider ones run on OpenBLAS's threads. Off when
     /// `blas_threads` is set (OpenBLAS's own threads then).
     private(set) var splitsProducts = false
 
     /// Products smaller than this (m·n·k) run in one call: a hand-off costs more.
     static let splitThreshold = 1 << 21
+    /// Products with at least this many rows and columns run on OpenBLAS's own threads.
+    static let wideProduct = 512
+
+    /// Runs `body` with OpenBLAS on its default thread count (one per core). The count is
+    /// global: a product split concurrently on another thread may then use more threads than
+    /// cores for a moment, which costs time but not correctness.
+    private func withLibraryThreads(_ body: () -> Void) {
+        setThreads(ElementwiseKernel.cores)
+        body()
+        setThreads(1)
+    }
 
     /// Runs `body` on blocks of C's rows or columns, one per core, when the product is worth it.
     private func split(m: Int, n: Int, k: Int, _ body: @escaping @Sendable (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
@@ -132,6 +144,12 @@ public final class BLAS: @unchecked Sendable {
         let byRows = m >= n, length = max(m, n)
         guard splitsProducts, parts > 1, m * n * k >= Self.splitThreshold, length >= 32 * parts else {
             body(0..<m, 0..<n)
+            return
+        }
+        // Wide on both sides: OpenBLAS's threads share the packed panels of B, where our blocks
+        // would each pack all of it (2048²: ~5 % slower split).
+        if min(m, n) >= Self.wideProduct {
+            withLibraryThreads { body(0..<m, 0..<n) }
             return
         }
         // Block edges on multiples of 16, the kernels' register tiles.
@@ -169,9 +187,8 @@ public final class BLAS: @unchecked Sendable {
     /// baseline that benchmarks compare with.
     fileprivate func sgemmAsTheLibraryRunsIt(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                                              _ c: UnsafeMutablePointer<Float>) {
-        if splitsProducts { setThreads(ElementwiseKernel.cores) }
-        sgemmEntry(101, 111, 111, m, n, k, 1, a, k, b, n, 0, c, n)
-        if splitsProducts { setThreads(1) }
+        let call = { self.sgemmEntry(101, 111, 111, m, n, k, 1, a, k, b, n, 0, c, n) }
+        if splitsProducts { withLibraryThreads(call) } else { call() }
     }
 }
 
