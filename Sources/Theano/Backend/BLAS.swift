@@ -165,10 +165,9 @@ public final class BLAS: @unchecked Sendable {
     func sgemm(_ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
                _ a: UnsafePointer<Float>?, _ lda: Int32, _ b: UnsafePointer<Float>?, _ ldb: Int32, _ beta: Float,
                _ c: UnsafeMutablePointer<Float>?, _ ldc: Int32) {
-        let entry = sgemmEntry, args = GemmPointers(a: a, b: b, c: c)
-        split(m: Int(m), n: Int(n), k: Int(k)) { rows, columns in
-            let (pa, pb, pc) = args.block(rows, columns, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)
-            entry(order, ta, tb, Int32(rows.count), Int32(columns.count), k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+        let entry = sgemmEntry
+        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) { rows, columns, pa, pb, pc in
+            entry(order, ta, tb, rows, columns, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
         }
     }
 
@@ -176,10 +175,18 @@ public final class BLAS: @unchecked Sendable {
     func dgemm(_ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Double,
                _ a: UnsafePointer<Double>?, _ lda: Int32, _ b: UnsafePointer<Double>?, _ ldb: Int32, _ beta: Double,
                _ c: UnsafeMutablePointer<Double>?, _ ldc: Int32) {
-        let entry = dgemmEntry, args = GemmPointers(a: a, b: b, c: c)
+        let entry = dgemmEntry
+        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) { rows, columns, pa, pb, pc in
+            entry(order, ta, tb, rows, columns, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+        }
+    }
+
+    /// Calls `call` (rows, columns and the operands' first elements) once per block of C.
+    private func product<T>(_ m: Int32, _ n: Int32, _ k: Int32, _ operands: GemmOperands<T>,
+                            _ call: @escaping @Sendable (Int32, Int32, UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) -> Void) {
         split(m: Int(m), n: Int(n), k: Int(k)) { rows, columns in
-            let (pa, pb, pc) = args.block(rows, columns, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)
-            entry(order, ta, tb, Int32(rows.count), Int32(columns.count), k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
+            let (pa, pb, pc) = operands.block(rows, columns)
+            call(Int32(rows.count), Int32(columns.count), pa, pb, pc)
         }
     }
 
@@ -192,14 +199,14 @@ public final class BLAS: @unchecked Sendable {
     }
 }
 
-/// The operands of a product, shared with the threads computing its blocks.
-private struct GemmPointers<T>: @unchecked Sendable {
+/// The operands of a product and their layout, shared with the threads computing its blocks.
+private struct GemmOperands<T>: @unchecked Sendable {
     let a: UnsafePointer<T>?, b: UnsafePointer<T>?, c: UnsafeMutablePointer<T>?
+    /// 111: no transpose, 112: transposed storage; leading dimensions as BLAS takes them.
+    let ta: Int32, tb: Int32, lda: Int32, ldb: Int32, ldc: Int32
 
-    /// Where the block of C's `rows` × `columns` and the parts of op(A) and op(B) it needs begin
-    /// (111: no transpose, 112: transposed storage).
-    func block(_ rows: Range<Int>, _ columns: Range<Int>, ta: Int32, tb: Int32, lda: Int32, ldb: Int32, ldc: Int32)
-        -> (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) {
+    /// Where the block of C's `rows` × `columns` and the parts of op(A) and op(B) it needs begin.
+    func block(_ rows: Range<Int>, _ columns: Range<Int>) -> (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) {
         let r = rows.lowerBound, j = columns.lowerBound
         return (a.map { ta == 111 ? $0 + r * Int(lda) : $0 + r },
                 b.map { tb == 111 ? $0 + j : $0 + j * Int(ldb) },
