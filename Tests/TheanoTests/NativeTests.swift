@@ -207,7 +207,7 @@ extension NativeKernelTests {
     @Test("native reductions and arg-reductions agree with the reference, NaN and ties included", arguments: [DType.float32, .float64])
     func nativeReductions(dtype: DType) throws {
         let x = tensor(dtype, shape: [nil, nil, nil], name: "x")
-        var values = (0..<(4 * 5 * 6)).map { Double(($0 * 7) % 11) - 5 }    // repeated values: ties
+        var values: [Double] = (0..<120).map { (i: Int) -> Double in Double((i * 7) % 11) - 5 }    // 4·5·6, repeated values: ties
         values[17] = .nan
         values[40] = -.infinity
         let v = try array(values, [4, 5, 6], dtype)
