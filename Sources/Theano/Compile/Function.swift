@@ -84,16 +84,7 @@ public final class Function: @unchecked Sendable {
     public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] {
         guard arguments.count == inputs.count else { return try call(arguments.map { $0 as any TensorConvertible }) }
         if trustInput, zip(inputs, arguments).allSatisfy({ $0.dtype == $1.dtype && $0.ndim == $1.ndim }) { return try run(arguments) }
-        var values: [NDArray] = []
-        values.reserveCapacity(arguments.count)
-        for (input, arg) in zip(inputs, arguments) {
-            let v: NDArray
-            do { v = try arg.tensorValue(for: input.type) } catch {
-                throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
-            }
-            values.append(try Self.checked(v, for: input))
-        }
-        return try run(values)
+        return try run(zip(inputs, arguments).map { try Self.value($1, for: $0) })
     }
 
     /// ``callAsFunction(_:)`` with an array of arguments.
@@ -113,17 +104,18 @@ public final class Function: @unchecked Sendable {
                 values.append(v)
                 continue
             }
-            let v: NDArray
-            do { v = try arg.tensorValue(for: input.type) } catch {
-                throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
-            }
-            values.append(try Self.checked(v, for: input))
+            values.append(try Self.value(arg, for: input))
         }
         return try run(values)
     }
 
-    /// `v` when it has the input's rank and static lengths.
-    private static func checked(_ v: NDArray, for input: Variable) throws -> NDArray {
+    /// An argument converted to the input's dtype and checked against its rank and static
+    /// lengths (generic, so `NDArray` arguments are not boxed).
+    private static func value(_ arg: some TensorConvertible, for input: Variable) throws -> NDArray {
+        let v: NDArray
+        do { v = try arg.tensorValue(for: input.type) } catch {
+            throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
+        }
         guard v.ndim == input.ndim else {
             throw TheanoError(.badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)", location: input.location)
         }

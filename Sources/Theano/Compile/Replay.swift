@@ -199,7 +199,6 @@ final class Replay: @unchecked Sendable {
         self.instructions.initialize(from: instructions, count: instructions.count)
         table = .allocate(capacity: max(program.slotCount, 1))
         table.initialize(repeating: nil, count: program.slotCount)
-        self.allocations = allocations
         perCallSlots = perCall
         spares = Array(repeating: nil, count: 2 * perCall.count)
         using = Array(repeating: 0, count: perCall.count)
@@ -208,6 +207,8 @@ final class Replay: @unchecked Sendable {
         inputSlots = raw(program.inputSlots)
         sharedCount = program.sharedSlots.count
         sharedSlots = raw(program.sharedSlots.map(\.slot))
+        // Last: every `raw` allocation above is freed in deinit.
+        self.allocations = allocations
         dynamicValues = [NDArray?](repeating: nil, count: program.slotCount)
         kept = Array(repeating: [], count: program.steps.count)
         expected = (inputs + shared).map { ($0.shape, $0.strides) }
@@ -406,6 +407,8 @@ final class ReplayCache: Sendable {
     /// Whether the ordinary call about to run with these arguments should be traced to plan
     /// from: its layouts are those of the previous ordinary call.
     func shouldTrace(_ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
+        // Programs that stopped planning do not pay for a signature on every call.
+        guard state.withLock({ $0.plans < Self.maxPlans }) else { return false }
         let signature = (inputs + shared).flatMap { [$0.ndim] + $0.shape + $0.strides }
         return state.withLock { s in
             defer { s.last = signature }
