@@ -24,9 +24,10 @@ let package = Package(
         .target(
             name: "NDArray",
             dependencies: ["CZlib", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "CKernels"),
         .target(
             name: "Theano",
-            dependencies: ["NDArray", .product(name: "RealModule", package: "swift-numerics"),
+            dependencies: ["NDArray", "CKernels", .product(name: "RealModule", package: "swift-numerics"),
                            .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Datasets",

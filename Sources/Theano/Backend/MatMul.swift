@@ -7,7 +7,7 @@ func matmul(_ a: NDArray, _ b: NDArray, dtype: DType, useBLAS: Bool = true) thro
 }
 
 /// `alpha · A·B + beta · C` with a fresh output (C, when given, is copied first and must have
-/// the product's shape); BLAS for floats.
+/// the product's shape); BLAS for floats, or ``NarrowProduct`` for products with a narrow side.
 func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Double = 0, c: NDArray? = nil,
           useBLAS: Bool = true, into buffer: NDArray? = nil) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
@@ -31,6 +31,7 @@ func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Dou
     let beta = c == nil ? 0 : beta
     let a = a.dtype == dtype ? a : a.cast(to: dtype)
     let b = b.dtype == dtype ? b : b.cast(to: dtype)
+    if dtype.isFloat, useBLAS, NarrowProduct.run(a, b, into: out, alpha: alpha, beta: beta, dtype: dtype) { return out }
     if dtype.isFloat, useBLAS, let blas = BLAS.shared {
         let (pa, ta, lda) = blasOperand(a)
         let (pb, tb, ldb) = blasOperand(b)

@@ -39,6 +39,10 @@ public struct Config: Sendable {
     public var flushDenormals = false
     /// OpenBLAS threads (`THEANO_FLAGS=blas_threads=…`); nil: the library's default.
     public var blasThreads: Int?
+    /// Whether products with a narrow side (3–15 columns, not 8, against hundreds of rows) run
+    /// our own kernels instead of the BLAS library's (`THEANO_FLAGS=narrow_products=False` turns
+    /// them off). See docs/NATIVE.md, "Narrow products".
+    public var narrowProducts = true
 
     public init() {}
 
@@ -81,6 +85,8 @@ public struct Config: Sendable {
             case "blas_threads":
                 guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "blas_threads must be a positive integer, got '\(kv[1])'") }
                 blasThreads = n
+            case "narrow_products":
+                narrowProducts = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             case "allow_downcast":
                 allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             default:

@@ -17,11 +17,18 @@ public struct ReduceTo: DifferentiableOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let g = inputs[0], shapeInput = inputs[1]
-        // Already the target shape (the common case): nothing to read or sum.
+        let g = inputs[0]
+        guard let (axes, target) = try Self.plan(g, inputs[1]) else { return [g] }
+        let summed = try Reduce(kind: .sum, axes: axes).perform([g])[0]
+        return [try summed.reshaped(target).cast(to: g.dtype)]
+    }
+
+    /// The axes of `g` to sum and the target shape; nil when `g` already has the shape in
+    /// `shapeInput` (the common case: nothing to read or sum).
+    static func plan(_ g: NDArray, _ shapeInput: NDArray) throws -> (axes: [Int], target: [Int])? {
         if shapeInput.dtype == .int64, shapeInput.count == g.ndim, shapeInput.isContiguous {
             let p = shapeInput.basePointer(as: Int64.self)
-            if (0..<g.ndim).allSatisfy({ Int(p[$0]) == g.shape[$0] }) { return [g] }
+            if (0..<g.ndim).allSatisfy({ Int(p[$0]) == g.shape[$0] }) { return nil }
         }
         let target = shapeInput.scalars(as: Int64.self).map(Int.init)
         let lead = g.ndim - target.count
@@ -33,9 +40,7 @@ public struct ReduceTo: DifferentiableOp {
             guard n == 1 else { throw OpError("cannot reduce shape \(g.shape) to \(target)", kind: .shape) }
             axes.append(lead + i)
         }
-        if axes.isEmpty { return [g] }
-        let summed = try Reduce(kind: .sum, axes: axes).perform([g])[0]
-        return [try summed.reshaped(target).cast(to: g.dtype)]
+        return axes.isEmpty ? nil : (axes, target)
     }
 
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {

@@ -41,6 +41,7 @@ enum NativeBackend {
             case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
             case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
             case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
+            case is ReduceTo: result[i] = ReduceToKernel(rows: rows)
             case let op as any ImageKernelOp: result[i] = ImageKernel(rows: rows, op: op)
             default: break
             }
