@@ -225,3 +225,25 @@ extension NativeKernelTests {
         }
     }
 }
+
+extension NativeKernelTests {
+    /// A gradient summed back to its input's run-time shape (leading axes, broadcast axes, both,
+    /// none) through the native reduction, against the reference.
+    @Test("ReduceTo runs the native reduction", arguments: [DType.float32, .float64])
+    func nativeReduceTo(dtype: DType) throws {
+        let x = tensor(dtype, shape: [nil, nil, nil], name: "x"), s = lvector("s")
+        let r = apply1(ReduceTo(staticShape: [nil, nil]), [x, s])
+        let f = try function(inputs: [x, s], outputs: [r])
+        #expect(f.program.steps.contains { $0.node.op is ReduceTo && $0.kernel != nil })
+        let v = try array((0..<120).map { Double(($0 * 7) % 11) - 5.25 }, [4, 5, 6], dtype)
+        for target in [[5, 6], [1, 6], [5, 1], [1, 1]] as [[Int]] {
+            let (got, want) = try nativeAndReference([x, s], [r], [v, try array(target.map(Double.init), [2], .int64)])
+            #expect(got[0].shape == target)
+            expectClose(got[0], want[0], rtol: dtype == .float32 ? 1e-6 : 1e-14, atol: 0, "target \(target)")
+        }
+        // Already the target shape: the gradient itself.
+        let same = try array([4, 5, 6].map(Double.init), [3], .int64)
+        let y = apply1(ReduceTo(staticShape: [nil, nil, nil]), [x, s])
+        #expect(try function(inputs: [x, s], outputs: [y])(v, same)[0].doubles == v.doubles)
+    }
+}

@@ -47,6 +47,28 @@ struct ReplayTests {
         #expect(summary.contains("gemv 2") && summary.contains("reduce") && summary.contains("view") && !summary.contains("fallback"), "\(summary)")
     }
 
+    @Test("a bias gradient (ReduceTo summing the rows) is planned as a reduction and gives the ordinary numbers")
+    func biasGradientIsPlannedAsAReduction() throws {
+        func step(_ mode: Mode) throws -> (Function, SharedVariable) {
+            let x = fmatrix("x")
+            let b = shared(try NDArray([0.5, -1, 2] as [Float]), name: "b")
+            let cost = sum(tanh(x + b) ** 2)
+            let f = try function(inputs: [x], outputs: [cost], updates: [b: b - 0.1 * (try grad(cost, wrt: b))], mode: mode)
+            return (f, b)
+        }
+        let (f, b) = try step(.fastRun), (g, b2) = try step(.fastRun.excluding("replay"))
+        #expect(f.program.steps.contains { $0.node.op is ReduceTo })
+        var rng = SplitMix64(seed: 4)
+        for call in 0..<5 {
+            let xv = try NDArray.uniform([6, 3], in: -1...1, dtype: .float32, using: &rng)
+            #expect(try f(xv)[0].doubles == g(xv)[0].doubles, "call \(call)")
+            #expect(b.value.doubles == b2.value.doubles, "call \(call)")
+        }
+        #expect(f.program.replayedCalls.load(ordering: .relaxed) == 3)
+        let summary = f.program.replaySummary ?? "no plan"
+        #expect(summary.contains("reduce") && !summary.contains("fallback"), "\(summary)")
+    }
+
     @Test("outputs the caller keeps are never overwritten by later replayed calls")
     func keptOutputsStayIntact() throws {
         let x = dvector("x")

@@ -146,13 +146,20 @@ final class Replay: @unchecked Sendable {
                     continue
                 }
             }
-            if let kernel = step.kernel as? ReduceKernel, args[0].isContiguous, let block = kernel.block(args[0]),
-               let out = try? NDArray.empty(block.shape, dtype: args[0].dtype),
+            // A ReduceTo that sums, with its target shape kept from the traced call: the reduction
+            // it runs, planned like one.
+            var reduction = step.kernel as? ReduceKernel
+            if let kernel = step.kernel as? ReduceToKernel, args.count == 2, step.inputSlots.dropFirst().allSatisfy(isFixed),
+               let (axes, _) = (try? ReduceTo.plan(args[0], args[1])) ?? nil {
+                reduction = ReduceKernel(rows: kernel.rows, op: Reduce(kind: .sum, axes: axes))
+            }
+            if let kernel = reduction, args[0].isContiguous, let block = kernel.block(args[0]), block.shape.reduce(1, *) == results[0].count,
+               let out = try? NDArray.empty(results[0].shape, dtype: args[0].dtype),
                case let (f32, f64) = (args[0].dtype == .float32 ? kernel.rows.reduce32 : nil, args[0].dtype == .float64 ? kernel.rows.reduce64 : nil),
                f32 != nil || f64 != nil {
                 sources[step.outputSlots[0]] = .buffer(out)
                 bufferBytes += out.count * out.dtype.itemSize
-                instructions.append(Instruction(kind: .reduce, slots: raw(step.inputSlots + step.outputSlots), count: 2, flags: block.code,
+                instructions.append(Instruction(kind: .reduce, slots: raw([step.inputSlots[0], step.outputSlots[0]]), count: 2, flags: block.code,
                                                 m: block.outer, k: block.n, rowStride: block.inner, reduce32: f32, reduce64: f64))
                 continue
             }
