@@ -54,6 +54,14 @@ struct NativeCompilerTests {
         #expect(a.key("x").count == 64)
     }
 
+    @Test func gccGetsO2WithTheVectoriserClangO3() {
+        let gcc = NativeCompiler.flags(for: "/no/such/dir/x86_64-linux-gnu-gcc-12")
+        #expect(Array(gcc.prefix(3)) == ["-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic"])
+        #expect(!gcc.contains("-O3") && gcc.contains("-march=native"))
+        #expect(NativeCompiler.flags(for: "/no/such/dir/clang") == NativeCompiler.defaultFlags)
+        #expect(NativeCompiler.defaultFlags.first == "-O3")
+    }
+
     @Test func compileErrorsNameTheGeneratedSource() throws {
         let cc = try #require(compiler, "no C compiler")
         let dir = temporaryCache()
