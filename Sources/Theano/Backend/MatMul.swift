@@ -35,12 +35,15 @@ func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Dou
     if dtype.isFloat, useBLAS, let blas = BLAS.shared {
         let (pa, ta, lda) = blasOperand(a)
         let (pb, tb, ldb) = blasOperand(b)
-        if dtype == .float32 {
-            blas.sgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha), pa.basePointer(as: Float.self), lda,
-                       pb.basePointer(as: Float.self), ldb, Float(beta), out.basePointer(as: Float.self), Int32(n))
-        } else {
-            blas.dgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, pa.basePointer(as: Double.self), lda,
-                       pb.basePointer(as: Double.self), ldb, beta, out.basePointer(as: Double.self), Int32(n))
+        // The operands (possibly copies made just above) must outlive the raw pointers.
+        withExtendedLifetime((pa, pb, out)) {
+            if dtype == .float32 {
+                blas.sgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), Float(alpha), pa.basePointer(as: Float.self), lda,
+                           pb.basePointer(as: Float.self), ldb, Float(beta), out.basePointer(as: Float.self), Int32(n))
+            } else {
+                blas.dgemm(101, ta, tb, Int32(m), Int32(n), Int32(k), alpha, pa.basePointer(as: Double.self), lda,
+                           pb.basePointer(as: Double.self), ldb, beta, out.basePointer(as: Double.self), Int32(n))
+            }
         }
         return out
     }
