@@ -114,6 +114,7 @@ struct SupervisedSetup {
             trainBatches: nTrain, train: { i in _ = try train(i) },
             validate: { try meanError(validate, nValid) }, test: { try meanError(test, nTest) }, log: log)
         if let p = train.profile { log("profile of the training function:\n\(p)") }
+        if let p = validate.profile { log("profile of the validation function:\n\(p)") }
         return outcome
     }
 }
