@@ -380,6 +380,19 @@ struct MoreCanonicalTests {
         #expect(ops(g).filter { $0 == "Dot" || $0 == "Gemm" }.count == 1, "\(ops(g))")
     }
 
+    @Test func argmaxOfSoftmaxReadsTheLogits() throws {
+        let z = dmatrix("z")
+        let f = try function(inputs: [z], outputs: [argmax(softmax(z), axis: 1), argmin(logSoftmax(z), axis: -1)])
+        let kinds = ops(f)
+        #expect(!kinds.contains { $0.hasPrefix("Softmax") || $0.hasPrefix("LogSoftmax") }, "\(kinds)")
+        let zv = try array([0.5, -1, 2, 3, 0.1, -0.2, 1, 1, 0], [3, 3])
+        #expect(try f(zv).map(\.doubles) == [[2, 0, 0], [1, 2, 2]])
+        // Over another axis than the softmax's: left alone.
+        let g = try function(inputs: [z], outputs: [argmax(softmax(z), axis: 0)])
+        #expect(ops(g).contains { $0.hasPrefix("Softmax") }, "\(ops(g))")
+        #expect(try g(zv)[0].doubles == [1, 2, 0])
+    }
+
     @Test func constantFactorOutOfSum() throws {
         let x = dmatrix("x")
         let f = try function(inputs: [x], outputs: [sum(x * 3, axis: 1), mean(2 * x)])

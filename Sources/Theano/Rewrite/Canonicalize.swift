@@ -86,6 +86,18 @@ enum Canonicalize {
                   !fgraph.outputs.contains(where: { $0 === product.outputs[0] }) else { return nil }
             return keepType(n, dot(product.inputs[1].T, product.inputs[0].T))
         }),
+        // Softmax and log-softmax keep the order within each row, so the position of a row's
+        // largest (smallest) entry is that of the logits': the prediction `argmax(p, axis: 1)`
+        // needs no softmax. (Logits that softmax would round to equal probabilities now give
+        // the larger one; a row with NaN gives its first NaN instead of 0.)
+        NodeRewriter("argmax_of_softmax", tags: tags) { n in                                                       // argmax(softmax(x)) → argmax(x)
+            guard let (node, op) = n.outputs[0].node(ArgReduce.self), let a = op.axis, let inner = node.inputs[0].owner else { return nil }
+            let x = inner.inputs[0]
+            let axis: Int
+            if let s = inner.op as? Softmax { axis = s.axis } else if let s = inner.op as? LogSoftmax { axis = s.axis } else { return nil }
+            guard (axis < 0 ? axis + x.ndim : axis) == a else { return nil }
+            return keepType(n, apply1(ArgReduce(isMax: op.isMax, axis: a), [x]))
+        },
         NodeRewriter("static_shape", tags: tags) { n in                                                             // shape(x) → constant
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
