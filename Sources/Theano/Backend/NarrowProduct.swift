@@ -83,7 +83,9 @@ enum NarrowProduct {
         /// when the product is large enough to pay for the hand-off (as ``BLAS`` splits its
         /// products). Splitting k instead for the columns kernel, so that each core sums the
         /// rows of X it read in the product before, was measured slower (partial results to
-        /// add up, S packed per part): the logistic tutorial took 1.34–1.69 s against 1.26–1.55 s.
+        /// add up, S packed per part): the logistic tutorial took 1.34–1.69 s against 1.26–1.55 s,
+        /// and still 1.37–1.45 s against 1.31–1.34 s with the caller always running the first
+        /// block (so that each core sums the rows it had read).
         func run<T: Sendable>(_ alpha: T, _ x: UnsafePointer<T>, _ s: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
                               pack: Pack<T>?, kernel: Kernel<T>?) {
             guard let pack, let kernel else { return }
