@@ -13,23 +13,17 @@
          elements.
    cols: X(i, q) = x[i + q * xs], m contiguous.  S packed by pack_cols into cols_packed(n, k)
          elements. */
-typedef struct {
-    void (*pack_rows)(int64_t n, int64_t k, const float *s, int64_t sk, int64_t sj, float *packed);
-    void (*rows)(int64_t i0, int64_t i1, int64_t n, int64_t k, float alpha, const float *x, int64_t xs,
-                 const float *packed, float beta, float *c, int64_t ci, int64_t cj);
-    void (*pack_cols)(int64_t n, int64_t k, const float *s, int64_t sk, int64_t sj, float *packed);
-    void (*cols)(int64_t i0, int64_t i1, int64_t n, int64_t k, float alpha, const float *x, int64_t xs,
-                 const float *packed, float beta, float *c, int64_t ci, int64_t cj);
-} th_narrow_f32;
-
-typedef struct {
-    void (*pack_rows)(int64_t n, int64_t k, const double *s, int64_t sk, int64_t sj, double *packed);
-    void (*rows)(int64_t i0, int64_t i1, int64_t n, int64_t k, double alpha, const double *x, int64_t xs,
-                 const double *packed, double beta, double *c, int64_t ci, int64_t cj);
-    void (*pack_cols)(int64_t n, int64_t k, const double *s, int64_t sk, int64_t sj, double *packed);
-    void (*cols)(int64_t i0, int64_t i1, int64_t n, int64_t k, double alpha, const double *x, int64_t xs,
-                 const double *packed, double beta, double *c, int64_t ci, int64_t cj);
-} th_narrow_f64;
+#define TH_NARROW_TABLE(T, NAME)                                                                  \
+    typedef struct {                                                                              \
+        void (*pack_rows)(int64_t n, int64_t k, const T *s, int64_t sk, int64_t sj, T *packed);   \
+        void (*rows)(int64_t i0, int64_t i1, int64_t n, int64_t k, T alpha, const T *x, int64_t xs, \
+                     const T *packed, T beta, T *c, int64_t ci, int64_t cj);                      \
+        void (*pack_cols)(int64_t n, int64_t k, const T *s, int64_t sk, int64_t sj, T *packed);   \
+        void (*cols)(int64_t i0, int64_t i1, int64_t n, int64_t k, T alpha, const T *x, int64_t xs, \
+                     const T *packed, T beta, T *c, int64_t ci, int64_t cj);                      \
+    } NAME;
+TH_NARROW_TABLE(float, th_narrow_f32)
+TH_NARROW_TABLE(double, th_narrow_f64)
 
 /* Elements of the packed S: rows packs columns in groups of 5, cols in groups of 10 with a last
    group of 5 when at most 5 columns are left. */
