@@ -54,7 +54,7 @@ enum Stabilize {
         },
         NodeRewriter("logsumexp", tags: tags) { n in                               // log Σ exp(x) → m + log Σ exp(x − m)
             guard let s = n.outputs[0].unary(Log.self), let (sumNode, op) = s.node(Reduce.self), op.kind == .sum,
-                  let x = sumNode.inputs[0].unary(Exp.self) else { return nil }
+                  let x = sumNode.inputs[0].unary(Exp.self), !isShiftedByItsMax(x) else { return nil }
             let m = apply1(Reduce(kind: .max, axes: op.axes), [x])
             // An all −∞ slice would give −∞ − −∞ = NaN: shift by 0 there instead.
             let shift = select(isinf(m), zerosLike(m), m)
@@ -62,6 +62,19 @@ enum Stabilize {
             return typed(n, log(apply1(Reduce(kind: .sum, axes: op.axes), [exp(shifted)])) + shift)
         },
     ]
+
+    /// Whether `x` is `y − f(max(y))`, as `logsumexp` writes it: its own output, which it must not
+    /// shift again (each pass would nest one more shift, and the phase would never settle).
+    static func isShiftedByItsMax(_ x: Variable) -> Bool {
+        guard let (y, shift) = x.binary(Sub.self) else { return false }
+        var pending = [shift], visited = 0
+        while let v = pending.popLast(), visited < 16 {
+            visited += 1
+            if let (node, op) = v.node(Reduce.self), op.kind == .max, node.inputs[0] === y { return true }
+            if let owner = v.owner { pending += owner.inputs }
+        }
+        return false
+    }
 
     /// Whether `a` is `arange(y.shape[0])` (or its folded constant `0 ..< len(y)`).
     static func isRowRange(_ a: Variable, for y: Variable) -> Bool {
