@@ -69,6 +69,36 @@ struct ReplayTests {
         #expect(summary.contains("reduce") && !summary.contains("fallback"), "\(summary)")
     }
 
+    @Test("a function whose small weight matrix a gemm updates replays with the ordinary numbers; a large one keeps its in-place update")
+    func gemmUpdatedFunctionsReplayWhenSmall() throws {
+        func step(_ mode: Mode, rows: Int) throws -> (Function, SharedVariable) {
+            let x = fmatrix("x"), y = fmatrix("y")
+            let W = shared(try NDArray.zeros([rows, 3], dtype: .float32), name: "W")
+            let cost = sum((dot(x, W) - y) ** 2)
+            let f = try function(inputs: [x, y], outputs: [cost], updates: [W: W - 0.01 * (try grad(cost, wrt: W))], mode: mode)
+            return (f, W)
+        }
+        let (f, w) = try step(.fastRun, rows: 8), (g, w2) = try step(.fastRun.excluding("replay"), rows: 8)
+        #expect(f.program.steps.contains { $0.updatesInPlace != nil })
+        var rng = SplitMix64(seed: 5)
+        for call in 0..<5 {
+            let xv = try NDArray.uniform([4, 8], in: -1...1, dtype: .float32, using: &rng)
+            let yv = try NDArray.uniform([4, 3], in: -1...1, dtype: .float32, using: &rng)
+            #expect(try f(xv, yv)[0].doubles == g(xv, yv)[0].doubles, "call \(call)")
+            #expect(w.value.doubles == w2.value.doubles, "call \(call)")
+        }
+        #expect(f.program.replayedCalls.load(ordering: .relaxed) == 3)
+        #expect(w.value.doubles.contains { $0 != 0 })
+        // 30,000 × 3 floats (352 KiB, over the 64 KiB limit): updated in its own memory, so no replays.
+        let (big, bigW) = try step(.fastRun, rows: 30_000)
+        #expect(big.program.steps.contains { $0.updatesInPlace != nil })
+        let xv = try NDArray.uniform([2, 30_000], in: -1...1, dtype: .float32, using: &rng)
+        let yv = try NDArray.uniform([2, 3], in: -1...1, dtype: .float32, using: &rng)
+        for _ in 0..<4 { _ = try big(xv, yv) }
+        #expect(big.program.replayedCalls.load(ordering: .relaxed) == 0 && big.program.replaySummary == nil)
+        #expect(bigW.value.doubles.contains { $0 != 0 })
+    }
+
     @Test("outputs the caller keeps are never overwritten by later replayed calls")
     func keptOutputsStayIntact() throws {
         let x = dvector("x")

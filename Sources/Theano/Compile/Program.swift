@@ -52,11 +52,16 @@ final class Program {
     /// pool and puts it back, so concurrent calls never share a buffer.
     private let pool = Mutex<[[[NDArray]]]>([])
     /// Replays of calls at fixed layouts (``Replay``); nil when they do not apply (DEBUG,
-    /// profiling, reference kernels, shared variables updated in place, a mode excluding
-    /// `"replay"`).
+    /// profiling, reference kernels, shared variables over ``replayedUpdateBytes`` updated in
+    /// place, a mode excluding `"replay"`).
     private let replays: ReplayCache?
     /// The current replay plan's steps by kind (``Replay/summary``), nil without one.
     var replaySummary: String? { replays?.plan?.summary }
+    /// Shared variables updated in place by gemm up to this size still let a function replay
+    /// (the logistic tutorial's 31 KB `W`: its whole run 1.30–1.59 → 1.12–1.41 s in interleaved
+    /// runs). Larger ones are updated in their own memory: a copy per call would cost more, and
+    /// beyond glibc's 128 KiB `mmap` threshold each new buffer is mapped afresh.
+    static let replayedUpdateBytes = 64 << 10
     /// Calls answered by a replay (for tests and diagnostics).
     let replayedCalls = Atomic<Int>(0)
 
@@ -145,7 +150,13 @@ final class Program {
         self.profile = profile ? Profile(nodes: order) : nil
         self.checkNodes = mode.name == Mode.debug.name
         self.inplace = !checkNodes && !mode.excluded.contains("inplace")
-        replays = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode && !steps.contains { $0.updatesInPlace != nil }
+        // A replay holds the shared values it reads, so a gemm update can no longer run in the
+        // variable's own memory: it writes the other of two buffers, after copying the old value
+        // into it. That is cheap for small variables (a classifier's W), not for large ones.
+        let smallUpdates = steps.allSatisfy { step in
+            step.updatesInPlace.map { $0.value.count * $0.value.dtype.itemSize <= Self.replayedUpdateBytes } ?? true
+        }
+        replays = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode && smallUpdates
             ? ReplayCache() : nil
     }
 
