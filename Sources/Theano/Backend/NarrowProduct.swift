@@ -37,8 +37,13 @@ enum NarrowProduct {
     static func run(_ a: NDArray, _ b: NDArray, into out: NDArray, alpha: Double, beta: Double, dtype: DType,
                     level: Int32 = NarrowProduct.level) -> Bool {
         let m = a.shape[0], k = a.shape[1], n = b.shape[1]
-        guard Config.current.narrowProducts, a.dtype == dtype, b.dtype == dtype, out.dtype == dtype,
+        // Every product of a function passes here: the shape test comes first, and the settings
+        // are read once, only for products that qualify.
+        guard worthIt(m: m, n: n, k: k) || worthIt(m: n, n: m, k: k) else { return false }
+        let config = Config.current
+        guard config.narrowProducts, a.dtype == dtype, b.dtype == dtype, out.dtype == dtype,
               out.shape == [m, n], out.isContiguous else { return false }
+        let parts = config.threads ?? ElementwiseKernel.cores
         // The wide operand X (rows × k) and the narrow one S (k × columns); a narrow m is the
         // transposed problem Cᵀ = bᵀ · aᵀ.
         let (problem, x, s): (Problem, NDArray, NDArray)
@@ -56,12 +61,12 @@ enum NarrowProduct {
         // The arrays' storage must outlive the raw pointers the kernels are given.
         return withExtendedLifetime((x, s, out)) {
             if dtype == .float32, let kernels = th_narrow_kernels_f32(level)?.pointee {
-                problem.run(Float(alpha), x.basePointer(as: Float.self), s.basePointer(as: Float.self), Float(beta), out.basePointer(as: Float.self),
+                problem.run(Float(alpha), x.basePointer(as: Float.self), s.basePointer(as: Float.self), Float(beta), out.basePointer(as: Float.self), parts: parts,
                             pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols, kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
                 return true
             }
             if dtype == .float64, let kernels = th_narrow_kernels_f64(level)?.pointee {
-                problem.run(alpha, x.basePointer(as: Double.self), s.basePointer(as: Double.self), beta, out.basePointer(as: Double.self),
+                problem.run(alpha, x.basePointer(as: Double.self), s.basePointer(as: Double.self), beta, out.basePointer(as: Double.self), parts: parts,
                             pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols, kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
                 return true
             }
@@ -87,7 +92,7 @@ enum NarrowProduct {
         /// and still 1.37–1.45 s against 1.31–1.34 s with the caller always running the first
         /// block (so that each core sums the rows it had read).
         func run<T: Sendable>(_ alpha: T, _ x: UnsafePointer<T>, _ s: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
-                              pack: Pack<T>?, kernel: Kernel<T>?) {
+                              parts: Int, pack: Pack<T>?, kernel: Kernel<T>?) {
             guard let pack, let kernel else { return }
             let byRows = xq == 1
             let size = Int(byRows ? th_narrow_rows_packed(Int64(columns), Int64(k)) : th_narrow_cols_packed(Int64(columns), Int64(k)))
@@ -95,7 +100,6 @@ enum NarrowProduct {
             defer { packed.deallocate() }
             pack(Int64(columns), Int64(k), s, Int64(sk), Int64(sj), packed)
             let (n, depth, xs, ci, cj) = (Int64(columns), Int64(k), Int64(byRows ? xi : xq), Int64(ci), Int64(cj))
-            let parts = Config.current.threads ?? ElementwiseKernel.cores
             guard parts > 1, rows * columns * k >= BLAS.splitThreshold, rows >= 64 * parts else {
                 kernel(0, Int64(rows), n, depth, alpha, x, xs, packed, beta, c, ci, cj)
                 return
