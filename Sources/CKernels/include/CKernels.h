@@ -33,9 +33,30 @@ static inline int64_t th_narrow_cols_packed(int64_t n, int64_t k) {
     return (n / 10 * 10 + (rest == 0 ? 0 : rest <= 5 ? 5 : 10)) * k;
 }
 
+/* Short products: C[i0:i1, :] = alpha * A[i0:i1, k0:k1] * B[k0:k1, :] + beta * C[i0:i1, :] where
+   the rows of C or the inner size k are few (a minibatch) and n >= 2 vectors (32 floats, 16
+   doubles with AVX-512). A(i, q) = a[i * ai + q * aq], B(q, j) = b[q * bk + j], C(i, j) =
+   c[i * ci + j]; with beta == 0 C is written without being read. Callers split the rows, or k
+   into partial products that `add` sums (dst += src, count elements). */
+#define TH_SHORT_TABLE(T, NAME)                                                                   \
+    typedef struct {                                                                              \
+        void (*product)(int64_t i0, int64_t i1, int64_t n, int64_t k0, int64_t k1, T alpha, const T *a, \
+                        int64_t ai, int64_t aq, const T *b, int64_t bk, T beta, T *c, int64_t ci);   \
+        void (*add)(int64_t count, const T *src, T *dst);                                         \
+    } NAME;
+TH_SHORT_TABLE(float, th_short_f32)
+TH_SHORT_TABLE(double, th_short_f64)
+
 /* The kernels for an instruction set: 2 AVX-512, 1 AVX2 with FMA, 0 anything else. The caller
    checks the CPU has it. */
 const th_narrow_f32 *th_narrow_kernels_f32(int level);
 const th_narrow_f64 *th_narrow_kernels_f64(int level);
+const th_short_f32 *th_short_kernels_f32(int level);
+const th_short_f64 *th_short_kernels_f64(int level);
+/* Columns of the widest block of th_short: 2 vectors. */
+static inline int64_t th_short_block(int level, int64_t element_size) {
+    return (level >= 2 ? 128 : level == 1 ? 64 : 32) / element_size;
+}
 
 #endif
+

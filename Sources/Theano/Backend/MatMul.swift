@@ -32,6 +32,7 @@ func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Dou
     let a = a.dtype == dtype ? a : a.cast(to: dtype)
     let b = b.dtype == dtype ? b : b.cast(to: dtype)
     if dtype.isFloat, useBLAS, NarrowProduct.run(a, b, into: out, alpha: alpha, beta: beta, dtype: dtype) { return out }
+    if dtype.isFloat, useBLAS, ShortProduct.run(a, b, into: out, alpha: alpha, beta: beta, dtype: dtype) { return out }
     if dtype.isFloat, useBLAS, let blas = BLAS.shared {
         let (pa, ta, lda) = blasOperand(a)
         let (pb, tb, ldb) = blasOperand(b)

@@ -13,14 +13,15 @@ final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: max(0, ElementwiseKernel.cores - 1))
 
     private let workers: Int
-    /// The job: its parts are claimed through `next` and counted done in `finished`. Written
-    /// only before `next` is reset (release), read only after a claim (acquire).
+    /// The job: its parts are claimed through `claimed` and counted done in `finished`. Written
+    /// only before `claimed` is reset (release), read only after a claim (acquire).
     private var body: (@Sendable (Int) -> Void)?
-    private let count = Atomic<Int>(0)
-    /// The next part to claim; far past any count while idle.
-    private static let idle = 1 << 60
-    private let next = Atomic<Int>(WorkerPool.idle)
+    /// One bit per part, set once the part is taken; bits past the job's parts (all bits while
+    /// idle) are set.
+    private let claimed = Atomic<UInt64>(.max)
     private let finished = Atomic<Int>(0)
+    /// Parts per job at most: one bit each in `claimed`.
+    static let maxParts = 64
     /// Bumped for each job, so spinning workers notice it.
     private let generation = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
@@ -36,44 +37,59 @@ final class WorkerPool: @unchecked Sendable {
 
     private init(workers: Int) {
         self.workers = workers
-        for _ in 0..<workers {
-            let thread = Thread { [unowned self] in self.work() }
+        for w in 0..<workers {
+            let thread = Thread { [unowned self] in self.work(w + 1) }
             thread.stackSize = 1 << 20
             thread.start()
         }
     }
 
     /// Runs `body(0) … body(count - 1)` on the caller's thread and the workers; returns when all
-    /// have finished.
+    /// have finished. Part 0 runs on the caller and part p on worker p whenever that worker is
+    /// awake, so that jobs split the same way keep each block of memory on the core that used it
+    /// last (the forward product, the weight update and the square sum of a layer's weights each
+    /// read the same rows on the same core: docs/NATIVE.md, "Short products"). A part whose
+    /// thread is late is taken by whichever finishes first.
     func run(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        guard count <= Self.maxParts else {
+            run(Self.maxParts) { p in
+                for part in stride(from: p, to: count, by: Self.maxParts) { body(part) }
+            }
+            return
+        }
         guard workers > 0, count > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             for i in 0..<count { body(i) }
             return
         }
         self.body = body
-        self.count.store(count, ordering: .relaxed)
         finished.store(0, ordering: .relaxed)
-        next.store(0, ordering: .releasing)
+        claimed.store(count == Self.maxParts ? 0 : .max << UInt64(count), ordering: .releasing)
         generation.add(1, ordering: .releasing)
         for _ in 0..<sleepers.load(ordering: .acquiring) { wake.signal() }
-        claim()
+        claim(preferring: 0)
         while finished.load(ordering: .acquiring) < count {}
-        next.store(Self.idle, ordering: .relaxed)
+        claimed.store(.max, ordering: .relaxed)
         self.body = nil
         busy.store(false, ordering: .releasing)
     }
 
-    /// Runs parts of the current job until none is left.
-    private func claim() {
+    /// Runs part `first` if it is still free, then any others left.
+    private func claim(preferring first: Int) {
+        var part = first
         while true {
-            let i = next.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
-            guard i < count.load(ordering: .relaxed), let body else { return }
-            body(i)
-            finished.add(1, ordering: .releasing)
+            if part < Self.maxParts, claimed.bitwiseOr(1 << UInt64(part), ordering: .acquiringAndReleasing).oldValue & (1 << UInt64(part)) == 0 {
+                // A part is taken only while its job runs, so `body` is that job's.
+                body?(part)
+                finished.add(1, ordering: .releasing)
+            }
+            let free = ~claimed.load(ordering: .acquiring)
+            if free == 0 { return }
+            part = free.trailingZeroBitCount
         }
     }
 
-    private func work() {
+    /// Worker `id` (1…workers): spins, then sleeps, between jobs; prefers part `id` of each.
+    private func work(_ id: Int) {
         var seen = generation.load(ordering: .acquiring)
         while true {
             var spins = 0
@@ -87,7 +103,7 @@ final class WorkerPool: @unchecked Sendable {
                 spins = 0
             }
             seen = generation.load(ordering: .acquiring)
-            claim()
+            claim(preferring: id)
         }
     }
 }

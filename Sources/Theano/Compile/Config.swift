@@ -43,6 +43,10 @@ public struct Config: Sendable {
     /// our own kernels instead of the BLAS library's (`THEANO_FLAGS=narrow_products=False` turns
     /// them off). See docs/NATIVE.md, "Narrow products".
     public var narrowProducts = true
+    /// Whether products with a minibatch side (at most 64 rows, or an inner size of at most 64,
+    /// against hundreds of columns) run our own kernels instead of the BLAS library's
+    /// (`THEANO_FLAGS=short_products=False` turns them off). See docs/NATIVE.md, "Short products".
+    public var shortProducts = true
 
     public init() {}
 
@@ -87,6 +91,8 @@ public struct Config: Sendable {
                 blasThreads = n
             case "narrow_products":
                 narrowProducts = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+            case "short_products":
+                shortProducts = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             case "allow_downcast":
                 allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
             default:
