@@ -58,5 +58,13 @@ static inline int64_t th_short_block(int level, int64_t element_size) {
     return (level >= 2 ? 128 : level == 1 ? 64 : 32) / element_size;
 }
 
+/* A hint to the core that the caller is spinning (x86 `pause`, ARM `yield`). */
+static inline void th_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
+}
 
+#endif

@@ -133,6 +133,8 @@ public final class BLAS: @unchecked Sendable {
     /// global: a product split concurrently on another thread may then use more threads than
     /// cores for a moment, which costs time but not correctness.
     private func withLibraryThreads(_ body: () -> Void) {
+        // Our spinning workers would hold the cores OpenBLAS's threads are about to need.
+        WorkerPool.shared.park()
         setThreads(ElementwiseKernel.cores)
         body()
         setThreads(1)

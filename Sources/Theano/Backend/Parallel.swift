@@ -1,7 +1,6 @@
-import Dispatch
-
-/// Runs `body` over `0..<count` in at most `Config.current.threads` contiguous chunks, inline
-/// when the whole job is small (a thread hand-off costs ~40 µs here).
+/// Runs `body` over `0..<count` in at most `Config.current.threads` contiguous chunks on
+/// ``WorkerPool`` (whose spinning workers would otherwise compete with Dispatch's threads for
+/// the cores), inline when the whole job is small.
 func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
     _ = parallelChunksSucceed(count, work: work) { range in body(range); return true }
 }
@@ -16,7 +15,7 @@ func parallelChunksSucceed(_ count: Int, work: Int, _ body: (Range<Int>) -> Bool
     // The chunks write disjoint memory: the caller's contract, which Sendable cannot express.
     withoutActuallyEscaping(body) { body in
         let chunk = UncheckedChunk(run: body)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
+        WorkerPool.shared.run(threads) { t in
             results.flags[t] = chunk.run(count * t / threads ..< count * (t + 1) / threads)
         }
     }

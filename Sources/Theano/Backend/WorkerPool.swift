@@ -1,13 +1,17 @@
+import CKernels
 import Foundation
 import Synchronization
 
 /// Worker threads that stay awake for a moment between jobs, for work split into a few parts
-/// that each take tens of microseconds (the blocks of a BLAS product).
+/// that each take tens of microseconds (the blocks of a product, of an elementwise loop, of a
+/// convolution's lowering). Every parallel loop of the library runs here: Dispatch's threads
+/// would compete with the spinning workers for the cores (the ConvNet step at batch 1 took
+/// 2.4 → 3.0 ms when its loops ran there while the workers spun for 0.5 ms; 2.0 ms here).
 ///
 /// Why not `DispatchQueue.concurrentPerform`: on this kind of virtual machine a parked thread
 /// takes longer to wake than such a part takes to run, so the caller ends up running every part
-/// itself. These workers spin on an atomic counter for about 250 µs after each job (as OpenBLAS's
-/// own threads do) before they sleep.
+/// itself. These workers spin on an atomic counter for 0.5 ms after each job (as OpenBLAS's own
+/// threads do) before they sleep.
 final class WorkerPool: @unchecked Sendable {
     /// One worker per core besides the caller's.
     static let shared = WorkerPool(workers: max(0, ElementwiseKernel.cores - 1))
@@ -29,11 +33,15 @@ final class WorkerPool: @unchecked Sendable {
     /// One job at a time; a caller that finds the pool busy runs its parts itself.
     private let busy = Atomic<Bool>(false)
 
-    /// Iterations of the spin before a worker sleeps (roughly 250 µs): long enough to span a
-    /// training step's work between its products. With ~50 µs the worker often slept between
-    /// them and woke after the caller had started its part alone (six interleaved runs, medians:
-    /// logistic tutorial 1.35 → 1.26 s, MLP epoch 0.58 → 0.53 s).
-    private static let spinLimit = 100_000
+    /// How long a worker spins after a job before it sleeps: long enough to span a training
+    /// step's work between its products (the MLP tutorial's step has ~100 µs of one-thread work
+    /// between its forward product and its weight update). A worker that slept takes 10–20 µs to
+    /// wake here. Counted in iterations before (100 000, meant as ~250 µs): the loop ran them in
+    /// 40–80 µs, the worker slept between the MLP step's products and each split product waited
+    /// 12–16 µs for its second block to start (per-block traces).
+    private static let spinNanoseconds: UInt64 = 500_000
+    /// Bumped by ``park()``: spinning workers go to sleep at once.
+    private let parking = Atomic<Int>(0)
 
     private init(workers: Int) {
         self.workers = workers
@@ -92,18 +100,28 @@ final class WorkerPool: @unchecked Sendable {
     private func work(_ id: Int) {
         var seen = generation.load(ordering: .acquiring)
         while true {
+            let parked = parking.load(ordering: .relaxed)
+            let start = DispatchTime.now().uptimeNanoseconds
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
+                th_spin_pause()
                 spins += 1
-                if spins < Self.spinLimit { continue }
+                if spins & 63 != 0 { continue }
+                if DispatchTime.now().uptimeNanoseconds - start < Self.spinNanoseconds, parking.load(ordering: .relaxed) == parked { continue }
                 sleepers.add(1, ordering: .acquiringAndReleasing)
                 // A job posted between the check and here has signalled (or will): no lost wake-up.
                 if generation.load(ordering: .acquiring) == seen { wake.wait() }
                 sleepers.subtract(1, ordering: .acquiringAndReleasing)
-                spins = 0
+                break
             }
+            guard generation.load(ordering: .acquiring) != seen else { continue }
             seen = generation.load(ordering: .acquiring)
             claim(preferring: id)
         }
+    }
+
+    /// Sends spinning workers to sleep now: before other threads (OpenBLAS's own) need the cores.
+    func park() {
+        parking.add(1, ordering: .relaxed)
     }
 }
