@@ -30,7 +30,8 @@ public struct Config: Sendable {
     /// Where compiled kernels are cached (`THEANO_FLAGS=compiledir=…`); nil:
     /// `$XDG_CACHE_HOME/theano-swift` or `~/.cache/theano-swift`.
     public var compiledir: String?
-    /// Worker threads for large elementwise loops (`THEANO_FLAGS=threads=…`); nil: one per core.
+    /// Parts our parallel loops and products are cut into (`THEANO_FLAGS=threads=…`); nil: one
+    /// per core.
     public var threads: Int?
     /// Whether float32 native kernels flush denormal inputs and results to zero
     /// (`THEANO_FLAGS=flush_denormals=True`). Off by default: IEEE results. On, computations whose
