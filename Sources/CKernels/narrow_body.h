@@ -1,20 +1,7 @@
 /* The narrow-product kernels for one element type and vector width; included by narrow.c with
    T (element), SFX (name suffix), TH_VB (vector bytes), TH_RB (rows per tile of `rows`) and
-   TH_CB (vectors per column block of `cols`) defined. */
-#define TH_CAT2(a, b) a##b
-#define TH_CAT(a, b) TH_CAT2(a, b)
-#define VT TH_CAT(th_vec_, SFX)
-#define LN ((int64_t)(TH_VB / sizeof(T)))
-#define LOAD TH_CAT(th_load_, SFX)
+   TH_CB (vectors per column block of `cols`) defined, after vector_body.h. */
 #define COLS_BLOCK TH_CAT(th_cols_block_, SFX)
-
-typedef T VT __attribute__((vector_size(TH_VB)));
-
-static inline __attribute__((always_inline)) VT LOAD(const T *p) {
-    VT v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
-}
 
 static void TH_CAT(th_narrow_pack_rows_, SFX)(int64_t n, int64_t k, const T *s, int64_t sk, int64_t sj, T *packed) {
     for (int64_t q = 0; q < k; ++q)
@@ -129,7 +116,4 @@ static void TH_CAT(th_narrow_cols_, SFX)(int64_t i0, int64_t i1, int64_t n, int6
 
 #undef IB
 #undef KB
-#undef VT
-#undef LN
-#undef LOAD
 #undef COLS_BLOCK

@@ -1,20 +1,6 @@
 /* The short-product kernels for one element type and vector width; included by narrow_types.h
-   with T, SFX and TH_VB (narrow_body.h's) and TH_SB (rows per tile) defined. */
-#define VT TH_CAT(th_svec_, SFX)
-#define LN ((int64_t)(TH_VB / sizeof(T)))
-#define LOAD TH_CAT(th_sload_, SFX)
-#define STORE TH_CAT(th_sstore_, SFX)
+   with T, SFX, TH_VB and TH_SB (rows per tile) defined, after vector_body.h. */
 #define TILE TH_CAT(th_short_tile_, SFX)
-
-typedef T VT __attribute__((vector_size(TH_VB)));
-
-static inline __attribute__((always_inline)) VT LOAD(const T *p) {
-    VT v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) void STORE(T *p, VT v) { __builtin_memcpy(p, &v, sizeof v); }
 
 /* C's rows i <= r < min(i + TH_SB, i1) and columns j <= c < j + 2 LN, of which only those at or
    past `from` are stored (the last block of a row overlaps the one before it rather than running
@@ -77,8 +63,4 @@ static void TH_CAT(th_short_add_, SFX)(int64_t count, const T *src, T *dst) {
     for (int64_t i = 0; i < count; ++i) dst[i] += src[i];
 }
 
-#undef VT
-#undef LN
-#undef LOAD
-#undef STORE
 #undef TILE
