@@ -1,25 +1,13 @@
-/* vector_body.h, narrow_body.h and short_body.h for float and for double, at the vector width
-   and tiles narrow.c has set; TH_ISA names the build (the functions' suffix). */
+/* The kernels (type_kernels.h) for float and for double, at the vector width and tiles narrow.c
+   has set; TH_ISA names the build (the functions' suffix). */
 #define T float
 #define SFX TH_JOIN(f32_, TH_ISA)
-#include "vector_body.h"
-#include "narrow_body.h"
-#include "short_body.h"
-#undef VT
-#undef LN
-#undef LOAD
-#undef STORE
+#include "type_kernels.h"
 #undef T
 #undef SFX
 #define T double
 #define SFX TH_JOIN(f64_, TH_ISA)
-#include "vector_body.h"
-#include "narrow_body.h"
-#include "short_body.h"
-#undef VT
-#undef LN
-#undef LOAD
-#undef STORE
+#include "type_kernels.h"
 #undef T
 #undef SFX
 #undef TH_VB
