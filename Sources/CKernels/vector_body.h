@@ -1,6 +1,6 @@
 /* The vector type and its unaligned load and store for one element type and vector width
    (T, SFX and TH_VB defined), shared by narrow_body.h and short_body.h, which type_kernels.h
-   includes after them. VT, LN, LOAD and STORE stay defined until type_kernels.h is done with T. */
+   includes before them. VT, LN, LOAD and STORE stay defined until type_kernels.h is done with T. */
 #define TH_CAT2(a, b) a##b
 #define TH_CAT(a, b) TH_CAT2(a, b)
 #define VT TH_CAT(th_vec_, SFX)
