@@ -155,11 +155,10 @@ public final class BLAS: @unchecked Sendable {
             return
         }
         // Block edges on multiples of 16, the kernels' register tiles.
-        let step = ((length + parts - 1) / parts + 15) / 16 * 16
         WorkerPool.shared.run(parts) { p in
-            let lo = min(length, p * step), hi = min(length, lo + step)
-            guard lo < hi else { return }
-            if byRows { body(lo..<hi, 0..<n) } else { body(0..<m, lo..<hi) }
+            let block = WorkerPool.block(p, of: length, parts: parts, multiple: 16)
+            guard !block.isEmpty else { return }
+            if byRows { body(block, 0..<n) } else { body(0..<m, block) }
         }
     }
 

@@ -106,11 +106,11 @@ enum NarrowProduct {
             }
             // Blocks of whole 32-row steps, the kernels' widest tile.
             let operands = Operands(x: x, packed: UnsafePointer(packed), c: c, kernel: kernel)
-            let step = ((rows + parts - 1) / parts + 31) / 32 * 32, total = rows
+            let total = rows
             WorkerPool.shared.run(parts) { p in
-                let lo = min(total, p * step), hi = min(total, lo + step)
-                guard lo < hi else { return }
-                operands.kernel(Int64(lo), Int64(hi), n, depth, alpha, operands.x, xs, operands.packed, beta, operands.c, ci, cj)
+                let block = WorkerPool.block(p, of: total, parts: parts, multiple: 32)
+                guard !block.isEmpty else { return }
+                operands.kernel(Int64(block.lowerBound), Int64(block.upperBound), n, depth, alpha, operands.x, xs, operands.packed, beta, operands.c, ci, cj)
             }
         }
     }

@@ -15,7 +15,7 @@ enum ShortProduct {
     /// Rows (few-rows products) or inner size (short-inner products) of a minibatch.
     static let minibatch = 4...64
 
-    enum Kind: Equatable {
+    enum Kind {
         /// m ≤ 64 with a small C: blocks of k, whose partial products are added up.
         case fewRows
         /// k ≤ 64: blocks of C's rows.
@@ -34,9 +34,7 @@ enum ShortProduct {
     /// The block of `0..<length` that part `p` of `parts` takes: edges on multiples of 8, the
     /// same for a forward product's k and the update's rows of the same matrix.
     static func block(_ p: Int, of length: Int, parts: Int) -> Range<Int> {
-        let step = ((length + parts - 1) / parts + 7) / 8 * 8
-        let lo = min(length, p * step)
-        return lo..<min(length, lo + step)
+        WorkerPool.block(p, of: length, parts: parts, multiple: 8)
     }
 
     /// `out = alpha · a·b + beta · out` through these kernels when the product qualifies; false

@@ -120,6 +120,15 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// The block of `0..<length` that part `p` of a job cut into `parts` takes: equal blocks with
+    /// edges on multiples of `multiple` (a kernel's tile, a cache line), the last ones shorter or
+    /// empty. Every job that splits an array uses it, so jobs over the same memory cut it alike.
+    static func block(_ p: Int, of length: Int, parts: Int, multiple: Int) -> Range<Int> {
+        let step = ((length + parts - 1) / parts + multiple - 1) / multiple * multiple
+        let lo = min(length, p * step)
+        return lo..<min(length, lo + step)
+    }
+
     /// Sends spinning workers to sleep now: before other threads (OpenBLAS's own) need the cores.
     func park() {
         parking.add(1, ordering: .relaxed)

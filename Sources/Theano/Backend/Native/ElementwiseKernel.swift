@@ -76,8 +76,6 @@ struct ElementwiseKernel: @unchecked Sendable {
         let entry = self.entry, fastLoop = isFast
         let threads = Config.current.threads ?? Self.cores
         let chunks = splits(total) ? min(threads, max(1, total / 4096)) : 1
-        // Chunk edges on 64-element boundaries so threads do not share cache lines.
-        let step = ((total + chunks - 1) / chunks + 63) / 64 * 64
         var partials = [Double](repeating: 0, count: chunks)
         // One pointer list per chunk: a reduction's last pointer is that chunk's accumulator.
         var pointers = [UnsafeMutableRawPointer?]()
@@ -97,9 +95,10 @@ struct ElementwiseKernel: @unchecked Sendable {
                                 return
                             }
                             WorkerPool.shared.run(chunks) { c in
-                                let begin = c * step, end = min(total, begin + step)
-                                if begin < end {
-                                    entry(Int64(begin), Int64(end), args.nd, args.shape, args.data.map { $0 + c * nops }, args.strides, fastLoop)
+                                // Chunk edges on 64-element boundaries so threads do not share cache lines.
+                                let chunk = WorkerPool.block(c, of: total, parts: chunks, multiple: 64)
+                                if !chunk.isEmpty {
+                                    entry(Int64(chunk.lowerBound), Int64(chunk.upperBound), args.nd, args.shape, args.data.map { $0 + c * nops }, args.strides, fastLoop)
                                 }
                             }
                         }
