@@ -7,7 +7,8 @@ func matmul(_ a: NDArray, _ b: NDArray, dtype: DType, useBLAS: Bool = true) thro
 }
 
 /// `alpha · A·B + beta · C` with a fresh output (C, when given, is copied first and must have
-/// the product's shape); BLAS for floats, or ``NarrowProduct`` for products with a narrow side.
+/// the product's shape); BLAS for floats, or ``NarrowProduct`` / ``ShortProduct`` for products with a
+/// narrow or a minibatch side.
 func gemm(_ a: NDArray, _ b: NDArray, dtype: DType, alpha: Double = 1, beta: Double = 0, c: NDArray? = nil,
           useBLAS: Bool = true, into buffer: NDArray? = nil) throws -> NDArray {
     let m = a.shape[0], k = a.shape[1], n = b.shape[1]
