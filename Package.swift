@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "Theano", targets: ["Theano"]),
         .library(name: "NDArray", targets: ["NDArray"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Tutorials", targets: ["Tutorials"]),
         .executable(name: "theano", targets: ["theano"]),
     ],
     dependencies: [

@@ -37,4 +37,31 @@ public enum IDX {
         }
         return try NDArray(Array(b[start...]), shape: dims)
     }
+
+    /// Writes `array` (any integer dtype, values 0…255) as an unsigned-byte IDX file with `magic`
+    /// 0x08 and one dimension per axis, gzip'd when `gzip` is true, atomically.
+    ///
+    /// ```swift
+    /// try IDX.write(labels, to: dir.appendingPathComponent("t10k-labels-idx1-ubyte.gz"), gzip: true)
+    /// ```
+    public static func write(_ array: NDArray, to url: URL, gzip: Bool) throws {
+        guard (1...4).contains(array.ndim), array.shape.allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw DatasetError.io("IDX.write: \(url.lastPathComponent): shape \(array.shape) is not 1 to 4 dimensions")
+        }
+        var bytes: [UInt8] = [0, 0, 8, UInt8(array.ndim)]
+        for d in array.shape { bytes += withUnsafeBytes(of: UInt32(d).bigEndian, Array.init) }
+        if array.dtype == .uint8 {
+            bytes += array.scalars(as: UInt8.self)
+        } else {
+            let values = array.doubles
+            guard values.allSatisfy({ $0 >= 0 && $0 <= 255 && $0 == $0.rounded() }) else {
+                throw DatasetError.io("IDX.write: \(url.lastPathComponent): values must be integers in 0…255")
+            }
+            bytes += values.map { UInt8($0) }
+        }
+        let data = gzip ? try Gzip.compress(Data(bytes)) : Data(bytes)
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw DatasetError.io("cannot write \(url.path): \(error.localizedDescription)")
+        }
+    }
 }

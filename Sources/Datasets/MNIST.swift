@@ -24,7 +24,9 @@ public struct MNIST: Sendable {
                                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 
     /// Where the data is: `explicit` (the `--data` option), else `MNIST_DIR`, else `./data/mnist`,
-    /// else `../shared/data/mnist`. Throws ``DatasetError/notFound(searched:)`` listing them.
+    /// else `../shared/data/mnist`, else the user cache (``cacheDirectory(environment:)``, where
+    /// ``locateOrDownload(explicit:download:downloader:environment:currentDirectory:progress:)``
+    /// puts it). Throws ``DatasetError/notFound(searched:)`` listing them.
     public static func locate(explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
                               currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> URL {
         var candidates: [String] = []
@@ -33,6 +35,7 @@ public struct MNIST: Sendable {
             if let env = environment["MNIST_DIR"], !env.isEmpty { candidates.append(env) }
             candidates.append(currentDirectory + "/data/mnist")
             candidates.append(currentDirectory + "/../shared/data/mnist")
+            if let cache = cacheDirectory(environment: environment) { candidates.append(cache.path) }
         }
         for c in candidates where hasFiles(c) { return URL(fileURLWithPath: c).standardizedFileURL }
         throw DatasetError.notFound(searched: candidates.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
@@ -49,17 +52,21 @@ public struct MNIST: Sendable {
         return FileManager.default.fileExists(atPath: gz.path) ? gz : dir.appendingPathComponent(name)
     }
 
-    /// Loads the four files from `dir` (gzip'd or not) with pixels in `dtype`.
-    public static func load(from dir: URL, dtype: DType = .float32) throws -> MNIST {
+    /// Loads the four files from `dir` (gzip'd or not) with pixels in `dtype`; the last
+    /// `validationCount` training images are the validation split (10,000 in the tutorials).
+    public static func load(from dir: URL, dtype: DType = .float32, validationCount: Int = 10_000) throws -> MNIST {
         let trainImages = try IDX.read(file(dir, files[0]), expectedMagic: 0x0803)
         let trainLabels = try IDX.read(file(dir, files[1]), expectedMagic: 0x0801)
         let testImages = try IDX.read(file(dir, files[2]), expectedMagic: 0x0803)
         let testLabels = try IDX.read(file(dir, files[3]), expectedMagic: 0x0801)
-        guard trainImages.ndim == 3, trainImages.shape[0] == trainLabels.count, trainImages.shape[0] > 10_000,
+        guard validationCount >= 0, trainImages.ndim == 3, trainImages.shape[0] == trainLabels.count,
+              trainImages.shape[0] > validationCount,
               testImages.ndim == 3, testImages.shape[0] == testLabels.count else {
-            throw DatasetError.corrupt(file: dir.path, reason: "image and label counts do not match: train \(trainImages.shape) / \(trainLabels.shape), test \(testImages.shape) / \(testLabels.shape)")
+            let shapes = "train \(trainImages.shape) / \(trainLabels.shape), test \(testImages.shape) / \(testLabels.shape)"
+            let why = "image and label counts do not match, or \(validationCount) validation images leave none to train on"
+            throw DatasetError.corrupt(file: dir.path, reason: "\(why): \(shapes)")
         }
-        let n = trainImages.shape[0], nTrain = n - 10_000
+        let n = trainImages.shape[0], nTrain = n - validationCount
         func split(_ images: NDArray, _ labels: NDArray, _ range: Range<Int>) throws -> Split {
             let pixels = images.shape[1] * images.shape[2]
             let rows = try images.sliced([.range(start: range.lowerBound, stop: range.upperBound, step: 1)])

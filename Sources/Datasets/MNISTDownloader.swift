@@ -29,12 +29,31 @@ public struct MNISTDownloader: Sendable {
     public var mirrors: [String]
     public var attempts: Int
     public var timeout: TimeInterval
+    /// What each file must hold once uncompressed: ``expected`` unless a mirror serves another set.
+    public var checksums: [String: (size: Int, md5: String)]
 
-    public init(mirrors: [String] = MNISTDownloader.defaultMirrors, attempts: Int = 3, timeout: TimeInterval = 60) {
+    public init(mirrors: [String] = MNISTDownloader.defaultMirrors, attempts: Int = 3, timeout: TimeInterval = 60,
+                checksums: [String: (size: Int, md5: String)] = MNISTDownloader.expected) {
         self.mirrors = mirrors
         self.attempts = attempts
         self.timeout = timeout
+        self.checksums = checksums
     }
+
+    /// The uncompressed size and MD5 of each of the four files in `dir`, to serve as
+    /// ``checksums`` for a mirror of that folder (the synthetic set, say).
+    public static func checksums(of dir: URL) throws -> [String: (size: Int, md5: String)] {
+        var table: [String: (size: Int, md5: String)] = [:]
+        for name in MNIST.files {
+            let file = MNIST.file(dir, name)
+            guard let data = try? Data(contentsOf: file) else { throw DatasetError.missingFile(file.path) }
+            let raw = Gzip.isGzip(data) ? try Gzip.decompress(data, file: file.lastPathComponent) : data
+            table[name] = (raw.count, md5(raw))
+        }
+        return table
+    }
+
+    static func md5(_ data: Data) -> String { Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 
     /// Fetches every missing or invalid file into `dir`. `progress(file, bytesSoFar, total)` is
     /// called as data arrives. Files already present and valid are kept.
@@ -92,13 +111,13 @@ public struct MNISTDownloader: Sendable {
 
     /// Checks a gzip'd file's uncompressed size and MD5 against the known values.
     public func verify(_ file: URL, name: String) throws {
-        guard let want = MNISTDownloader.expected[name] else { throw DatasetError.io("unknown MNIST file \(name)") }
+        guard let want = checksums[name] else { throw DatasetError.io("unknown MNIST file \(name)") }
         guard let data = try? Data(contentsOf: file) else { throw DatasetError.missingFile(file.path) }
         let raw = Gzip.isGzip(data) ? try Gzip.decompress(data, file: name + ".gz") : data
         guard raw.count == want.size else {
             throw DatasetError.corrupt(file: name + ".gz", reason: "uncompressed size \(raw.count) bytes, expected \(want.size)")
         }
-        let md5 = Insecure.MD5.hash(data: raw).map { String(format: "%02x", $0) }.joined()
+        let md5 = MNISTDownloader.md5(raw)
         guard md5 == want.md5 else {
             throw DatasetError.corrupt(file: name + ".gz", reason: "MD5 \(md5), expected \(want.md5)")
         }

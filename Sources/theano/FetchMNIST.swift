@@ -31,15 +31,23 @@ struct FetchMNIST: ParsableCommand {
 final class ProgressLine: @unchecked Sendable {
     private let lock = NSLock()
     private var last = Date.distantPast
+    private var shown = false
 
     func show(_ name: String, _ got: Int64, _ total: Int64?) {
         lock.lock(); defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(last) > 0.1 || got == total else { return }
         last = now
+        shown = true
         let pct = total.map { String(format: " %5.1f %%", 100 * Double(got) / Double(max($0, 1))) } ?? ""
         FileHandle.standardError.write(Data("\r\(name): \(got / 1024) KiB\(pct)   ".utf8))
     }
 
     func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+
+    /// Ends the line when anything was shown (a run that found its data shows nothing).
+    func finishIfShown() {
+        lock.lock(); let any = shown; lock.unlock()
+        if any { finish() }
+    }
 }

@@ -5,15 +5,27 @@ import NDArray
 
 /// Options every data-driven command shares.
 struct DataOptions: ParsableArguments {
-    @Option(help: "MNIST folder (default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist).")
+    @Option(help: "MNIST folder (default: $MNIST_DIR, ./data/mnist, ../shared/data/mnist, the user cache).")
     var data: String?
+
+    @Flag(help: "When no MNIST is found, stop instead of downloading it into the user cache.")
+    var noDownload = false
 
     @Flag(help: "Compute in float64 instead of float32.") var float64 = false
 
     var dtype: DType { float64 ? .float64 : .float32 }
 
+    /// The data, downloaded into the user cache first when it is nowhere to be found.
     func load() throws -> MNIST {
-        do { return try MNIST.load(from: try MNIST.locate(explicit: data), dtype: dtype) } catch let e as DatasetError {
+        let reporter = ProgressLine()
+        do {
+            let dir = try MNIST.locateOrDownload(explicit: data, download: !noDownload, starting: { cache in
+                FileHandle.standardError.write(Data("MNIST not found; downloading it into \(cache.path)\n".utf8))
+            }, progress: { name, got, total in reporter.show(name, got, total) })
+            reporter.finishIfShown()
+            return try MNIST.load(from: dir, dtype: dtype)
+        } catch let e as DatasetError {
+            reporter.finishIfShown()
             throw ValidationError("\(e)")
         }
     }
