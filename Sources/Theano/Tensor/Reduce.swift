@@ -231,8 +231,9 @@ public func std(_ x: Variable, axis: Axes = nil, keepdims: Bool = false, ddof: I
 }
 
 extension Reduce {
-    /// sum/mean: the gradient broadcast back (divided by the count for mean); max/min: to the
-    /// positions equal to the result; prod: `g * prod / x` (inputs containing zeros give NaN).
+    /// sum/mean: the gradient broadcast back (divided by the count for mean); max/min: split
+    /// evenly among the positions equal to the result (as JAX and PyTorch do); prod: the product
+    /// of the other entries, exact with zeros (one zero: only it gets a gradient; several: none).
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         let x = node.inputs[0], z = node.outputs[0]
         guard let g = gradients[0], x.isDifferentiable, z.isDifferentiable else { return [.disconnected] }
@@ -243,9 +244,23 @@ extension Reduce {
             let counts = axes.map { x.shape[$0] }
             let n = counts.dropFirst().reduce(counts.first ?? Constant(NDArray(scalar: Int64(1)))) { $0 * $1 }
             return [.value(fill(x, gk / cast(n, x.dtype)))]
-        case .prod: return [.value(gk * zk / x)]
-        case .max, .min: return [.value(gk * cast(eq(x, zk), x.dtype))]
+        case .prod: return [.value(gk * productOfOthers(x))]
+        case .max, .min:
+            let hit = cast(eq(x, zk), x.dtype)
+            // A NaN slice matches nowhere: its count is 0 and so is its gradient.
+            let ties = maximum(sum(hit, axis: Axes(axes), keepdims: true), 1)
+            return [.value(gk * hit / ties)]
         case .all, .any: return [.disconnected]
         }
+    }
+
+    /// For each entry, the product of the other entries of its slice, without dividing by zero:
+    /// with no zero in the slice `prod / x`; with one, the product of the rest at the zero and 0
+    /// elsewhere; with several, 0 everywhere.
+    private func productOfOthers(_ x: Variable) -> Variable {
+        let zero = eq(x, 0), nonzero = select(neq(x, 0), x, 1)
+        let zeros = sum(cast(zero, x.dtype), axis: Axes(axes), keepdims: true)
+        let rest = prod(nonzero, axis: Axes(axes), keepdims: true)
+        return select(eq(zeros, 0), rest / nonzero, select(zero && eq(zeros, 1), rest, 0))
     }
 }
