@@ -40,7 +40,7 @@ public class Variable: Hashable, CustomStringConvertible {
 
     public var description: String {
         if let n = name { return n }
-        if let o = owner { return "\(o.op)" + (o.outputs.count > 1 ? ".\(index)" : "") }
+        if let o = owner { return "\(o.op)" + (o.outputCount > 1 ? ".\(index)" : "") }
         return "<\(type)>"
     }
 

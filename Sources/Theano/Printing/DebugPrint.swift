@@ -29,7 +29,7 @@ func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
             lines.append(prefix + "\(v.name ?? v.description) [id \(id(v))]" + (v is SharedVariable ? " (shared)" : ""))
             return
         }
-        let out = node.outputs.count > 1 ? ".\(v.index)" : ""
+        let out = node.outputCount > 1 ? ".\(v.index)" : ""
         let name = v.name.map { " '\($0)'" } ?? ""
         let key = ObjectIdentifier(node)
         if printed.contains(key) {

@@ -56,7 +56,7 @@ enum Canonicalize {
         // Only when the shuffle is f's one reader: otherwise f would be computed twice.
         NodeRewriter("lift_dimshuffle", tags: tags, inGraph: { n, fgraph in                                       // ds(f(a, b)) → f(ds(a), ds(b))
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
-                  inner.op is ElemwiseNode, inner.outputs.count == 1,
+                  inner.op is ElemwiseNode, inner.outputCount == 1,
                   fgraph.clients(of: inner.outputs[0]).count == 1, !fgraph.outputs.contains(where: { $0 === inner.outputs[0] }) else { return nil }
             let nd = inner.outputs[0].ndim
             let lifted = inner.inputs.map { x -> Variable in

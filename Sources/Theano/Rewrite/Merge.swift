@@ -52,7 +52,7 @@ enum ConstantFolding {
         var changed = false
         for node in fgraph.nodes where node.error == nil && node.inputs.allSatisfy({ $0 is Constant }) {
             guard let values = try? node.op.perform(node.inputs.compactMap { ($0 as? Constant)?.value }),
-                  values.count == node.outputs.count, values.allSatisfy({ $0.count <= 10_000 }) else { continue }
+                  values.count == node.outputCount, values.allSatisfy({ $0.count <= 10_000 }) else { continue }
             for (old, v) in zip(node.outputs, values) where old.type.accepts(v) {
                 let c = SourceLocation.$inherited.withValue(node.location) { Constant(v) }
                 if (try? fgraph.replace(old, with: c, reason: "constant_folding")) != nil { changed = true }

@@ -63,7 +63,7 @@ public enum Rewrites {
                         warn("rewrite \(rule.name) failed on \(node.op) and was skipped: \(error)")
                         continue
                     }
-                    guard let new = replacement, new.count == node.outputs.count,
+                    guard let new = replacement, new.count == node.outputCount,
                           !zip(new, node.outputs).allSatisfy({ $0 === $1 }) else { continue }
                     if let bad = Graph.topologicalOrder(new).first(where: { $0.error != nil }) {
                         warn("rewrite \(rule.name) built an invalid node (\(bad.error.map { "\($0)" } ?? "")) and was skipped")
