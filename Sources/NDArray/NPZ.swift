@@ -11,10 +11,7 @@ import Foundation
 public enum NPZ {
     /// Writes `arrays` (key → array; stored as `key.npy`) to `url` atomically.
     public static func write(_ arrays: [String: NDArray], to url: URL, compressed: Bool = false) throws(NDArrayError) {
-        let data = try encode(arrays, compressed: compressed)
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw .io("cannot write \(url.path): \(error.localizedDescription)")
-        }
+        try AtomicWrite.write(try encode(arrays, compressed: compressed), to: url)
     }
 
     /// Reads every array of the archive at `url`.

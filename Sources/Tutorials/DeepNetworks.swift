@@ -74,48 +74,65 @@ public struct DeepResult: Sendable {
 }
 
 /// Greedy layer-wise pre-training: one compiled function per layer, run over the training set.
-private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST,
+/// With a checkpoint, each epoch is saved; a resumed run builds the layers before the saved one
+/// again without training them (so random streams are numbered as before), restores the state at
+/// the saved layer and goes on from its next epoch.
+private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, params: [SharedVariable],
+                      checkpoint: Checkpoint?, resume: Bool,
                       function make: (Int, SharedVariable, Variable) throws -> Function,
                       log: (String) -> Void) throws -> ([[Double]], Double) {
     let trainX = shared(data.train.images, name: "trainX", borrow: true)
     let index = lscalar("index")
     let batches = data.train.count / batchSize
-    var costs: [[Double]] = []
-    let t0 = Date()
+    let saved: EpochProgress? = resume ? try checkpoint?.savedProgress(as: EpochProgress.self) : nil
+    let resumeAt = saved.map { $0.costs.count - 1 } ?? -1
+    if let checkpoint, resumeAt >= layers {
+        throw TheanoError(.badInput, "\(checkpoint.file.path) pre-trained \(resumeAt + 1) layers; this network has \(layers)")
+    }
+    var progress = EpochProgress()
     for layer in 0..<layers {
         let f = try make(layer, trainX, index)
-        var perEpoch: [Double] = []
-        for epoch in 0..<epochs {
+        if layer < resumeAt { continue }
+        let state = checkpointState(params, updatedBy: [f])
+        if layer == resumeAt, let checkpoint, let restored = try checkpoint.restore(state: state, as: EpochProgress.self) {
+            progress = restored
+            log("resuming pre-training from \(checkpoint.file.path) at layer \(layer)")
+        }
+        try runEpochs(phase: layer, epochs: epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
             var total = 0.0
             for i in 0..<batches { total += try f(i)[0].item() }
-            perEpoch.append(total / Double(batches))
-            log(String(format: "Pre-training layer %d, epoch %d, cost %f", layer, epoch, perEpoch.last!))
+            log(String(format: "Pre-training layer %d, epoch %d, cost %f", layer, epoch, total / Double(batches)))
+            return total / Double(batches)
         }
-        costs.append(perEpoch)
     }
-    return (costs, Date().timeIntervalSince(t0))
+    return (progress.costs, progress.seconds)
 }
 
 /// Pre-training `layerFunction(i, …)` for each layer in turn, then supervised fine-tuning of the
-/// whole stack with early stopping.
+/// whole stack with early stopping. `options.finetune.checkpoint` checkpoints both phases.
 private func trainDeep(_ model: String, data: MNIST, options: DeepOptions, log: (String) -> Void,
-                       layerFunction: (_ layer: Int, _ net: SigmoidStack, _ x: Variable, _ trainX: SharedVariable, _ index: Variable,
-                                       _ rng: inout SplitMix64, _ streams: RandomStreams) throws -> Function) throws -> DeepResult {
+                       layerFunction: (_ layer: Int, _ net: SigmoidStack, _ x: Variable, _ trainX: SharedVariable,
+                                       _ index: Variable, _ rng: inout SplitMix64,
+                                       _ streams: RandomStreams) throws -> Function) throws -> DeepResult {
     let d = options.finetune.dtype
     let x = matrix("x", dtype: d), y = ivector("y")
     var rng = SplitMix64(seed: options.seed)
     let net = try SigmoidStack(input: x, nIn: 784, hidden: options.hidden, nOut: 10, rng: &rng)
     let streams = RandomStreams(seed: options.seed &+ 1)
-    let (costs, seconds) = try pretrain(layers: net.layers.count, epochs: options.pretrainEpochs, batchSize: options.pretrainBatchSize,
-                                        data: data, function: { i, trainX, index in
+    let checkpoint = options.finetune.checkpoint.map { Checkpoint(directory: $0, model: model + "-pretrain") }
+    let (costs, seconds) = try pretrain(layers: net.layers.count, epochs: options.pretrainEpochs,
+                                        batchSize: options.pretrainBatchSize, data: data, params: net.params,
+                                        checkpoint: checkpoint, resume: options.finetune.resume,
+                                        function: { i, trainX, index in
         try layerFunction(i, net, x, trainX, index, &rng, streams)
     }, log: log)
     var finetune = options.finetune
     finetune.patience = options.patienceEpochs * (data.train.count / finetune.batchSize)
     let setup = try SupervisedSetup(data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
                                     errors: net.output.errors(y), params: net.params)
-    let outcome = try setup.run(options: finetune, log: log)
-    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds, finetune: TrainingResult(model: model, outcome: outcome, dtype: d))
+    let outcome = try setup.run(model: model + "-finetune", options: finetune, log: log)
+    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds,
+                      finetune: TrainingResult(model: model, outcome: outcome, dtype: d))
 }
 
 /// The stacked denoising autoencoders tutorial: each sigmoid layer shares W and b with a dA,

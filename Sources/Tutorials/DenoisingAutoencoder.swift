@@ -54,6 +54,9 @@ public struct AutoencoderOptions: Sendable {
     public var seed: UInt64 = 123
     /// Where to write the first 100 filters as a 10×10 tile PNG.
     public var filters: URL?
+    /// Where to write a ``Checkpoint`` after each epoch, and whether to go on from it.
+    public var checkpoint: URL?
+    public var resume = false
     public init() {}
 }
 
@@ -72,15 +75,17 @@ public func trainDenoisingAutoencoder(data: MNIST, options: AutoencoderOptions, 
     let train = try function(inputs: [index], outputs: [cost], updates: updates,
                              givens: [x: trainX[index * bs ..< (index + 1) * bs]])
     let batches = data.train.count / options.batchSize
-    var costs: [Double] = []
-    let t0 = Date()
-    for epoch in 0..<options.epochs {
+    let state = checkpointState(model.params, updatedBy: [train])
+    let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "da-\(Int((options.corruption * 100).rounded()))",
+                                                 resume: options.resume, state: state, as: EpochProgress.self, log: log)
+    var progress = start ?? EpochProgress()
+    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
         var total = 0.0
         for i in 0..<batches { total += try train(i)[0].item() }
-        costs.append(total / Double(batches))
-        log(String(format: "Training epoch %d, cost %f", epoch, costs.last!))
+        log(String(format: "Training epoch %d, cost %f", epoch, total / Double(batches)))
+        return total / Double(batches)
     }
-    let seconds = Date().timeIntervalSince(t0)
+    let costs = progress.costs[0], seconds = progress.seconds
     log(String(format: "The %.0f%% corruption code ran for %.2fm", options.corruption * 100, seconds / 60))
     if let url = options.filters {
         let filters = try model.W.value.transposed().sliced([.range(start: 0, stop: min(100, options.hidden), step: 1)])

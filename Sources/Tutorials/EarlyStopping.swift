@@ -16,7 +16,7 @@ public struct EarlyStopping: Sendable {
     }
 
     /// What a run reached.
-    public struct Outcome: Sendable {
+    public struct Outcome: Sendable, Codable {
         public var epochs = 0
         public var bestEpoch = 0
         public var bestIteration = 0
@@ -31,43 +31,69 @@ public struct EarlyStopping: Sendable {
         public var validationHistory: [Double] = []
     }
 
-    /// Runs the schedule. `train(i)` runs minibatch `i`; `validate()` and `test()` return mean
-    /// errors; `log` receives the classic progress lines.
+    /// Everything the schedule needs to go on after an epoch: what a checkpoint saves.
+    public struct Progress: Sendable, Codable {
+        /// Epochs completed.
+        public var epoch = 0
+        public var patience: Int
+        /// Whether patience ran out (the run is over).
+        public var done = false
+        public var outcome = Outcome()
+
+        public init(patience: Int) { self.patience = patience }
+    }
+
+    /// Runs the schedule from the start. `train(i)` runs minibatch `i`; `validate()` and
+    /// `test()` return mean errors; `log` receives the classic progress lines.
     public func run(trainBatches: Int, train: (Int) throws -> Void, validate: () throws -> Double,
                     test: () throws -> Double, log: (String) -> Void) rethrows -> Outcome {
-        var outcome = Outcome()
-        let started = Date()
-        var patience = self.patience
+        try run(trainBatches: trainBatches, from: nil, afterEpoch: { _ in }, train: train, validate: validate,
+                test: test, log: log)
+    }
+
+    /// Runs the schedule from `start` (a checkpoint's progress; nil: from the start), as
+    /// ``run(trainBatches:train:validate:test:log:)``; `afterEpoch` receives the progress after
+    /// each epoch (to save it).
+    public func run(trainBatches: Int, from start: Progress?, afterEpoch: (Progress) throws -> Void,
+                    train: (Int) throws -> Void, validate: () throws -> Double,
+                    test: () throws -> Double, log: (String) -> Void) rethrows -> Outcome {
+        var state = start ?? Progress(patience: patience)
+        let started = Date(), totalBefore = state.outcome.totalSeconds
+        // Fixed by the initial patience, so a resumed run validates where the first one did.
         let validationFrequency = min(trainBatches, patience / 2)
-        var done = false
-        var epoch = 0
-        while epoch < maxEpochs && !done {
-            epoch += 1
+        while state.epoch < maxEpochs && !state.done {
+            state.epoch += 1
+            let epoch = state.epoch
             for minibatch in 0..<trainBatches {
                 let t0 = Date()
                 try train(minibatch)
-                outcome.trainSeconds += Date().timeIntervalSince(t0)
+                state.outcome.trainSeconds += Date().timeIntervalSince(t0)
                 let iteration = (epoch - 1) * trainBatches + minibatch
                 if (iteration + 1) % validationFrequency == 0 {
                     let loss = try validate()
-                    outcome.validationHistory.append(loss)
-                    log(String(format: "epoch %d, minibatch %d/%d, validation error %f %%", epoch, minibatch + 1, trainBatches, loss * 100))
-                    if loss < outcome.bestValidationError {
-                        if loss < outcome.bestValidationError * improvementThreshold {
-                            patience = max(patience, iteration * patienceIncrease)
+                    state.outcome.validationHistory.append(loss)
+                    log(String(format: "epoch %d, minibatch %d/%d, validation error %f %%", epoch, minibatch + 1,
+                               trainBatches, loss * 100))
+                    if loss < state.outcome.bestValidationError {
+                        if loss < state.outcome.bestValidationError * improvementThreshold {
+                            state.patience = max(state.patience, iteration * patienceIncrease)
                         }
-                        outcome.bestValidationError = loss
-                        outcome.bestEpoch = epoch
-                        outcome.bestIteration = iteration
-                        outcome.testError = try test()
-                        log(String(format: "     epoch %d, minibatch %d/%d, test error of best model %f %%", epoch, minibatch + 1, trainBatches, outcome.testError * 100))
+                        state.outcome.bestValidationError = loss
+                        state.outcome.bestEpoch = epoch
+                        state.outcome.bestIteration = iteration
+                        state.outcome.testError = try test()
+                        log(String(format: "     epoch %d, minibatch %d/%d, test error of best model %f %%", epoch,
+                                   minibatch + 1, trainBatches, state.outcome.testError * 100))
                     }
                 }
-                if patience <= iteration { done = true; break }
+                if state.patience <= iteration { state.done = true; break }
             }
+            state.outcome.epochs = state.epoch
+            state.outcome.totalSeconds = totalBefore + Date().timeIntervalSince(started)
+            try afterEpoch(state)
         }
-        outcome.epochs = epoch
-        outcome.totalSeconds = Date().timeIntervalSince(started)
-        return outcome
+        state.outcome.epochs = state.epoch
+        state.outcome.totalSeconds = totalBefore + Date().timeIntervalSince(started)
+        return state.outcome
     }
 }

@@ -54,7 +54,7 @@ public func trainLeNet(data: MNIST, options: TrainingOptions = .lenet(),
     let model = try LeNet(input: x, batchSize: options.batchSize, nkerns: options.nkerns, rng: &rng)
     let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
                                     errors: model.errors(y), params: model.params)
-    let outcome = try setup.run(options: options, log: log)
+    let outcome = try setup.run(model: "lenet", options: options, log: log)
     if let url = options.saveTo {
         try saveParameters(["layer0_W": model.layer0.W.value, "layer0_b": model.layer0.b.value,
                             "layer1_W": model.layer1.W.value, "layer1_b": model.layer1.b.value,

@@ -103,6 +103,9 @@ public struct RBMOptions: Sendable {
     public var outputDirectory: URL?
     /// Sampling after training: chains, samples per chain, Gibbs steps between samples.
     public var chains = 20, samples = 10, plotEvery = 1000
+    /// Where to write a ``Checkpoint`` after each epoch, and whether to go on from it.
+    public var checkpoint: URL?
+    public var resume = false
     public init() {}
 }
 
@@ -122,19 +125,22 @@ public func trainRBM(data: MNIST, options: RBMOptions, log: (String) -> Void = p
     let batches = data.train.count / options.batchSize
     let dir = options.outputDirectory
     if let dir { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-    var costs: [Double] = []
-    let t0 = Date()
-    for epoch in 0..<options.epochs {
+    let state = checkpointState(rbm.params, updatedBy: [train])
+    let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "rbm", resume: options.resume, state: state,
+                                                 as: EpochProgress.self, log: log)
+    var progress = start ?? EpochProgress()
+    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
         var total = 0.0
         for i in 0..<batches { total += try train(i)[0].item() }
-        costs.append(total / Double(batches))
-        log(String(format: "Training epoch %d, cost is %f", epoch, costs.last!))
+        log(String(format: "Training epoch %d, cost is %f", epoch, total / Double(batches)))
         if let dir {
             let filters = try rbm.W.value.transposed().sliced([.range(start: 0, stop: min(100, options.hidden), step: 1)])
-            try writePNG(try tileImages(filters, imageShape: (28, 28), tiles: (10, 10)), to: dir.appendingPathComponent("filters_at_epoch_\(epoch).png"))
+            let png = dir.appendingPathComponent("filters_at_epoch_\(epoch).png")
+            try writePNG(try tileImages(filters, imageShape: (28, 28), tiles: (10, 10)), to: png)
         }
+        return total / Double(batches)
     }
-    let seconds = Date().timeIntervalSince(t0)
+    let costs = progress.costs[0], seconds = progress.seconds
     log(String(format: "Training took %.2f minutes", seconds / 60))
     if let dir { try sampleRBM(rbm, data: data, options: options, to: dir.appendingPathComponent("samples.png"), log: log) }
     return (costs, seconds, rbm)

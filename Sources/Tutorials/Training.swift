@@ -20,6 +20,11 @@ public struct TrainingOptions: Sendable {
     public var saveTo: URL?
     /// The compile mode of the training functions (default: `Config.current.mode`).
     public var mode: Mode?
+    /// Where to write a ``Checkpoint`` after each epoch, if anywhere.
+    public var checkpoint: URL?
+    /// Whether to go on from the checkpoint in ``checkpoint`` (when there is one) instead of
+    /// starting over.
+    public var resume = false
 
     public init(learningRate: Double, batchSize: Int, maxEpochs: Int, patience: Int, dtype: DType) {
         self.learningRate = learningRate
@@ -78,6 +83,8 @@ struct SupervisedSetup {
     let validate: Function
     let test: Function
     let nTrain: Int, nValid: Int, nTest: Int
+    /// What a checkpoint saves: the parameters, by position and name.
+    let state: [String: SharedVariable]
 
     init(data: MNIST, options: TrainingOptions, x: Variable, y: Variable, cost: Variable, errors: Variable,
          params: [SharedVariable]) throws {
@@ -102,16 +109,20 @@ struct SupervisedSetup {
         nTrain = data.train.count / bs
         nValid = data.valid.count / bs
         nTest = data.test.count / bs
+        state = checkpointState(params, updatedBy: [train])
     }
 
-    func run(options: TrainingOptions, log: (String) -> Void) throws -> EarlyStopping.Outcome {
+    func run(model: String, options: TrainingOptions, log: (String) -> Void) throws -> EarlyStopping.Outcome {
+        let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: model, resume: options.resume,
+                                                     state: state, as: EarlyStopping.Progress.self, log: log)
         func meanError(_ f: Function, _ n: Int) throws -> Double {
             var total = 0.0
             for i in 0..<n { total += try f(i)[0].item() }
             return total / Double(n)
         }
         let outcome = try EarlyStopping(patience: options.patience, maxEpochs: options.maxEpochs).run(
-            trainBatches: nTrain, train: { i in _ = try train(i) },
+            trainBatches: nTrain, from: start, afterEpoch: { p in try checkpoint?.save(state: state, progress: p) },
+            train: { i in _ = try train(i) },
             validate: { try meanError(validate, nValid) }, test: { try meanError(test, nTest) }, log: log)
         if let p = train.profile { log("profile of the training function:\n\(p)") }
         if let p = validate.profile { log("profile of the validation function:\n\(p)") }
@@ -126,7 +137,7 @@ public func trainLogisticRegression(data: MNIST, options: TrainingOptions = .log
     let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
     let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
                                     errors: model.errors(y), params: model.params)
-    let outcome = try setup.run(options: options, log: log)
+    let outcome = try setup.run(model: "logreg", options: options, log: log)
     if let url = options.saveTo { try saveParameters(["W": model.W.value, "b": model.b.value], to: url) }
     return (TrainingResult(model: "logreg", outcome: outcome, dtype: options.dtype), model)
 }
@@ -143,7 +154,7 @@ public func trainMLP(data: MNIST, options: TrainingOptions = .mlp(),
     if options.l2 != 0 { cost = cost + options.l2 * model.L2sqr }
     let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: cost,
                                     errors: model.errors(y), params: model.params)
-    let outcome = try setup.run(options: options, log: log)
+    let outcome = try setup.run(model: "mlp", options: options, log: log)
     if let url = options.saveTo {
         try saveParameters(["hidden_W": model.hidden.W.value, "hidden_b": model.hidden.b.value,
                             "W": model.output.W.value, "b": model.output.b.value], to: url)

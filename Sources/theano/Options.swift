@@ -30,3 +30,19 @@ struct DataOptions: ParsableArguments {
         }
     }
 }
+
+/// `--checkpoint DIR` and `--resume`, which every tutorial command takes.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("After each epoch, save the parameters, random-stream states and progress here.",
+                               valueName: "dir"))
+    var checkpoint: String?
+
+    @Flag(help: "Go on from the checkpoint in --checkpoint DIR (start over when there is none).")
+    var resume = false
+
+    func validate() throws {
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint DIR") }
+    }
+
+    var directory: URL? { checkpoint.map { URL(fileURLWithPath: $0) } }
+}

@@ -10,6 +10,7 @@ struct LogReg: ParsableCommand, SGDCommand {
         abstract: "Logistic regression on MNIST (SGD, minibatches of 600, early stopping); prints a JSON summary.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @Option(help: "Maximum epochs.") var epochs = 1000
     @Option(help: "Minibatch size.") var batchSize = 600
     @Option(help: "Learning rate.") var lr = 0.13
@@ -31,6 +32,7 @@ struct MLPCommand: ParsableCommand, SGDCommand {
         abstract: "784-500-10 tanh MLP on MNIST (SGD, minibatches of 20, L2 1e-4, early stopping); prints a JSON summary.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @Option(help: "Maximum epochs.") var epochs = 1000
     @Option(help: "Minibatch size.") var batchSize = 20
     @Option(help: "Learning rate.") var lr = 0.01
@@ -63,6 +65,7 @@ struct LeNetCommand: ParsableCommand, SGDCommand {
         abstract: "LeNet-5 on MNIST: conv 5×5 + 2×2 max-pool twice, 500 tanh, softmax (SGD, minibatches of 500, early stopping); prints a JSON summary.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @Option(help: "Maximum epochs.") var epochs = 200
     @Option(help: "Minibatch size.") var batchSize = 500
     @Option(help: "Learning rate.") var lr = 0.1
@@ -107,6 +110,7 @@ struct Predict: ParsableCommand {
 
 /// What the SGD tutorials' commands share: epochs, minibatch size, learning rate, where to save.
 protocol SGDCommand {
+    var checkpointing: CheckpointOptions { get }
     var epochs: Int { get }
     var batchSize: Int { get }
     var lr: Double { get }
@@ -121,6 +125,8 @@ extension SGDCommand {
         options.batchSize = batchSize
         options.learningRate = lr
         options.saveTo = save.map { URL(fileURLWithPath: $0) }
+        options.checkpoint = checkpointing.directory
+        options.resume = checkpointing.resume
         return options
     }
 

@@ -10,6 +10,7 @@ struct DACommand: ParsableCommand {
         abstract: "Denoising autoencoder 784-500-784 (tied weights, sigmoid) on MNIST; prints the cost per epoch and writes the filters as a PNG.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @Option(help: "Corruption levels to train with, comma-separated (one model each).") var corruption = "0,0.3"
     @Option(help: "Training epochs.") var epochs = 15
     @Option(help: "Minibatch size.") var batchSize = 20
@@ -36,6 +37,8 @@ struct DACommand: ParsableCommand {
             options.learningRate = lr
             options.hidden = hidden
             options.seed = seed
+            options.checkpoint = checkpointing.directory
+            options.resume = checkpointing.resume
             options.filters = URL(fileURLWithPath: levels.count > 1 ? Self.suffixed(filters, Int((level * 100).rounded())) : filters)
             let (costs, seconds, _) = try trainDenoisingAutoencoder(data: mnist, options: options)
             var line = JSONLine()
@@ -64,6 +67,7 @@ struct RBMCommand: ParsableCommand {
         abstract: "Binary RBM 784-500 trained with PCD-15 on MNIST; monitors the pseudo-likelihood, writes filters per epoch and Gibbs samples as PNGs.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @Option(help: "Training epochs.") var epochs = 15
     @Option(help: "Minibatch size.") var batchSize = 20
     @Option(help: "Learning rate.") var lr = 0.1
@@ -91,6 +95,8 @@ struct RBMCommand: ParsableCommand {
         options.seed = seed
         options.plotEvery = plotEvery
         options.outputDirectory = URL(fileURLWithPath: outputDir)
+        options.checkpoint = checkpointing.directory
+        options.resume = checkpointing.resume
         let (costs, seconds, _) = try trainRBM(data: try data.load(), options: options)
         var line = JSONLine()
         line.add("model", "rbm")
@@ -143,10 +149,13 @@ struct SdACommand: ParsableCommand {
         abstract: "Stacked denoising autoencoders 784-1000-1000-1000-10 on MNIST: greedy pre-training (corruption 0.1, 0.2, 0.3), then fine-tuning with early stopping.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var deep: DeepArguments
 
     func run() throws {
-        let options = deep.applied(to: .stackedAutoencoders(dtype: data.dtype))
+        var options = deep.applied(to: .stackedAutoencoders(dtype: data.dtype))
+        options.finetune.checkpoint = checkpointing.directory
+        options.finetune.resume = checkpointing.resume
         print(try trainStackedAutoencoders(data: try data.load(), options: options).json)
     }
 }
@@ -158,12 +167,15 @@ struct DBNCommand: ParsableCommand {
         abstract: "Deep belief network 784-1000-1000-1000-10 on MNIST: greedy CD-1 pre-training of RBMs, then fine-tuning with early stopping.")
 
     @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
     @OptionGroup var deep: DeepArguments
     @Option(help: "Gibbs steps of the CD pre-training.") var k = 1
 
     func run() throws {
         var options = deep.applied(to: .deepBeliefNetwork(dtype: data.dtype))
         options.k = k
+        options.finetune.checkpoint = checkpointing.directory
+        options.finetune.resume = checkpointing.resume
         print(try trainDeepBeliefNetwork(data: try data.load(), options: options).json)
     }
 }

@@ -83,3 +83,29 @@ struct GraphMemoryTests {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
+
+/// Random streams' states hold their default updates without a cycle.
+struct RandomGraphMemoryTests {
+    @Test func aDroppedRandomFunctionIsFreedAndTheStreamStillDraws() throws {
+        let srng = RandomStreams(seed: 3)
+        weak var compiled: Function?
+        weak var node: Apply?
+        do {
+            let x = dvector("x")
+            let noisy = x * srng.binomial(x.shape, p: 0.5, dtype: .float64)
+            node = noisy.owner
+            let f = try function(inputs: [x], outputs: [noisy])
+            compiled = f
+            let ones: [Double] = Array(repeating: 1, count: 32)
+            let a = try f(ones)[0].doubles, b = try f(ones)[0].doubles
+            #expect(a != b)   // the default update advanced the state
+        }
+        #expect(compiled == nil && node == nil)
+        #expect(srng.stateVariables.count == 1 && srng.stateVariables[0].defaultUpdate == nil)
+        // A new draw from the same streams still works and advances.
+        let y = dvector("y")
+        let f = try function(inputs: [y], outputs: [y * srng.uniform(y.shape, dtype: .float64)])
+        let a = try f([1, 1, 1])[0].doubles, b = try f([1, 1, 1])[0].doubles
+        #expect(a != b)
+    }
+}

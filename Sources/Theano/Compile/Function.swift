@@ -32,6 +32,14 @@ public final class Function: @unchecked Sendable {
     }
     private let trust = Atomic<Bool>(false)
 
+    /// The shared variables each call updates, explicit and default updates (random-stream
+    /// states) alike, in no particular order: what a checkpoint of a training loop must save.
+    ///
+    /// ```swift
+    /// let saved = train.updatedSharedVariables.map { ($0.name, $0.value) }
+    /// ```
+    public var updatedSharedVariables: [SharedVariable] { program.updates.map(\.shared) }
+
     /// Values of inputs that callers may leave out (Theano's `In(x, value=…)`), by input index.
     let defaults: [Int: NDArray]
 

@@ -17,7 +17,20 @@ public final class SharedVariable: Variable {
     /// otherwise (Theano's `default_update`): how a random stream's state advances on each call.
     /// An explicit update in `function(updates:)` takes precedence;
     /// `function(…, noDefaultUpdates: true)` applies none.
-    public internal(set) var defaultUpdate: Variable?
+    public internal(set) var defaultUpdate: Variable? {
+        get { updateNode.map { $0.outputs[updateIndex] } ?? updateValue }
+        set {
+            // The update reads this variable, so holding it strongly would make a cycle (state →
+            // update → its node → state) and keep every random graph alive: hold its node weakly.
+            // A node is alive while any graph that draws from it is, and then so is the update.
+            updateNode = newValue?.owner
+            updateIndex = newValue?.index ?? 0
+            updateValue = newValue?.owner == nil ? newValue : nil
+        }
+    }
+    private weak var updateNode: Apply?
+    private var updateIndex = 0
+    private var updateValue: Variable?
 
     init(_ value: NDArray, name: String?, location: SourceLocation) {
         stored = Mutex(value)
