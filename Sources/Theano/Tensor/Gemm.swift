@@ -33,9 +33,7 @@ public struct Gemm: DifferentiableOp {
         guard a.ndim == 2, b.ndim == 2, a.shape[1] == b.shape[0] else {
             throw OpError("matrices are not aligned: \(a.shape) · \(b.shape)", kind: .shape)
         }
-        guard (try? c.broadcast(to: [a.shape[0], b.shape[1]])) != nil else {
-            throw OpError("C of shape \(c.shape) does not broadcast to the product's shape \([a.shape[0], b.shape[1]])", kind: .shape)
-        }
+        _ = try accumulatedShape(c.shape, [a.shape[0], b.shape[1]], what: "C")
     }
 
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
@@ -43,7 +41,8 @@ public struct Gemm: DifferentiableOp {
         let alpha = try inputs[1].item(), beta = try inputs[4].item()
         let target = [a.shape[0], b.shape[1]]
         guard let cb = try? c.broadcast(to: target) else {
-            throw OpError("C of shape \(c.shape) does not broadcast to the product's shape \(target)", kind: .shape)
+            let product = try gemm(a, b, dtype: c.dtype, alpha: alpha)
+            return [try broadcastAccumulate(c, beta: beta, product, what: "C")]
         }
         return [try gemm(a, b, dtype: c.dtype, alpha: alpha, beta: beta, c: cb, into: buffers.first ?? nil)]
     }
@@ -59,4 +58,24 @@ public struct Gemm: DifferentiableOp {
 /// `beta · c + alpha · dot(a, b)` in one call.
 public func gemm(_ c: Variable, alpha: Variable, _ a: Variable, _ b: Variable, beta: Variable) -> Variable {
     apply1(Gemm(), [c, alpha, a, b, beta])
+}
+
+/// The shape of `beta · c + product`: `c` broadcasts against the product both ways (the type
+/// rules of Gemm, Gemv and Ger allow it), or it is an error naming `what`.
+func accumulatedShape(_ c: [Int], _ product: [Int], what: String) throws -> [Int] {
+    do { return try NDArray.broadcastShapes([c, product]) } catch {
+        throw OpError("\(what) of shape \(c) does not broadcast with the product's shape \(product)", kind: .shape)
+    }
+}
+
+/// `beta · c + product` when `c` is longer than the product along some axis (a product with one
+/// column plus a row of biases): the rewrites that build Gemm, Gemv and Ger cannot prove from
+/// the types that the accumulator fits in the product's shape, so the ops check at run time and
+/// take this path, which BLAS cannot. With `beta` 0, `c` is ignored, as BLAS ignores it.
+func broadcastAccumulate(_ c: NDArray, beta: Double, _ product: NDArray, what: String) throws -> NDArray {
+    let shape = try accumulatedShape(c.shape, product.shape, what: what)
+    let p = try product.broadcast(to: shape).doubles
+    guard beta != 0 else { return try NDArray(p, shape: shape).cast(to: c.dtype) }
+    let values = zip(try c.broadcast(to: shape).doubles, p).map { beta * $0 + $1 }
+    return try NDArray(values, shape: shape).cast(to: c.dtype)
 }

@@ -20,10 +20,13 @@ public struct Gemv: DifferentiableOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (y, a, x) = (inputs[0], inputs[2], inputs[3])
+        let alpha = try inputs[1].item(), beta = try inputs[4].item()
         guard let yb = try? y.broadcast(to: [a.shape[0]]) else {
-            throw OpError("y of shape \(y.shape) does not broadcast to \(a.shape[0]) rows", kind: .shape)
+            let zeros = try NDArray.zeros([a.shape[0]], dtype: a.dtype)
+            let product = try gemv(a, x, y: zeros, alpha: alpha, beta: 0, dtype: a.dtype)
+            return [try broadcastAccumulate(y, beta: beta, product, what: "y")]
         }
-        return [try gemv(a, x, y: yb, alpha: try inputs[1].item(), beta: try inputs[4].item(), dtype: a.dtype)]
+        return [try gemv(a, x, y: yb, alpha: alpha, beta: beta, dtype: a.dtype)]
     }
 
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
@@ -52,10 +55,12 @@ public struct Ger: DifferentiableOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (a, x, y) = (inputs[0], inputs[2], inputs[3])
+        let alpha = try inputs[1].item()
         guard let ab = try? a.broadcast(to: [x.shape[0], y.shape[0]]) else {
-            throw OpError("A of shape \(a.shape) does not match the outer product's (\(x.shape[0]), \(y.shape[0]))", kind: .shape)
+            let zeros = try NDArray.zeros([x.shape[0], y.shape[0]], dtype: a.dtype)
+            return [try broadcastAccumulate(a, beta: 1, try ger(zeros, alpha: alpha, x, y, dtype: a.dtype), what: "A")]
         }
-        return [try ger(ab, alpha: try inputs[1].item(), x, y, dtype: a.dtype)]
+        return [try ger(ab, alpha: alpha, x, y, dtype: a.dtype)]
     }
 
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {

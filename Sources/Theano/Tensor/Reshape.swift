@@ -55,7 +55,9 @@ public struct Flatten: DifferentiableOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let x = inputs[0]
-        return [try x.reshaped(Array(x.shape[..<(ndim - 1)]) + [-1])]
+        // The merged length spelled out: -1 is ambiguous when the array is empty.
+        let merged = x.shape[(ndim - 1)...].reduce(1, *)
+        return [try x.reshaped(Array(x.shape[..<(ndim - 1)]) + [merged])]
     }
 }
 
@@ -66,6 +68,9 @@ extension Variable {
     /// let img = x.reshape([batch, 1, 28, 28])
     /// ```
     public func reshape(_ shape: [Int]) -> Variable {
+        if shape.filter({ $0 == -1 }).count > 1 || shape.contains(where: { $0 < -1 }) {
+            return invalid("reshape to \(shape): lengths must be ≥ 0, with at most one -1", self, op: "Reshape")
+        }
         let v = Constant(NDArray(vector: shape.map(Int64.init)))
         return apply1(Reshape(ndim: shape.count, staticShape: shape), [self, v])
     }

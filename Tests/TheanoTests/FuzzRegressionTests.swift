@@ -1,0 +1,50 @@
+import NDArray
+import Testing
+@testable import Theano
+
+/// Graphs the differential fuzzer (`bench/fuzz`) found failing, kept as they were found.
+struct FuzzRegressionTests {
+    static let modes: [Mode] = [.fastRun, .fastCompile, .debug]
+
+    /// `C + s·dot(A, B)` where the product has one column at run time and C is a row of three:
+    /// the result broadcasts both ways, which the gemm rewrite cannot prove from the types
+    /// (it threw "Gemm: C … does not broadcast to the product's shape").
+    @Test(arguments: modes) func gemmWhoseAccumulatorIsWiderThanTheProduct(mode: Mode) throws {
+        let a = dmatrix("a"), b = dmatrix("b"), c = dmatrix("c")
+        let f = try function(inputs: [a, b, c], outputs: [c + 0.5 * dot(a, b)], mode: mode)
+        let got = try f.call([[[1, 2], [3, 4]], [[1], [1]], [[10, 20, 30]]])[0]
+        #expect(got.shape == [2, 3])
+        #expect(got.doubles == [11.5, 21.5, 31.5, 13.5, 23.5, 33.5])
+        let empty = try f.call([try NDArray.zeros([0, 2], dtype: .float64), [[1], [1]], [[1, 2, 3]]])[0]
+        #expect(empty.shape == [0, 3])
+    }
+
+    /// The same for `y + s·dot(A, x)` (gemv: one row, y of two) and `A − outer(x, y)` (ger).
+    @Test(arguments: modes) func gemvAndGerWhoseAccumulatorIsLonger(mode: Mode) throws {
+        let a = dmatrix("a"), x = dvector("x"), y = dvector("y")
+        let gv = try function(inputs: [a, x, y], outputs: [y + 2 * dot(a, x)], mode: mode)
+        #expect(try gv.call([[[1, 2]], [1, 1], [10, 20]])[0].doubles == [16, 26])
+        let m = dmatrix("m"), u = dvector("u"), v = dvector("v")
+        let gr = try function(inputs: [m, u, v], outputs: [m - outer(u, v)], mode: mode)
+        let r = try gr.call([[[10, 20, 30]], [2], [1]])[0]
+        #expect(r.shape == [1, 3] && r.doubles == [8, 18, 28])
+    }
+
+    /// Flatten of an empty array: its merged length is 0, which `-1` cannot express.
+    @Test(arguments: modes) func flattenOfEmptyArrays(mode: Mode) throws {
+        let x = dtensor3("x")
+        let f = try function(inputs: [x], outputs: [x.flatten(2)], mode: mode)
+        #expect(try f.call([try NDArray.zeros([0, 2, 3], dtype: .float64)])[0].shape == [0, 6])
+        #expect(try f.call([try NDArray.zeros([3, 0, 2], dtype: .float64)])[0].shape == [3, 0])
+    }
+
+    /// A float64 result computed from a float32 `exp`: DEBUG compared the native kernel and the
+    /// unoptimized graph at float64 tolerance, though both carry float32 rounding.
+    @Test func debugComparesFloat32RoundingAtFloat32Tolerance() throws {
+        let x = fvector("x"), s = dscalar("s")
+        let f = try function(inputs: [x, s], outputs: [s / exp(x)], mode: .debug)
+        let xs: [Float] = [-0.21497077, -1.4919908, -1.0206193, 0.7674319]
+        let got = try f.call([try NDArray(xs, shape: [4]), -0.8514010934713745])[0].doubles
+        #expect(Swift.abs(got[3] - -0.39522347747777953) < 1e-6)
+    }
+}
