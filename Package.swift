@@ -35,11 +35,13 @@ let package = Package(
             name: "Datasets",
             dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Tutorials", dependencies: ["Theano", "Datasets", "CPNG"]),
+        .target(name: "Fuzz", dependencies: ["Theano", "NDArray"]),
         .executableTarget(
             name: "theano",
-            dependencies: ["Theano", "Datasets", "Tutorials",
+            dependencies: ["Theano", "Datasets", "Tutorials", "Fuzz",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray"]),
         .testTarget(name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray"]),
         .testTarget(

@@ -6,5 +6,7 @@ struct TheanoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theano",
         abstract: "Theano for Swift: compile and run array expressions; train the classic tutorials.",
-        subcommands: [LogReg.self, MLPCommand.self, LeNetCommand.self, DACommand.self, RBMCommand.self, SdACommand.self, DBNCommand.self, Predict.self, FetchMNIST.self, Demo.self, Cache.self, Bench.self])
+        subcommands: [LogReg.self, MLPCommand.self, LeNetCommand.self, DACommand.self, RBMCommand.self,
+                      SdACommand.self, DBNCommand.self, Predict.self, FetchMNIST.self, Demo.self, Cache.self,
+                      Bench.self, FuzzCommand.self])
 }

@@ -42,7 +42,14 @@ public struct DimShuffle: DifferentiableOp {
 extension Variable {
     /// Theano's `dimshuffle`: `x.dimshuffle(1, 0)` transposes, `b.dimshuffle("x", 0)` makes a row.
     /// Entries are axis numbers or `"x"` for a new broadcastable axis.
-    public func dimshuffle(_ pattern: DimShuffleEntry...) -> Variable {
+    public func dimshuffle(_ pattern: DimShuffleEntry...) -> Variable { dimshuffle(pattern) }
+
+    /// ``dimshuffle(_:)-(DimShuffleEntry...)`` with a pattern built at run time.
+    ///
+    /// ```swift
+    /// let row = b.dimshuffle(["x", 0] as [DimShuffleEntry])
+    /// ```
+    public func dimshuffle(_ pattern: [DimShuffleEntry]) -> Variable {
         let p = pattern.map(\.axis)
         if p == Array(0..<ndim).map(Optional.some) { return self }
         return apply1(DimShuffle(p), [self])
@@ -79,6 +86,8 @@ public struct DimShuffleEntry: ExpressibleByIntegerLiteral, ExpressibleByStringL
     let axis: Int?
     public init(integerLiteral value: Int) { axis = value }
     public init(stringLiteral value: String) { axis = nil }
+    /// An axis of the input, or nil for a new broadcastable axis (`"x"`).
+    public init(_ axis: Int?) { self.axis = axis }
 }
 
 extension DimShuffle {

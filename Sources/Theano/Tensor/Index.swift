@@ -99,6 +99,11 @@ extension Variable {
         index(indices.map(\.indexComponent))
     }
 
+    /// Indexing with a list of indices built at run time: `x[indices: [Slice(1, 3), 2]]` is `x[Slice(1, 3), 2]`.
+    public subscript(indices indices: [any TensorIndex]) -> Variable {
+        index(indices.map(\.indexComponent))
+    }
+
     func index(_ components: [IndexComponent]) -> Variable {
         let arrays = components.indices.filter { if case .array = components[$0] { return true }; return false }
         if arrays.isEmpty { return basicIndex(components) }
