@@ -10,7 +10,8 @@ import Foundation
 public enum AtomicWrite {
     public static func write(_ data: Data, to url: URL) throws(NDArrayError) {
         let dir = url.deletingLastPathComponent()
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let tag = "\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).\(tag).tmp")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io("cannot write \(url.path): \(String(cString: strerror(errno)))") }
         var failure: String?

@@ -48,8 +48,7 @@ extension NDArray {
     /// A C-contiguous array whose contents are unspecified (NumPy's `empty`): for results that
     /// are written in full before being read, without paying to zero them first.
     public static func empty(_ shape: [Int], dtype: DType) throws(NDArrayError) -> NDArray {
-        try NDArray.validate(shape: shape)
-        return NDArray(uninitialized: shape, dtype: dtype)
+        try NDArray(checkedUninitialized: shape, dtype: dtype)
     }
 
     /// A zero-filled array.

@@ -31,8 +31,17 @@ public struct NDArray: Sendable {
     public init(zeros shape: [Int], dtype: DType) throws(NDArrayError) {
         try NDArray.validate(shape: shape)
         let count = shape.reduce(1, *)
-        self.init(storage: NDStorage(byteCount: count * dtype.itemSize), dtype: dtype, shape: shape,
+        self.init(storage: try NDStorage.checked(byteCount: count * dtype.itemSize), dtype: dtype, shape: shape,
                   strides: NDArray.contiguousStrides(shape), offset: 0)
+    }
+
+    /// An uninitialised C-contiguous array whose size comes from a user (a shape, a file
+    /// header): throws when the memory cannot be had.
+    init(checkedUninitialized shape: [Int], dtype: DType) throws(NDArrayError) {
+        try NDArray.validate(shape: shape)
+        let bytes = try NDArray.checkedCount(shape, itemSize: dtype.itemSize)
+        self.init(storage: try NDStorage.checked(byteCount: bytes, zeroed: false), dtype: dtype,
+                  shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0)
     }
 
     /// An uninitialised C-contiguous array; callers write every element before reading.
@@ -111,6 +120,8 @@ public enum NDArrayError: Error, Equatable, CustomStringConvertible {
     case dtypeMismatch(String)
     case unsupported(String)
     case io(String)
+    /// An allocation that could not be met.
+    case outOfMemory(String)
 
     public var description: String {
         switch self {
@@ -120,6 +131,7 @@ public enum NDArrayError: Error, Equatable, CustomStringConvertible {
         case .dtypeMismatch(let s): "dtype mismatch: \(s)"
         case .unsupported(let s): "unsupported: \(s)"
         case .io(let s): s
+        case .outOfMemory(let s): "out of memory: \(s)"
         }
     }
 }

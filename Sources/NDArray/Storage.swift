@@ -21,17 +21,41 @@ public final class NDStorage: @unchecked Sendable {
     /// MNIST run about twice as fast.
     public static let hugePageThreshold = 4 << 20
 
-    private static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
+    /// `byteCount` bytes on a 64-byte (or, for large buffers, 2 MiB) boundary; nil when the
+    /// memory cannot be had (`posix_memalign` fails rather than the process trapping).
+    private static func tryAllocate(_ byteCount: Int) -> UnsafeMutableRawPointer? {
         let bytes = max(byteCount, 1)
-        guard bytes >= hugePageThreshold else {
-            return UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: alignment)
-        }
         let hugePage = 2 << 20
-        let p = UnsafeMutableRawPointer.allocate(byteCount: (bytes + hugePage - 1) / hugePage * hugePage, alignment: hugePage)
+        let huge = bytes >= hugePageThreshold
+        let (size, align) = huge ? ((bytes + hugePage - 1) / hugePage * hugePage, hugePage) : (bytes, alignment)
+        var p: UnsafeMutableRawPointer?
+        guard posix_memalign(&p, align, size) == 0, let p else { return nil }
         #if os(Linux)
-        _ = madvise(p, (bytes + hugePage - 1) / hugePage * hugePage, MADV_HUGEPAGE)
+        if huge { _ = madvise(p, size, MADV_HUGEPAGE) }
         #endif
         return p
+    }
+
+    /// Buffers sized like memory the process already holds (copies, casts): their failure is the
+    /// runtime's out-of-memory trap. Sizes that come from a user's shape go through the
+    /// throwing initialisers.
+    private static func allocate(_ byteCount: Int) -> UnsafeMutableRawPointer {
+        tryAllocate(byteCount) ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: alignment)
+    }
+
+    private init(pointer: UnsafeMutableRawPointer, byteCount: Int) {
+        self.pointer = pointer
+        self.byteCount = byteCount
+    }
+
+    /// Allocates `byteCount` bytes, zeroed unless `zeroed` is false; throws when the memory
+    /// cannot be had.
+    public static func checked(byteCount: Int, zeroed: Bool = true) throws(NDArrayError) -> NDStorage {
+        guard let p = tryAllocate(byteCount) else {
+            throw .outOfMemory("cannot allocate \(byteCount) bytes (\(byteCount >> 20) MiB)")
+        }
+        if zeroed { p.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
+        return NDStorage(pointer: p, byteCount: byteCount)
     }
 
     /// Allocates `byteCount` zeroed bytes.
@@ -47,7 +71,7 @@ public final class NDStorage: @unchecked Sendable {
         pointer = NDStorage.allocate(byteCount)
     }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 }
 
 extension NDArray {

@@ -77,7 +77,7 @@ public struct Config: Sendable {
             case "optimizer_excluding":
                 excluded += kv[1].split(separator: ":").map(String.init)   // applied after `mode=`, whatever the order
             case "profile":
-                profile = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+                profile = try Config.flag(kv)
             case "cxx":
                 cxx = kv[1]
             case "compiledir":
@@ -86,16 +86,16 @@ public struct Config: Sendable {
                 guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "threads must be a positive integer, got '\(kv[1])'") }
                 threads = n
             case "flush_denormals":
-                flushDenormals = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+                flushDenormals = try Config.flag(kv)
             case "blas_threads":
                 guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "blas_threads must be a positive integer, got '\(kv[1])'") }
                 blasThreads = n
             case "narrow_products":
-                narrowProducts = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+                narrowProducts = try Config.flag(kv)
             case "short_products":
-                shortProducts = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+                shortProducts = try Config.flag(kv)
             case "allow_downcast":
-                allowDowncast = kv[1] == "True" || kv[1] == "true" || kv[1] == "1"
+                allowDowncast = try Config.flag(kv)
             default:
                 throw TheanoError(.config, "unknown THEANO_FLAGS key '\(kv[0])'")
             }
@@ -105,6 +105,16 @@ public struct Config: Sendable {
     private static let storage = Mutex<Config>(Config.fromEnvironment())
 
     /// Settings from `THEANO_FLAGS`; an invalid value is reported once on stderr and ignored.
+    /// A boolean flag's value: True/true/1 or False/false/0; anything else is an error rather
+    /// than a silent False.
+    private static func flag(_ kv: [String]) throws -> Bool {
+        switch kv[1] {
+        case "True", "true", "1": return true
+        case "False", "false", "0": return false
+        default: throw TheanoError(.config, "\(kv[0]) must be True or False, got '\(kv[1])'")
+        }
+    }
+
     static func fromEnvironment() -> Config {
         guard let flags = ProcessInfo.processInfo.environment["THEANO_FLAGS"] else { return Config() }
         do { return try Config(flags: flags) } catch {
