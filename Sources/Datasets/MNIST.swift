@@ -62,8 +62,10 @@ public struct MNIST: Sendable {
         guard validationCount >= 0, trainImages.ndim == 3, trainImages.shape[0] == trainLabels.count,
               trainImages.shape[0] > validationCount,
               testImages.ndim == 3, testImages.shape[0] == testLabels.count else {
-            let shapes = "train \(trainImages.shape) / \(trainLabels.shape), test \(testImages.shape) / \(testLabels.shape)"
-            let why = "image and label counts do not match, or \(validationCount) validation images leave none to train on"
+            let shapes = "train \(trainImages.shape) / \(trainLabels.shape), "
+                + "test \(testImages.shape) / \(testLabels.shape)"
+            let why = "image and label counts do not match, or \(validationCount) validation images "
+                + "leave none to train on"
             throw DatasetError.corrupt(file: dir.path, reason: "\(why): \(shapes)")
         }
         let n = trainImages.shape[0], nTrain = n - validationCount

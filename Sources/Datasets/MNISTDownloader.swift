@@ -53,7 +53,9 @@ public struct MNISTDownloader: Sendable {
         return table
     }
 
-    static func md5(_ data: Data) -> String { Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+    static func md5(_ data: Data) -> String {
+        Insecure.MD5.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Fetches every missing or invalid file into `dir`. `progress(file, bytesSoFar, total)` is
     /// called as data arrives. Files already present and valid are kept.

@@ -10,9 +10,11 @@ extension MNIST {
     /// try MNIST.writeSynthetic(to: dir, trainCount: 600, testCount: 100)
     /// let data = try MNIST.load(from: dir, validationCount: 100)
     /// ```
-    public static func writeSynthetic(to dir: URL, trainCount: Int = 1_200, testCount: Int = 200, seed: UInt64 = 1) throws {
+    public static func writeSynthetic(to dir: URL, trainCount: Int = 1_200, testCount: Int = 200,
+                                      seed: UInt64 = 1) throws {
         guard trainCount > 0, testCount > 0 else {
-            throw DatasetError.io("MNIST.writeSynthetic: counts must be positive (train \(trainCount), test \(testCount))")
+            let counts = "train \(trainCount), test \(testCount)"
+            throw DatasetError.io("MNIST.writeSynthetic: counts must be positive (\(counts))")
         }
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
             throw DatasetError.io("cannot create \(dir.path): \(error.localizedDescription)")

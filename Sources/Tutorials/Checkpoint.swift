@@ -30,7 +30,8 @@ public struct Checkpoint: Sendable {
     /// Saves the current values of `state` and `progress`, replacing the previous checkpoint.
     public func save<P: Encodable>(state: [String: SharedVariable], progress: P) throws {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw TheanoError(.badInput, "cannot create the checkpoint folder \(directory.path): \(error.localizedDescription)")
+            let why = error.localizedDescription
+            throw TheanoError(.badInput, "cannot create the checkpoint folder \(directory.path): \(why)")
         }
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
@@ -68,7 +69,8 @@ public struct Checkpoint: Sendable {
     private func contents() throws -> [String: NDArray] {
         let arrays = try NPZ.read(from: file)
         guard let tag = arrays[Self.modelKey], arrays[Self.progressKey] != nil else {
-            throw TheanoError(.badInput, "\(file.path) is not a checkpoint (no \(Self.modelKey) or \(Self.progressKey))")
+            let missing = "no \(Self.modelKey) or \(Self.progressKey)"
+            throw TheanoError(.badInput, "\(file.path) is not a checkpoint (\(missing))")
         }
         let owner = String(decoding: Self.data(tag), as: UTF8.self)
         guard owner == model else {
@@ -79,9 +81,10 @@ public struct Checkpoint: Sendable {
 
     private func decodeProgress<P: Decodable>(_ arrays: [String: NDArray], as: P.Type) throws -> P {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                        nan: "nan")
-        do { return try decoder.decode(P.self, from: Self.data(arrays[Self.progressKey] ?? NDArray(vector: [UInt8]()))) } catch {
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let saved = arrays[Self.progressKey] ?? NDArray(vector: [UInt8]())
+        do { return try decoder.decode(P.self, from: Self.data(saved)) } catch {
             throw TheanoError(.badInput, "\(file.path): its progress record cannot be read (\(error))")
         }
     }

@@ -87,18 +87,21 @@ private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, par
     let saved: EpochProgress? = resume ? try checkpoint?.savedProgress(as: EpochProgress.self) : nil
     let resumeAt = saved.map { $0.costs.count - 1 } ?? -1
     if let checkpoint, resumeAt >= layers {
-        throw TheanoError(.badInput, "\(checkpoint.file.path) pre-trained \(resumeAt + 1) layers; this network has \(layers)")
+        let found = "\(checkpoint.file.path) pre-trained \(resumeAt + 1) layers"
+        throw TheanoError(.badInput, "\(found); this network has \(layers)")
     }
     var progress = EpochProgress()
     for layer in 0..<layers {
         let f = try make(layer, trainX, index)
         if layer < resumeAt { continue }
         let state = checkpointState(params, updatedBy: [f])
-        if layer == resumeAt, let checkpoint, let restored = try checkpoint.restore(state: state, as: EpochProgress.self) {
+        if layer == resumeAt, let checkpoint,
+           let restored = try checkpoint.restore(state: state, as: EpochProgress.self) {
             progress = restored
             log("resuming pre-training from \(checkpoint.file.path) at layer \(layer)")
         }
-        try runEpochs(phase: layer, epochs: epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
+        try runEpochs(phase: layer, epochs: epochs, progress: &progress, checkpoint: checkpoint,
+                      state: state) { epoch in
             var total = 0.0
             for i in 0..<batches { total += try f(i)[0].item() }
             log(String(format: "Pre-training layer %d, epoch %d, cost %f", layer, epoch, total / Double(batches)))

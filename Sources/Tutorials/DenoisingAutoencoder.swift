@@ -76,10 +76,12 @@ public func trainDenoisingAutoencoder(data: MNIST, options: AutoencoderOptions, 
                              givens: [x: trainX[index * bs ..< (index + 1) * bs]])
     let batches = data.train.count / options.batchSize
     let state = checkpointState(model.params, updatedBy: [train])
-    let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "da-\(Int((options.corruption * 100).rounded()))",
-                                                 resume: options.resume, state: state, as: EpochProgress.self, log: log)
+    let percent = Int((options.corruption * 100).rounded())
+    let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "da-\(percent)", resume: options.resume,
+                                                 state: state, as: EpochProgress.self, log: log)
     var progress = start ?? EpochProgress()
-    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
+    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint,
+                  state: state) { epoch in
         var total = 0.0
         for i in 0..<batches { total += try train(i)[0].item() }
         log(String(format: "Training epoch %d, cost %f", epoch, total / Double(batches)))

@@ -38,7 +38,8 @@ func checkpointState(_ params: [SharedVariable], updatedBy functions: [Function]
     let known = Set(params.map(ObjectIdentifier.init))
     var others: [SharedVariable] = []
     for f in functions {
-        for s in f.updatedSharedVariables where !known.contains(ObjectIdentifier(s)) && !others.contains(where: { $0 === s }) {
+        for s in f.updatedSharedVariables
+        where !known.contains(ObjectIdentifier(s)) && !others.contains(where: { $0 === s }) {
             others.append(s)
         }
     }

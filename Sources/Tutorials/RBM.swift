@@ -129,7 +129,8 @@ public func trainRBM(data: MNIST, options: RBMOptions, log: (String) -> Void = p
     let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "rbm", resume: options.resume, state: state,
                                                  as: EpochProgress.self, log: log)
     var progress = start ?? EpochProgress()
-    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint, state: state) { epoch in
+    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint,
+                  state: state) { epoch in
         var total = 0.0
         for i in 0..<batches { total += try train(i)[0].item() }
         log(String(format: "Training epoch %d, cost is %f", epoch, total / Double(batches)))
