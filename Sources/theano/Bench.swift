@@ -12,7 +12,10 @@ struct Bench: ParsableCommand {
         discussion: "bench/compare runs this beside the PyTensor, JAX and NumPy anchors and writes docs/BENCHMARKS.md.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: "Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp.")
+    @Option(help: """
+        Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
+        memory.
+        """)
     var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
     @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
@@ -47,6 +50,7 @@ struct Bench: ParsableCommand {
         if workloads.contains("sgemm") { try BenchWorkloads.sgemm(repeats: repeats, emit) }
         if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
         if workloads.contains("convnet-step") { try BenchWorkloads.convnetStep(repeats: repeats, emit) }
+        if workloads.contains("memory") { try BenchWorkloads.memory(emit) }
         if workloads.contains("lenet") { try BenchWorkloads.lenet(mnist: try data.load(), minibatches: lenetBatches, emit) }
         if workloads.contains("logreg") {
             let mnist = try data.load()
