@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NDArray
 
 /// Gzip compression and decompression through zlib.
 enum Gzip {
@@ -39,27 +40,10 @@ enum Gzip {
         }
     }
 
-    /// `data` gzip-compressed (level 6), as the `gzip` tool writes it.
+    /// `data` gzip-compressed, as the `gzip` tool writes it.
     static func compress(_ data: Data) throws -> Data {
-        var stream = z_stream()
-        let level: Int32 = 6, memLevel: Int32 = 8
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 16 + MAX_WBITS, memLevel, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw DatasetError.io("zlib deflateInit failed")
+        do { return try NPZ.deflate(data, windowBits: 16 + MAX_WBITS) } catch {
+            throw DatasetError.io("gzip: \(error)")
         }
-        defer { deflateEnd(&stream) }
-        var input = [UInt8](data)
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 64)
-        let status = input.withUnsafeMutableBufferPointer { inBuf in
-            out.withUnsafeMutableBufferPointer { o in
-                stream.next_in = inBuf.baseAddress
-                stream.avail_in = uInt(inBuf.count)
-                stream.next_out = o.baseAddress
-                stream.avail_out = uInt(o.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END else { throw DatasetError.io("zlib deflate failed (status \(status))") }
-        return Data(out.prefix(Int(stream.total_out)))
     }
 }

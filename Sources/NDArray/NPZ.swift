@@ -33,7 +33,7 @@ public enum NPZ {
             let crc = raw.withUnsafeBytes { p in
                 UInt32(crc32(0, p.bindMemory(to: Bytef.self).baseAddress, uInt(raw.count)))
             }
-            let payload = compressed ? try deflateRaw(raw) : raw
+            let payload = compressed ? try deflate(raw) : raw
             let name = Array((key + ".npy").utf8)
             let offset = out.count
             guard offset < 0xFFFF_FFFF, payload.count < 0xFFFF_FFFF, raw.count < 0xFFFF_FFFF else {
@@ -128,9 +128,11 @@ public enum NPZ {
         return result
     }
 
-    static func deflateRaw(_ input: Data) throws(NDArrayError) -> Data {
+    /// `input` compressed by zlib: raw deflate (`windowBits` -15, the zip members') or gzip
+    /// (16 + 15). Shared with Datasets' gzip writer.
+    package static func deflate(_ input: Data, windowBits: Int32 = -15) throws(NDArrayError) -> Data {
         var stream = z_stream()
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY,
+        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
                             ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw .io("zlib deflateInit failed")
         }
@@ -144,7 +146,7 @@ public enum NPZ {
                 stream.avail_in = uInt(s.count)
                 stream.next_out = o.baseAddress
                 stream.avail_out = uInt(o.count)
-                return deflate(&stream, Z_FINISH)
+                return CZlib.deflate(&stream, Z_FINISH)
             }
         }
         guard status == Z_STREAM_END else { throw .io("zlib deflate failed (\(status))") }

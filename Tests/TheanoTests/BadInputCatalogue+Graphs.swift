@@ -169,3 +169,17 @@ extension BadInputCatalogueTests {
         Entry("flags-bad-bool", "profile must be True or False") { _ = try Config(flags: "profile=maybe") },
     ]
 }
+
+extension BadInputCatalogueTests {
+    /// Errors about a node name the line of the user's code that built it (here, this file).
+    @Test(arguments: graphs) func graphErrorsNameTheUsersLine(_ entry: Entry) {
+        do {
+            try entry.action()
+            Issue.record("\(entry.id): no error")
+        } catch let error as TheanoError {
+            #expect("\(error)".contains("BadInputCatalogue+Graphs.swift:"), "\(entry.id): \(error)")
+        } catch {
+            Issue.record("\(entry.id): \(type(of: error)) is not a TheanoError")
+        }
+    }
+}
