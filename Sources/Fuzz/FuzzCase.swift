@@ -56,6 +56,20 @@ public struct FuzzCase: Codable, Sendable {
         public var pattern: [PatternEntry]?
         public var items: [Item]?
         public var ndim: Int?
+        /// conv2d: `valid`, `full` or `half`; strides; whether the filters are flipped.
+        public var border: String?
+        public var stride: [Int]?
+        public var flip: Bool?
+        /// pool2d: the window, whether partial windows at the border are dropped, and the mode
+        /// (`max`, `average_inc_pad`, `average_exc_pad`).
+        public var window: [Int]?
+        public var ignoreBorder: Bool?
+        public var mode: String?
+
+        enum CodingKeys: String, CodingKey {
+            case op, args, axis, keepdims, dtype, shape, pattern, items, ndim, border, stride, flip, window, mode
+            case ignoreBorder = "ignore_border"
+        }
     }
 
     public enum PatternEntry: Codable, Sendable {

@@ -56,6 +56,27 @@ enum FuzzOps {
         "set_subtensor": { x, n in setSubtensor(x[0][indices: items(n)], x[1]) },
         "inc_subtensor": { x, n in incSubtensor(x[0][indices: items(n)], x[1]) },
         "advanced_inc_subtensor": { x, _ in incSubtensor(x[0][x[1]], x[2]) },
+        "advanced_set_subtensor": { x, _ in setSubtensor(x[0][x[1]], x[2]) },
+        "binary_crossentropy": { x, _ in binaryCrossentropy(x[0], x[1]) },
+        "conv2d": { x, n in
+            let border: BorderMode = switch n.border {
+            case "full": .full
+            case "half": .half
+            default: .valid
+            }
+            let s = n.stride ?? [1, 1]
+            return conv2d(x[0], x[1], border: border, stride: (s[0], s[1]), filterFlip: n.flip ?? true)
+        },
+        "pool2d": { x, n in
+            let w = n.window ?? [2, 2], s = n.stride ?? w
+            let mode: PoolMode = switch n.mode {
+            case "average_inc_pad": .averageIncludingPad
+            case "average_exc_pad": .averageExcludingPad
+            default: .max
+            }
+            return pool2d(x[0], window: (w[0], w[1]), ignoreBorder: n.ignoreBorder ?? true, stride: (s[0], s[1]),
+                          mode: mode)
+        },
     ]
 
     static func axes(_ n: FuzzCase.Node) -> Axes {

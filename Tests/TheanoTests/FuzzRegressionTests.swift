@@ -48,3 +48,17 @@ struct FuzzRegressionTests {
         #expect(Swift.abs(got[3] - -0.39522347747777953) < 1e-6)
     }
 }
+
+extension FuzzRegressionTests {
+    /// `setSubtensor(x[-2][idx], v)`, indexed in two steps, sets into the row `x[-2]` and returns
+    /// it (as Theano and NumPy); `x[1..<3, idx]` in one step still returns the whole `x`.
+    @Test(arguments: modes) func setThroughTwoIndexingSteps(mode: Mode) throws {
+        let x = dmatrix("x"), i = lvector("i"), v = dvector("v")
+        let row = try function(inputs: [x, i, v], outputs: [setSubtensor(x[-2][i], v)], mode: mode)
+        let r = try row.call([[[1, 2, 3], [4, 5, 6]], [0, 2], [9, 8]])[0]
+        #expect(r.shape == [3] && r.doubles == [9, 2, 8])
+        let whole = try function(inputs: [x, i, v], outputs: [setSubtensor(x[0..<1, i], v)], mode: mode)
+        let w = try whole.call([[[1, 2, 3], [4, 5, 6]], [0, 2], [9, 8]])[0]
+        #expect(w.shape == [2, 3] && w.doubles == [9, 2, 8, 4, 5, 6])
+    }
+}

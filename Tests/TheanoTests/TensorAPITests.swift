@@ -111,9 +111,12 @@ struct TensorAPITests {
         #expect(r.doubles == [3, 4, 0, 0, 1, 2])
         let inc = incSubtensor(W[1..., .all], constant(1))
         #expect(try inc.eval([W: [[0, 0], [0, 0], [0, 0]]]).doubles == [0, 0, 1, 1, 1, 1])
-        // x[slices][arrays] writes back through both.
+        // x[arrays, slices] in one step writes back into x.
+        let oneStep = incSubtensor(W[idx, 1..<2], constant(5))
+        #expect(try oneStep.eval([W: [[0, 0], [0, 0], [0, 0]], idx: [0, 0]]).doubles == [0, 10, 0, 0, 0, 0])
+        // In two steps the target is the inner selection, as in Theano: W[:, 1:2] with row 0 raised.
         let twoStep = incSubtensor(W[.all, 1..<2][idx], constant(5))
-        #expect(try twoStep.eval([W: [[0, 0], [0, 0], [0, 0]], idx: [0, 0]]).doubles == [0, 10, 0, 0, 0, 0])
+        #expect(try twoStep.eval([W: [[0, 0], [0, 0], [0, 0]], idx: [0, 0]]).doubles == [10, 0, 0])
         #expect(throws: TheanoError.self) { try W[idx].eval([W: [[1]], idx: [3]]) }
     }
 

@@ -6,6 +6,16 @@ import NDArray
 public struct AdvancedSubtensor: DifferentiableOp {
     public let first: Int
     public let count: Int
+    /// Whether the slices before it belong to the same indexing (`x[1..<3, idx]`, split into a
+    /// slice then the arrays): `setSubtensor` then writes the result back into `x`. Written in
+    /// two steps (`x[1][idx]`), the target is `x[1]`, as in Theano and NumPy.
+    public var sliced = false
+
+    public init(first: Int, count: Int, sliced: Bool = false) {
+        self.first = first
+        self.count = count
+        self.sliced = sliced
+    }
 
     public var description: String { "AdvancedSubtensor{axes \(first)..<\(first + count)}" }
 

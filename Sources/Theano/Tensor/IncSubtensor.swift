@@ -62,8 +62,8 @@ private func writeSubtensor(_ target: Variable, _ value: Variable, set: Bool) ->
         let base = node.inputs[0]
         let updated = apply1(AdvancedIncSubtensor(first: op.first, count: op.count, set: set),
                              [base, value] + node.inputs.dropFirst())
-        // x[slices][arrays]: write the updated slice back into x.
-        if let inner = base.owner, let sub = inner.op as? Subtensor {
+        // x[slices, arrays], indexed in one step: write the updated slice back into x.
+        if op.sliced, let inner = base.owner, let sub = inner.op as? Subtensor {
             return apply1(IncSubtensor(entries: sub.entries, set: true), [inner.inputs[0], updated] + inner.inputs.dropFirst())
         }
         return updated

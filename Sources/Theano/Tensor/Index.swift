@@ -121,7 +121,7 @@ extension Variable {
         let base = basic.allSatisfy(\.isFullSlice) ? self : basicIndex(basic)
         var idx: [Variable] = []
         for c in components { if case .array(let v) = c { idx.append(v) } }
-        return apply1(AdvancedSubtensor(first: first, count: idx.count), [base] + idx)
+        return apply1(AdvancedSubtensor(first: first, count: idx.count, sliced: base !== self), [base] + idx)
     }
 
     func basicIndex(_ components: [IndexComponent]) -> Variable {

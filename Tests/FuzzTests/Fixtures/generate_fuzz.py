@@ -148,8 +148,12 @@ def step(b):
     """Adds one random node to the graph; returns False when the op did not apply."""
     rng = b.rng
     family = rng.choice(["unary", "binary", "compare", "select", "cast", "reduce", "argreduce",
-                         "shape", "index", "product", "nnet", "concat"],
-                        p=[.17, .17, .06, .05, .05, .13, .04, .1, .09, .07, .04, .03])
+                         "shape", "index", "product", "nnet", "concat", "conv", "pool"],
+                        p=[.16, .16, .06, .05, .05, .12, .04, .09, .09, .07, .04, .03, .02, .02])
+    if family == "conv":
+        return conv_step(b)
+    if family == "pool":
+        return pool_step(b)
     if family == "unary":
         i = b.pick(FLOATS + INTS)
         if i is None:
@@ -360,6 +364,17 @@ def step(b):
         if kind == "advanced" or v.dtype == np.bool_:
             b.add("advanced_subtensor", [i, j], v[idx])
             return True
+        if rng.random() < 0.4:
+            # Assignment through distinct indices (with repeats the winner is unspecified).
+            unique = np.unique(np.mod(idx, n))
+            b.values[j] = unique.astype("int64")
+            b.inputs[-1]["shape"] = [len(unique)]
+            b.inputs[-1]["data"] = encode(unique)
+            k = b.add_input(str(v.dtype), [len(unique)] + list(v.shape[1:]))
+            new = v.copy()
+            new[unique] = b.values[k]
+            b.add("advanced_set_subtensor", [i, j, k], new)
+            return True
         k = b.add_input(str(v.dtype), [count] + list(v.shape[1:]))
         new = v.copy()
         np.add.at(new, idx, b.values[k])
@@ -409,7 +424,17 @@ def step(b):
         v = b.values[i]
         if v.shape[1] == 0:
             return False
-        op = str(rng.choice(["softmax", "log_softmax", "cross_entropy"]))
+        op = str(rng.choice(["softmax", "log_softmax", "cross_entropy", "binary_crossentropy"]))
+        if op == "binary_crossentropy":
+            p = sigmoid(v)
+            if not ((p > 1e-3) & (p < 1 - 1e-3)).all():
+                return False
+            t = b.add_input(str(v.dtype), list(v.shape))
+            b.values[t] = (b.values[t] > 0).astype(v.dtype)
+            b.inputs[-1]["data"] = encode(b.values[t])
+            s = b.add("sigmoid", [i], p)
+            b.add("binary_crossentropy", [s, t], -(b.values[t] * np.log(p) + (1 - b.values[t]) * np.log(1 - p)))
+            return True
         z = v - v.max(axis=1, keepdims=True)
         e = np.exp(z)
         sm = e / e.sum(axis=1, keepdims=True)
@@ -436,6 +461,80 @@ def step(b):
         b.add("concatenate", [i, j], np.concatenate([v, b.values[j]], axis=axis), axis=axis)
         return True
     return False
+
+
+def conv_reference(x, w, border, stride, flip):
+    """Theano's conv2d: a real convolution (flipped filters) unless `flip` is false."""
+    kh, kw = w.shape[2], w.shape[3]
+    pad = {"valid": (0, 0), "full": (kh - 1, kw - 1), "half": (kh // 2, kw // 2)}[border]
+    xp = np.pad(x, ((0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])))
+    if flip:
+        w = w[:, :, ::-1, ::-1]
+    oh = (xp.shape[2] - kh) // stride[0] + 1 if xp.shape[2] >= kh else 0
+    ow = (xp.shape[3] - kw) // stride[1] + 1 if xp.shape[3] >= kw else 0
+    out = np.zeros((x.shape[0], w.shape[0], oh, ow), dtype=np.float64)
+    for i in range(oh):
+        for j in range(ow):
+            patch = xp[:, :, i * stride[0]:i * stride[0] + kh, j * stride[1]:j * stride[1] + kw]
+            out[:, :, i, j] = np.einsum("bcuv,fcuv->bf", patch.astype(np.float64), w.astype(np.float64))
+    return out.astype(np.result_type(x.dtype, w.dtype))
+
+
+def conv_step(b):
+    rng = b.rng
+    dt = str(rng.choice(FLOATS))
+    shape = [int(rng.integers(1, 3)), int(rng.integers(1, 4)), int(rng.integers(2, 7)), int(rng.integers(2, 7))]
+    i = b.pick([dt], min_ndim=4, max_ndim=4)
+    if i is None or b.values[i].shape[1] == 0:
+        i = b.add_input(dt, shape)
+    x = b.values[i]
+    k = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+    j = b.add_input(dt, [int(rng.integers(1, 3)), x.shape[1]] + k)
+    border = str(rng.choice(["valid", "full", "half"]))
+    stride = [int(rng.choice([1, 1, 2])), int(rng.choice([1, 1, 2]))]
+    flip = bool(rng.random() < 0.7)
+    b.add("conv2d", [i, j], conv_reference(x, b.values[j], border, stride, flip),
+          border=border, stride=stride, flip=flip)
+    return True
+
+
+def pool_length(n, w, s, ignore_border):
+    """Theano's pooling output length (no padding)."""
+    if ignore_border:
+        return 0 if n < w else (n - w) // s + 1
+    if n == 0:
+        return 0
+    return (n - 1) // s + 1 if s >= w else max(0, (n - 1 - w + s) // s) + 1
+
+
+def pool_step(b):
+    rng = b.rng
+    i = b.pick(FLOATS, min_ndim=2, max_ndim=4)
+    if i is None:
+        return False
+    x = b.values[i]
+    if 0 in x.shape:
+        return False
+    win = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+    stride = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
+    ignore = bool(rng.random() < 0.5)
+    mode = str(rng.choice(["max", "average_exc_pad"] + (["average_inc_pad"] if ignore else [])))
+    h, w = x.shape[-2], x.shape[-1]
+    oh, ow = pool_length(h, win[0], stride[0], ignore), pool_length(w, win[1], stride[1], ignore)
+    out = np.zeros(x.shape[:-2] + (oh, ow), dtype=x.dtype)
+    for r in range(oh):
+        for c in range(ow):
+            window = x[..., r * stride[0]:r * stride[0] + win[0], c * stride[1]:c * stride[1] + win[1]]
+            if mode == "max":
+                out[..., r, c] = window.max(axis=(-2, -1))
+            elif mode == "average_exc_pad":
+                out[..., r, c] = window.mean(axis=(-2, -1))
+            else:
+                out[..., r, c] = window.sum(axis=(-2, -1)) / (win[0] * win[1])
+    if mode == "max":
+        b.smooth = False
+    b.add("pool2d", [i], out, window=win, stride=stride, ignore_border=ignore, mode=mode)
+    return True
 
 
 def factor(rng, n):
