@@ -20,7 +20,7 @@ struct FetchMNIST: ParsableCommand {
             try downloader.fetch(to: URL(fileURLWithPath: to)) { name, got, total in reporter.show(name, got, total) }
         } catch {
             reporter.finish()
-            throw ValidationError("\(error)")
+            throw CommandFailure("\(error)")
         }
         reporter.finish()
         print("MNIST is in \(to) (verified: sizes and MD5s)")

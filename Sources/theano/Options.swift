@@ -18,17 +18,29 @@ struct DataOptions: ParsableArguments {
     /// The data, downloaded into the user cache first when it is nowhere to be found.
     func load() throws -> MNIST {
         let reporter = ProgressLine()
+        // THEANO_MNIST_MIRRORS (comma-separated base URLs) replaces the public mirrors.
+        let mirrors = ProcessInfo.processInfo.environment["THEANO_MNIST_MIRRORS"]?
+            .split(separator: ",").map(String.init).filter { !$0.isEmpty } ?? []
+        let downloader = MNISTDownloader(mirrors: mirrors.isEmpty ? MNISTDownloader.defaultMirrors : mirrors)
         do {
-            let dir = try MNIST.locateOrDownload(explicit: data, download: !noDownload, starting: { cache in
+            let dir = try MNIST.locateOrDownload(explicit: data, download: !noDownload, downloader: downloader,
+                                                 starting: { cache in
                 FileHandle.standardError.write(Data("MNIST not found; downloading it into \(cache.path)\n".utf8))
             }, progress: { name, got, total in reporter.show(name, got, total) })
             reporter.finishIfShown()
             return try MNIST.load(from: dir, dtype: dtype)
         } catch let e as DatasetError {
             reporter.finishIfShown()
-            throw ValidationError("\(e)")
+            throw CommandFailure("\(e)")
         }
     }
+}
+
+/// A failure that is not a usage mistake (no data, a failed download): ArgumentParser prints
+/// its message alone, without the usage lines, and exits with status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// `--checkpoint DIR` and `--resume`, which every tutorial command takes.
