@@ -62,3 +62,23 @@ extension FuzzRegressionTests {
         #expect(w.shape == [2, 3] && w.doubles == [9, 2, 8, 4, 5, 6])
     }
 }
+
+extension FuzzRegressionTests {
+    /// The gradients through Gemm, Gemv and Ger when the accumulator is longer than the product:
+    /// `grad` differentiates the stabilized graph, where these ops already stand, and their
+    /// pullbacks gave the products the output's gradient unsummed (d/dB of sum(C + x·B) with
+    /// C (3, 3) and x·B (3, 1) came out (2, 3)).
+    @Test func gradientsThroughBroadcastingBLASUpdates() throws {
+        let x = GradTests.rand([3, 2], seed: 1), B = GradTests.rand([2, 1], seed: 2), C = GradTests.rand([3, 3], seed: 3)
+        try verifyGrad({ v in v[2] + 0.5 * dot(v[0], v[1]) }, at: [x, B, C])
+        let W = dmatrix("W"), Bv = dmatrix("B"), Cv = dmatrix("C")
+        let g = try grad(sum(Cv + dot(W, Bv)), wrt: Bv)
+        let r = try function(inputs: [W, Bv, Cv], outputs: [g]).call([[[1, 2], [3, 4], [5, 6]], [[1], [2]],
+                                                                        [[1, 2, 3], [4, 5, 6], [7, 8, 9]]])[0]
+        #expect(r.shape == [2, 1] && r.doubles == [27, 36])
+        let A = GradTests.rand([1, 2], seed: 4), xv = GradTests.rand([2], seed: 5), y = GradTests.rand([2], seed: 6)
+        try verifyGrad({ v in v[2] + 2 * dot(v[0], v[1]) }, at: [A, xv, y])
+        let m = GradTests.rand([1, 3], seed: 7), u = GradTests.rand([1], seed: 8), w = GradTests.rand([1], seed: 9)
+        try verifyGrad({ v in v[0] - outer(v[1], v[2]) }, at: [m, u, w])
+    }
+}

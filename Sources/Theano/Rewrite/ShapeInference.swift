@@ -6,6 +6,20 @@ import NDArray
 /// application stays linear in the graph (an earlier whole-shape rule re-expanded shared
 /// subexpressions and grew exponentially on gradient graphs).
 enum ShapeInference {
+    /// The length along `d` of a BLAS update's output: the accumulator's, unless it is 1 (then
+    /// the product's). The two broadcast both ways, so neither decides alone; `max` would be wrong
+    /// for a length 0 against 1.
+    static func broadcastLength(accumulator c: Variable, _ d: Int, of rank: Int, product p: Variable,
+                                _ len: (Variable, Int) -> Variable) -> Variable {
+        let k = d - (rank - c.ndim)   // axes align on the right
+        guard k >= 0 else { return p }   // an axis the accumulator lacks: the product's length
+        switch c.type.shape[k] {
+        case 1?: return p
+        case let n? where n != 1: return len(c, k)
+        default: return select(eq(len(c, k), 1.0), p, len(c, k))
+        }
+    }
+
     /// Length `d` of output `o` of `node` as an int64 scalar over its inputs' shapes, when the op
     /// determines it.
     static func length(_ node: Apply, output o: Int, dim d: Int) -> Variable? {
@@ -27,10 +41,10 @@ enum ShapeInference {
             default: return nil
             }
         case is Gemm:
-            // C broadcasts to the product: the product's lengths decide.
-            return d == 0 ? len(ins[2], 0) : len(ins[3], 1)
+            let product = d == 0 ? len(ins[2], 0) : len(ins[3], 1)
+            return broadcastLength(accumulator: ins[0], d, of: 2, product: product, len)
         case is Gemv:
-            return len(ins[2], 0)
+            return broadcastLength(accumulator: ins[0], 0, of: 1, product: len(ins[2], 0), len)
         case is Softmax, is LogSoftmax, is SoftmaxCrossEntropyGrad:
             return len(ins[0], d)
         case is SoftmaxCrossEntropy:

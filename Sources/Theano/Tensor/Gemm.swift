@@ -50,8 +50,9 @@ public struct Gemm: DifferentiableOp {
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (c, alpha, a, b, beta) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4])
+        let gp = reduceToProduct(g, [(a, 0), (b, 1)], accumulator: c)
         return [.value(reduceGradient(g * beta, to: c)), .value(sum(g * dot(a, b))),
-                .value(dot(g, b.T) * alpha), .value(dot(a.T, g) * alpha), .value(sum(g * c))]
+                .value(dot(gp, b.T) * alpha), .value(dot(a.T, gp) * alpha), .value(sum(g * c))]
     }
 }
 
@@ -78,4 +79,19 @@ func broadcastAccumulate(_ c: NDArray, beta: Double, _ product: NDArray, what: S
     guard beta != 0 else { return try NDArray(p, shape: shape).cast(to: c.dtype) }
     let values = zip(try c.broadcast(to: shape).doubles, p).map { beta * $0 + $1 }
     return try NDArray(values, shape: shape).cast(to: c.dtype)
+}
+
+/// The gradient of a BLAS update's output summed back to its product's shape, given as the
+/// operands' lengths (`(a, 0)`: `a.shape[0]`). The output has the product's shape unless the
+/// accumulator is longer along an axis (they broadcast both ways), so this is a run-time check
+/// that sums only then; the products' gradients must not see the accumulator's extra lengths.
+func reduceToProduct(_ g: Variable, _ lengths: [(Variable, Int)], accumulator c: Variable) -> Variable {
+    let known = lengths.map { v, d in v.type.shape[d] }
+    if g.type.shape == known, !known.contains(nil) { return g }
+    // Only an axis the accumulator has, with a length not known to be 1, can be longer.
+    let lead = lengths.count - c.ndim
+    let longer = (0..<lengths.count).contains { d in d >= lead && c.type.shape[d - lead] != 1 }
+    if !longer { return g }
+    let shape = stack(lengths.map { v, d in v.shape[d] })
+    return apply1(ReduceTo(staticShape: known), [g, shape])
 }

@@ -32,8 +32,9 @@ public struct Gemv: DifferentiableOp {
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (y, alpha, a, x, beta) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4])
-        return [.value(reduceGradient(g * beta, to: y)), .value(sum(g * dot(a, x))), .value(outer(g, x) * alpha),
-                .value(dot(a.T, g) * alpha), .value(sum(g * y))]
+        let gp = reduceToProduct(g, [(a, 0)], accumulator: y)
+        return [.value(reduceGradient(g * beta, to: y)), .value(sum(g * dot(a, x))), .value(outer(gp, x) * alpha),
+                .value(dot(a.T, gp) * alpha), .value(sum(g * y))]
     }
 }
 
@@ -66,6 +67,8 @@ public struct Ger: DifferentiableOp {
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (a, alpha, x, y) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3])
-        return [.value(reduceGradient(g, to: a)), .value(sum(g * outer(x, y))), .value(dot(g, y) * alpha), .value(dot(x, g) * alpha)]
+        let gp = reduceToProduct(g, [(x, 0), (y, 0)], accumulator: a)
+        return [.value(reduceGradient(g, to: a)), .value(sum(g * outer(x, y))), .value(dot(gp, y) * alpha),
+                .value(dot(x, gp) * alpha)]
     }
 }
