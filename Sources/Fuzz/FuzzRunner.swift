@@ -4,7 +4,8 @@ import Theano
 
 /// Runs fuzz cases: builds each graph through the public API, compiles it in every mode, checks
 /// the dtype, shape and values against NumPy's, and checks the gradient of the float64 cases of
-/// smooth ops against central finite differences (``verifyGrad(_:at:eps:relTolerance:absTolerance:seed:)``).
+/// smooth ops against central finite differences, in every mode too
+/// (``verifyGrad(_:at:eps:relTolerance:absTolerance:seed:mode:)``).
 ///
 /// ```swift
 /// let failures = FuzzRunner().run(try FuzzCase.load(url))
@@ -37,7 +38,7 @@ public struct FuzzRunner: Sendable {
         for c in cases {
             totals.cases += 1
             totals.runs += modes.count
-            if checkGradients && c.grad { totals.gradients += 1 }
+            if checkGradients && c.grad { totals.gradients += modes.count }
             totals.failures += run(c)
         }
         return totals
@@ -83,14 +84,16 @@ public struct FuzzRunner: Sendable {
         }
         if checkGradients && c.grad {
             let differentiable = c.inputs.indices.filter { c.inputs[$0].dtype == "float64" }
-            do {
-                try verifyGrad({ vars in
-                    var all = values.map { Constant($0) as Variable }
-                    for (k, i) in differentiable.enumerated() { all[i] = vars[k] }
-                    return (try? build(c, inputs: all)) ?? vars[0]
-                }, at: differentiable.map { values[$0] }, relTolerance: 1e-4, absTolerance: 1e-6)
-            } catch {
-                fail("gradient", "\(error)")
+            for mode in modes {
+                do {
+                    try verifyGrad({ vars in
+                        var all = values.map { Constant($0) as Variable }
+                        for (k, i) in differentiable.enumerated() { all[i] = vars[k] }
+                        return (try? build(c, inputs: all)) ?? vars[0]
+                    }, at: differentiable.map { values[$0] }, relTolerance: 1e-4, absTolerance: 1e-6, mode: mode)
+                } catch {
+                    fail("gradient \(mode.name)", "\(error)")
+                }
             }
         }
         return failures

@@ -27,7 +27,8 @@ public struct GradCheckReport: CustomStringConvertible, Sendable {
 /// The expression is made scalar by a fixed random projection (`sum(f(x) * R)`), so every
 /// output element's gradient is checked. An element passes when
 /// `|analytic - numeric| ≤ absTolerance + relTolerance · max(|analytic|, |numeric|)`. Throws a
-/// ``TheanoError`` of kind `.gradient` with the report when some element fails.
+/// ``TheanoError`` of kind `.gradient` with the report when some element fails. `mode` compiles
+/// the functions (default: `Config.current.mode`).
 ///
 /// ```swift
 /// try verifyGrad({ x in tanh(x[0]) * 2 }, at: [try NDArray([0.1, -0.7, 2] as [Double])])
@@ -35,7 +36,7 @@ public struct GradCheckReport: CustomStringConvertible, Sendable {
 @discardableResult
 public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps: Double = 1e-6,
                        relTolerance: Double = 1e-5, absTolerance: Double = 1e-7,
-                       seed: UInt64 = 42) throws -> GradCheckReport {
+                       seed: UInt64 = 42, mode: Mode? = nil) throws -> GradCheckReport {
     let values = points.map { $0.cast(to: .float64) }
     let vars = values.enumerated().map { i, v in
         Variable(type: TensorType(.float64, shape: Array(repeating: nil, count: v.ndim)), name: "x\(i)",
@@ -43,13 +44,13 @@ public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps:
     }
     let out = f(vars)
     if let bad = Graph.topologicalOrder([out]).first(where: { $0.error != nil }), let e = bad.error { throw e }
-    let outValue = try function(inputs: vars, outputs: [out], onUnusedInput: .ignore).call(values)[0]
+    let outValue = try function(inputs: vars, outputs: [out], mode: mode, onUnusedInput: .ignore).call(values)[0]
     var rng = SplitMix64(seed: seed)
     let projection = try NDArray((0..<outValue.count).map { _ in rng.uniform(-1, 1) }, shape: outValue.shape)
     let cost = sum(cast(out, .float64) * Constant(projection))
     let grads = try grad(cost, wrt: vars, disconnectedInputs: .ignore)
-    let costFn = try function(inputs: vars, outputs: [cost], onUnusedInput: .ignore)
-    let gradFn = try function(inputs: vars, outputs: grads, onUnusedInput: .ignore)
+    let costFn = try function(inputs: vars, outputs: [cost], mode: mode, onUnusedInput: .ignore)
+    let gradFn = try function(inputs: vars, outputs: grads, mode: mode, onUnusedInput: .ignore)
     let analytic = try gradFn.call(values)
 
     var entries: [GradCheckReport.Entry] = []
