@@ -42,8 +42,9 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
         .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray"]),
-        .testTarget(name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray", "TestSupport"]),
+        .testTarget(name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
         .testTarget(
             name: "TheanoTests", dependencies: ["Theano", "NDArray"],
             resources: [.copy("Fixtures")]),

@@ -1,11 +1,12 @@
 import Datasets
 import Foundation
 import Testing
+import TestSupport
 
 /// `theano logreg` on a machine without MNIST: it downloads the four files into the user cache
 /// from a loopback mirror (`THEANO_MNIST_MIRRORS`), verifies them, trains, and the next run finds
 /// them there. Needs the real files to serve (their MD5s are the canonical ones) and python3.
-@Suite(.serialized, .enabled(if: mnistDir != nil, "MNIST not found (set MNIST_DIR)"))
+@Suite(.serialized, .enabled(if: mnistDir != nil && hasPython, "needs MNIST (set MNIST_DIR) and python3"))
 struct DataOnDemandTests {
     func run(_ arguments: [String], environment: [String: String], in dir: URL) throws -> (Int32, String) {
         let p = Process()
@@ -30,18 +31,9 @@ struct DataOnDemandTests {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("demand-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        let port = Int.random(in: 20_000...40_000)
-        server.arguments = ["python3", "-m", "http.server", "\(port)", "--bind", "127.0.0.1",
-                            "--directory", try #require(mnistDir).path]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        usleep(500_000)
+        let server = try LoopbackServer(serving: try #require(mnistDir))
         let cache = root.appendingPathComponent("cache")
-        let env = ["XDG_CACHE_HOME": cache.path, "THEANO_MNIST_MIRRORS": "http://127.0.0.1:\(port)/"]
+        let env = ["XDG_CACHE_HOME": cache.path, "THEANO_MNIST_MIRRORS": server.url]
         let args = ["logreg", "--epochs", "1"]
         let (status, text) = try run(args, environment: env, in: root)
         #expect(status == 0, "\(text)")
