@@ -44,7 +44,8 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray", "TestSupport"]),
-        .testTarget(name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
+        .testTarget(
+            name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
         .testTarget(
             name: "TheanoTests", dependencies: ["Theano", "NDArray"],
             resources: [.copy("Fixtures")]),

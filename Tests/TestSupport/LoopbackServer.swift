@@ -19,7 +19,8 @@ public final class LoopbackServer {
         if ranges {
             process.arguments = ["python3", "-u", "-c", LoopbackServer.rangeServer, dir.path]
         } else {
-            process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir.path]
+            process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                                 "--directory", dir.path]
         }
         let out = Pipe()
         process.standardOutput = out

@@ -42,8 +42,8 @@ struct DataOnDemandTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: cache.path + "/theano-swift/mnist").sorted()
         #expect(files == MNIST.files.map { $0 + ".gz" }.sorted())
         // The mirror is gone: the cache is found and nothing is downloaded.
-        let (again, text2) = try run(args, environment: env.merging(["THEANO_MNIST_MIRRORS": "http://127.0.0.1:9/"]) { $1 },
-                                     in: root)
+        let gone = env.merging(["THEANO_MNIST_MIRRORS": "http://127.0.0.1:9/"]) { $1 }
+        let (again, text2) = try run(args, environment: gone, in: root)
         #expect(again == 0 && !text2.contains("downloading"), "\(text2)")
         // --no-download with an empty cache: the one error with the fix, status 1, no usage text.
         let (refused, text3) = try run(args + ["--no-download"], environment: ["XDG_CACHE_HOME": root.path + "/none"],
