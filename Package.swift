@@ -23,14 +23,17 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
-        .target(
-            name: "NDArray",
-            dependencies: ["CZlib", .product(name: "RealModule", package: "swift-numerics")]),
+        .target(name: "NDArray", dependencies: ["CZlib"]),
         .target(name: "CKernels"),
+        // Embeds the fixed C kernels (Sources/Theano/Backend/Native/C) in the Theano library.
+        .executableTarget(name: "EmbedC"),
+        .plugin(name: "EmbedCPlugin", capability: .buildTool(), dependencies: ["EmbedC"]),
         .target(
             name: "Theano",
             dependencies: ["NDArray", "CKernels", .product(name: "RealModule", package: "swift-numerics"),
-                           .product(name: "Crypto", package: "swift-crypto")]),
+                           .product(name: "Crypto", package: "swift-crypto")],
+            exclude: ["Backend/Native/C"],
+            plugins: ["EmbedCPlugin"]),
         .target(
             name: "Datasets",
             dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
@@ -41,11 +44,13 @@ let package = Package(
             dependencies: ["Theano", "Datasets", "Tutorials", "Fuzz",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
-        .testTarget(name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray", "TestSupport"]),
         .testTarget(
-            name: "TutorialsTests", dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
+            name: "TutorialsTests",
+            dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
         .testTarget(
             name: "TheanoTests", dependencies: ["Theano", "NDArray"],
             resources: [.copy("Fixtures")]),

@@ -59,3 +59,27 @@ func reduceGradient(_ g: Variable, to x: Variable) -> Variable {
     if gs.count == xs.count, zip(gs, xs).allSatisfy({ a, b in b != nil && b != 1 }) { return g }
     return apply1(ReduceTo(staticShape: xs), [g, x.shape])
 }
+
+extension ReduceTo {
+    public var replayRole: ReplayRole { .view }
+}
+
+// MARK: - Native kernel (C/reduce.c)
+
+extension ReduceTo: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.reduce, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? { ReduceToKernel(fixed: code.fixed) }
+}
+
+/// ``ReduceTo`` (a gradient summed back to its input's shape) through the native reduction
+/// kernel.
+struct ReduceToKernel: Kernel {
+    let fixed: FixedKernels
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let g = inputs[0]
+        guard let (axes, target) = try ReduceTo.plan(g, inputs[1]) else { return [g] }
+        let summed = try ReduceKernel(fixed: fixed, op: Reduce(kind: .sum, axes: axes)).run([g], into: buffers)[0]
+        return [try summed.reshaped(target)]
+    }
+}

@@ -4,6 +4,7 @@ import RealModule
 /// Logical and of bool tensors.
 public struct And: ScalarOp {
     public init() {}
+    public var isCommutative: Bool { true }
     public var arity: Int { 2 }
     public var typeRule: ScalarTypeRule { .logical }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a != 0 && b != 0 ? 1 : 0 }

@@ -4,6 +4,7 @@ import RealModule
 /// Cosine.
 public struct Cos: ScalarOp {
     public init() {}
+    public var cost: Int { 40 }
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.cos(a) }
     public func c(_ x: [String], _ t: CDomain) -> String { "cos\(t.f)(\(x[0]))" }

@@ -4,6 +4,7 @@ import RealModule
 /// `log(1 + x)`, accurate for tiny x.
 public struct Log1p: ScalarOp {
     public init() {}
+    public var cost: Int { 12 }
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { T.log(onePlus: a) }
     public func c(_ x: [String], _ t: CDomain) -> String { "th_log1p\(t.f)(\(x[0]))" }

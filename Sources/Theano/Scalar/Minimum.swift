@@ -4,6 +4,7 @@ import RealModule
 /// Element-wise minimum; NaN propagates. Ties split the gradient evenly.
 public struct Minimum: ScalarOp {
     public init() {}
+    public var isCommutative: Bool { true }
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.isNaN || b.isNaN ? .nan : (a < b ? a : b) }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { min(a, b) }

@@ -4,6 +4,8 @@ import RealModule
 /// Multiplication.
 public struct Mul: ScalarOp {
     public init() {}
+    public var isCommutative: Bool { true }
+    public var identity: Double? { 1 }
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a * b }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a &* b }

@@ -4,6 +4,7 @@ import RealModule
 /// Comparison `a != b`, giving a bool tensor.
 public struct NEQ: ScalarOp {
     public init() {}
+    public var isCommutative: Bool { true }
     public var arity: Int { 2 }
     public var typeRule: ScalarTypeRule { .predicate }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a != b ? 1 : 0 }

@@ -13,6 +13,7 @@ infix operator ** : PowerPrecedence
 /// powers wrap on overflow and negative integer exponents give 0 unless the base is ±1.
 public struct Pow: ScalarOp {
     public init() {}
+    public var cost: Int { 40 }
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T {
         // C99's pow, as NumPy: x ** 0 and 1 ** y are 1 even for NaN; negative bases follow the

@@ -43,8 +43,15 @@ public protocol ScalarOp: Hashable, Sendable, CustomStringConvertible {
     func run(_ args: [NDArray], into out: NDArray)
     /// The op as a C expression over `args` (C expressions already converted to `domain`), for
     /// the native backend's generated kernels. Its value must equal ``float(_:_:_:)`` or
-    /// ``int(_:_:_:)``; the helpers it calls (`th_exp`, `th_wadd`, …) live in ``CPrelude``.
+    /// ``int(_:_:_:)``; the helpers it calls (`th_exp`, `th_wadd`, …) live in `Backend/Native/C/prelude.h`.
     func c(_ args: [String], _ domain: CDomain) -> String
+    /// Facts the rewrites use: `f(a, b) == f(b, a)`.
+    var isCommutative: Bool { get }
+    /// `e` with `f(x, e) == x` for every `x` (0 for addition), or nil.
+    var identity: Double? { get }
+    /// Rough cost of one evaluation in simple-arithmetic units (an add is 1), which decides when
+    /// a fused loop is worth splitting across threads.
+    var cost: Int { get }
 }
 
 /// The C type a scalar op computes in inside a generated kernel: the float dtypes as themselves,
@@ -78,6 +85,9 @@ extension ScalarOp {
     public var arity: Int { 1 }
     public var typeRule: ScalarTypeRule { .promote }
     public var description: String { String(describing: Self.self) }
+    public var isCommutative: Bool { false }
+    public var identity: Double? { nil }
+    public var cost: Int { 1 }
 
     /// Integer ops default to the float definition (only reached by `.promote` ops on ints).
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {

@@ -4,6 +4,7 @@ import RealModule
 /// Logistic sigmoid `1 / (1 + exp(-x))`, computed without overflow.
 public struct Sigmoid: ScalarOp {
     public init() {}
+    public var cost: Int { 12 }
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a >= 0 ? 1 / (1 + T.exp(-a)) : T.exp(a) / (1 + T.exp(a)) }
     public func c(_ x: [String], _ t: CDomain) -> String { "th_sigmoid\(t.f)(\(x[0]))" }

@@ -4,6 +4,7 @@ import RealModule
 /// Subtraction.
 public struct Sub: ScalarOp {
     public init() {}
+    public var identity: Double? { 0 }
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a - b }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a &- b }

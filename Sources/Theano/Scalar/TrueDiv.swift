@@ -4,6 +4,7 @@ import RealModule
 /// True division; integers are divided as floats.
 public struct TrueDiv: ScalarOp {
     public init() {}
+    public var identity: Double? { 1 }
     public var arity: Int { 2 }
     public var typeRule: ScalarTypeRule { .upgradeToFloat }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a / b }

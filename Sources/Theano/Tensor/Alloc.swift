@@ -92,3 +92,9 @@ extension Alloc {
         return [.value(reduceGradient(g, to: v))] + rest
     }
 }
+
+extension Alloc {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        d + 1 < node.inputs.count && node.inputs[d + 1].dtype == .int64 ? node.inputs[d + 1] : nil
+    }
+}

@@ -81,3 +81,32 @@ private func argReduce(_ x: Variable, isMax: Bool, axis: Int?, keepdims: Bool) -
     guard keepdims else { return r }
     return a.map { keepDims(r, axes: [$0], ndim: x.ndim) } ?? keepDims(r, axes: Array(0..<x.ndim), ndim: x.ndim)
 }
+
+// MARK: - Native kernel (C/reduce.c)
+
+extension ArgReduce: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.reduce, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? {
+        ArgReduceKernel(fixed: code.fixed, op: self)
+    }
+}
+
+/// `argmax` / `argmin` of a float array through the native kernel.
+struct ArgReduceKernel: Kernel {
+    let fixed: FixedKernels
+    let op: ArgReduce
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        guard x.count > 0, let f = fixed[x.dtype]?.argReduce else { return try op.perform(inputs) }
+        let a = op.axis ?? 0
+        let src = op.axis == nil ? try x.contiguous().reshaped([-1]) : x.contiguous()
+        let outer = src.shape[..<a].reduce(1, *), n = src.shape[a], inner = src.shape[(a + 1)...].reduce(1, *)
+        let shape = Array(src.shape[..<a]) + Array(src.shape[(a + 1)...])
+        let out = try reusable(buffers, 0, shape: shape, dtype: .int64) ?? NDArray.empty(shape, dtype: .int64)
+        withExtendedLifetime(src) {
+            f(Int64(outer), Int64(n), Int64(inner), src.rawBase, out.basePointer(as: Int64.self), op.isMax ? 1 : 0)
+        }
+        return [out]
+    }
+}

@@ -98,3 +98,12 @@ extension DimShuffle {
         return [.value(apply1(DimShuffle(inverse), [g]))]
     }
 }
+
+extension DimShuffle {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        guard d < pattern.count else { return nil }
+        return pattern[d].map { ShapeInference.length(node.inputs[0], $0) } ?? Constant(NDArray(scalar: Int64(1)))
+    }
+
+    public var replayRole: ReplayRole { .view }
+}

@@ -121,3 +121,15 @@ extension BatchedDot {
                 b.isDifferentiable ? .value(cast(batchedDot(a.transpose([0, 2, 1]), g), b.dtype)) : .disconnected]
     }
 }
+
+extension Dot {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        let (a, b) = (node.inputs[0], node.inputs[1])
+        switch (a.ndim, b.ndim) {
+        case (2, 2): return d == 0 ? ShapeInference.length(a, 0) : ShapeInference.length(b, 1)
+        case (2, 1): return ShapeInference.length(a, 0)
+        case (1, 2): return ShapeInference.length(b, 1)
+        default: return nil
+        }
+    }
+}

@@ -92,3 +92,9 @@ func elemwise<S: ScalarOp>(_ op: S, _ inputs: Variable...) -> Variable {
 func apply1(_ op: any Op, _ inputs: [Variable]) -> Variable {
     Apply.make(op, inputs).outputs[0]
 }
+
+extension Elemwise {
+    public func outputLength(_ node: Apply, output: Int, dim: Int) -> Variable? {
+        ShapeInference.throughFullInput(node, output: output, dim: dim)
+    }
+}

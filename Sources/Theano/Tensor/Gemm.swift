@@ -95,3 +95,10 @@ func reduceToProduct(_ g: Variable, _ lengths: [(Variable, Int)], accumulator c:
     let shape = stack(lengths.map { v, d in v.shape[d] })
     return apply1(ReduceTo(staticShape: known), [g, shape])
 }
+
+extension Gemm {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        let product = d == 0 ? ShapeInference.length(node.inputs[2], 0) : ShapeInference.length(node.inputs[3], 1)
+        return ShapeInference.broadcastLength(accumulator: node.inputs[0], d, of: 2, product: product)
+    }
+}

@@ -72,3 +72,10 @@ public struct Ger: DifferentiableOp {
                 .value(dot(x, gp) * alpha)]
     }
 }
+
+extension Gemv {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        let rows = ShapeInference.length(node.inputs[2], 0)
+        return ShapeInference.broadcastLength(accumulator: node.inputs[0], 0, of: 1, product: rows)
+    }
+}

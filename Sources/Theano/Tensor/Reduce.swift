@@ -264,3 +264,55 @@ extension Reduce {
         return select(eq(zeros, 0), rest / nonzero, select(zero && eq(zeros, 1), rest, 0))
     }
 }
+
+extension Reduce {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        let kept = (0..<node.inputs[0].ndim).filter { !axes.contains($0) }
+        return d < kept.count ? ShapeInference.length(node.inputs[0], kept[d]) : nil
+    }
+
+    public var kernelAgreement: KernelAgreement { kind == .sum || kind == .mean ? .reorderedSums : .sameOrder }
+}
+
+// MARK: - Native kernel (C/reduce.c)
+
+extension Reduce: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.reduce, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? { ReduceKernel(fixed: code.fixed, op: self) }
+}
+
+/// `sum`, `mean`, `max` or `min` of a float array over a block of adjacent axes through the
+/// native reduction kernel (other cases: the reference).
+struct ReduceKernel: Kernel {
+    let fixed: FixedKernels
+    let op: Reduce
+
+    /// The kernel call for `x`: the (outer, n, inner) block, the kind code and the result's
+    /// shape; nil when the reference handles it (other kinds, integers, scattered axes, empty).
+    func block(_ x: NDArray) -> (outer: Int, n: Int, inner: Int, code: Int32, shape: [Int])? {
+        let code: Int32
+        switch op.kind {
+        case .sum: code = 0
+        case .mean: code = 1
+        case .max: code = 2
+        case .min: code = 3
+        default: return nil
+        }
+        guard x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
+              op.axes == Array(first...last) else { return nil }
+        let outer = x.shape[..<first].reduce(1, *), n = x.shape[first...last].reduce(1, *)
+        let inner = x.shape[(last + 1)...].reduce(1, *)
+        return (outer, n, inner, code, Array(x.shape[..<first]) + Array(x.shape[(last + 1)...]))
+    }
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        guard let (outer, n, inner, code, shape) = block(x), let f = fixed[x.dtype]?.reduce else {
+            return try op.perform(inputs)
+        }
+        let src = x.contiguous()
+        let out = try reusable(buffers, 0, shape: shape, dtype: x.dtype) ?? NDArray.empty(shape, dtype: x.dtype)
+        withExtendedLifetime(src) { f(Int64(outer), Int64(n), Int64(inner), src.rawBase, out.rawBase, code) }
+        return [out]
+    }
+}

@@ -116,3 +116,7 @@ extension Flatten {
         return [.value(g.reshape(x.shape))]
     }
 }
+
+extension Reshape {
+    public var replayRole: ReplayRole { .view }
+}

@@ -33,3 +33,7 @@ extension Array where Element == Int? {
         return out
     }
 }
+
+extension Shape {
+    public var replayRole: ReplayRole { .shapeOnly }
+}

@@ -101,3 +101,51 @@ extension LogSoftmax: DifferentiableOp {
         return [.value(g - exp(z) * sum(g, axis: Axes([axis]), keepdims: true))]
     }
 }
+
+extension Softmax {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        ShapeInference.length(node.inputs[0], d)
+    }
+}
+
+extension LogSoftmax {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        ShapeInference.length(node.inputs[0], d)
+    }
+}
+
+// MARK: - Native kernel (C/softmax.c)
+
+extension Softmax: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.softmax, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? {
+        SoftmaxKernel(fixed: code.fixed, axis: axis, log: false)
+    }
+}
+
+extension LogSoftmax: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.softmax, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? {
+        SoftmaxKernel(fixed: code.fixed, axis: axis, log: true)
+    }
+}
+
+/// Softmax or log-softmax along the last axis through the row kernels; other axes run the
+/// reference.
+struct SoftmaxKernel: Kernel {
+    let fixed: FixedKernels
+    let axis: Int
+    let log: Bool
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let x = inputs[0]
+        guard axis == x.ndim - 1, let f = fixed[x.dtype]?.softmax else {
+            return try log ? LogSoftmax(axis: axis).perform(inputs) : Softmax(axis: axis).perform(inputs)
+        }
+        let src = x.contiguous()
+        let out = try reusable(buffers, 0, shape: x.shape, dtype: x.dtype) ?? NDArray.empty(x.shape, dtype: x.dtype)
+        let n = x.shape.last ?? 1, rows = n == 0 ? 0 : src.count / n
+        withExtendedLifetime(src) { f(Int64(rows), Int64(n), src.rawBase, out.rawBase, log ? 1 : 0) }
+        return [out]
+    }
+}

@@ -113,3 +113,64 @@ private func crossEntropyGradRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z:
 public func softmaxCrossEntropy(_ logits: Variable, _ labels: Variable) -> Variable {
     apply1(SoftmaxCrossEntropy(), [logits, labels])
 }
+
+extension SoftmaxCrossEntropy {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        ShapeInference.length(node.inputs[0], 0)
+    }
+}
+
+extension SoftmaxCrossEntropyGrad {
+    public func outputLength(_ node: Apply, output: Int, dim d: Int) -> Variable? {
+        ShapeInference.length(node.inputs[0], d)
+    }
+}
+
+// MARK: - Native kernel (C/softmax.c)
+
+extension SoftmaxCrossEntropy: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.softmax, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? {
+        CrossEntropyKernel(fixed: code.fixed, grad: false)
+    }
+}
+
+extension SoftmaxCrossEntropyGrad: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? { .fixed(.softmax, forFloat: node) }
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) -> (any Kernel)? {
+        CrossEntropyKernel(fixed: code.fixed, grad: true)
+    }
+}
+
+/// The fused cross-entropy (`grad: false`) or its gradient through the row kernels.
+struct CrossEntropyKernel: Kernel {
+    let fixed: FixedKernels
+    let grad: Bool
+
+    private func reference(_ inputs: [NDArray]) throws -> [NDArray] {
+        try grad ? SoftmaxCrossEntropyGrad().perform(inputs) : SoftmaxCrossEntropy().perform(inputs)
+    }
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let z = inputs[0].contiguous()
+        let (count, classes) = (z.shape[0], z.shape[1])
+        let labels = labelValues(inputs[1])
+        guard labels.count == count else {
+            throw OpError("\(count) rows of logits but \(labels.count) labels", kind: .shape)
+        }
+        let table = fixed[z.dtype]
+        // Out-of-range labels get the reference's error.
+        guard let f = grad ? table?.crossEntropyGrad : table?.crossEntropy,
+              !labels.contains(where: { $0 < 0 || $0 >= Int64(classes) }) else { return try reference(inputs) }
+        let g = grad ? inputs[2].contiguous() : z
+        if grad && g.count != count { throw OpError("\(count) rows of logits but \(g.count) gradients", kind: .shape) }
+        let shape = grad ? z.shape : [count]
+        let out = try reusable(buffers, 0, shape: shape, dtype: z.dtype) ?? NDArray.empty(shape, dtype: z.dtype)
+        withExtendedLifetime((z, g)) {
+            labels.withUnsafeBufferPointer { l in
+                f(Int64(count), Int64(classes), z.rawBase, l.baseAddress, g.rawBase, out.rawBase)
+            }
+        }
+        return [out]
+    }
+}

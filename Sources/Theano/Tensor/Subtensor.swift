@@ -113,3 +113,7 @@ extension Subtensor {
         return [.value(apply1(IncSubtensor(entries: entries, set: false), [zerosLike(x), g] + node.inputs.dropFirst()))] + rest
     }
 }
+
+extension Subtensor {
+    public var replayRole: ReplayRole { .view }
+}

@@ -141,3 +141,27 @@ private func sameOp<S: ScalarOp>(_ a: S, _ b: any ScalarOp) -> Bool { (b as? S) 
 private func performElemwise<S: ScalarOp>(_ op: S, _ args: [NDArray]) throws -> NDArray {
     try Elemwise(op).perform(args)[0]
 }
+
+extension Composite {
+    /// A reduction's output is a scalar; otherwise the elementwise rule.
+    public func outputLength(_ node: Apply, output: Int, dim: Int) -> Variable? {
+        reduction == nil ? ShapeInference.throughFullInput(node, output: output, dim: dim) : nil
+    }
+
+    public var kernelAgreement: KernelAgreement { reduction == nil ? .sameOrder : .reorderedSums }
+}
+
+// MARK: - Native kernel (generated C)
+
+extension Composite: NativeLowering {
+    func nativeCode(_ node: Apply) -> NativeSource? {
+        let fast = ElementwiseKernel.fastPattern(self, inputs: node.inputs.map(\.type))
+        return .generated { name in try CodeGen.kernel(self, name: name, fast: fast) }
+    }
+
+    func nativeKernel(_ node: Apply, _ code: LinkedCode) throws -> (any Kernel)? {
+        ElementwiseKernel(op: self, entry: unsafeBitCast(try code.generatedEntry(), to: ElementwiseKernel.Entry.self),
+                          fast: ElementwiseKernel.fastPattern(self, inputs: node.inputs.map(\.type)),
+                          cost: ElementwiseKernel.cost(self), flush: code.options.flushDenormals)
+    }
+}

@@ -3,7 +3,7 @@ import NDArray
 
 /// A compiled composite: runs its generated C kernel over broadcast, strided inputs, splitting
 /// large loops across cores (on ``WorkerPool``).
-struct ElementwiseKernel: @unchecked Sendable {
+struct ElementwiseKernel: Kernel, @unchecked Sendable {
     typealias Entry = @convention(c) (Int64, Int64, Int32, UnsafePointer<Int64>?, UnsafePointer<UnsafeMutableRawPointer?>?,
                                       UnsafePointer<Int64>?, Int32) -> Void
 
@@ -37,14 +37,7 @@ struct ElementwiseKernel: @unchecked Sendable {
     }
 
     static func cost(_ op: Composite) -> Int {
-        op.instructions.reduce(op.inputDTypes.count + op.outputs.count) { sum, ins in
-            switch ins.op.base {
-            case is Exp, is Log, is Log1p, is Expm1, is Sigmoid, is Softplus: sum + 12
-            case is Tanh: sum + 24
-            case is Sin, is Cos, is Pow: sum + 40
-            default: sum + 1
-            }
-        }
+        op.instructions.reduce(op.inputDTypes.count + op.outputs.count) { $0 + $1.op.base.cost }
     }
 
     func run(_ inputs: [NDArray], into provided: [NDArray?] = []) throws -> [NDArray] {

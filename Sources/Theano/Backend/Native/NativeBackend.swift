@@ -1,58 +1,49 @@
 import Foundation
 import NDArray
 
-/// Turns a function's composite nodes into native kernels: one generated C module per function
-/// (one compiler run on a cold cache), loaded through ``NativeCompiler``'s cache.
-enum NativeBackend {
-    /// Kernels for the composite nodes among `nodes`, by node position. Without a compiler the
-    /// result is empty and every node runs its reference `perform`.
-    static func kernels(for nodes: [Apply], flushDenormals: Bool = false) throws -> [Int: any NativeKernel] {
+/// The CPU backend: fused elementwise loops as generated C (one module per function, so one
+/// compiler run on a cold cache), fixed C kernels from `Backend/Native/C`, and BLAS inside the
+/// ops' own `perform`. Loaded through ``NativeCompiler``'s cache; without a compiler every node
+/// runs its reference `perform`.
+struct NativeBackend: Backend {
+    var name: String { "native" }
+    var device: Device { .cpu }
+
+    func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
         guard let compiler = NativeCompiler.shared else { return [:] }
-        var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
-        var rowNodes: [(Int, any Op)] = []
+        var lowered: [(index: Int, op: any NativeLowering, symbol: String?)] = []
+        var units: [String] = []
         var parts = Set<FixedKernels.Part>()
         for (i, node) in nodes.enumerated() {
-            if let part = FixedKernels.Part(node) {
-                rowNodes.append((i, node.op))
+            guard let op = node.op as? any NativeLowering, let code = op.nativeCode(node) else { continue }
+            switch code {
+            case .fixed(let part):
                 parts.insert(part)
+                lowered.append((i, op, nil))
+            case .generated(let generate):
+                let symbol = "th_k\(units.count)"
+                // An op without a C form for these dtypes keeps its reference implementation.
+                guard let source = try? generate(symbol) else { continue }
+                units.append(source)
+                lowered.append((i, op, symbol))
             }
-            guard let op = node.op as? Composite else { continue }
-            let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
-            let name = "th_k\(units.count)"
-            // An op without a C form for these dtypes keeps its reference implementation.
-            guard let source = try? CodeGen.kernel(op, name: name, fast: fast) else { continue }
-            units.append((i, op, name, fast, source))
         }
         // The function's module and the fixed kernels it needs for the first time: compiled
         // side by side.
         var sources: [String] = []
-        if !units.isEmpty { sources.append(CPrelude.source + CodeGen.driver + units.map(\.source).joined(separator: "\n")) }
-        let missing = parts.subtracting(compiler.fixedKernels.parts).sorted { "\($0.family)\($0.dtype)" < "\($1.family)\($1.dtype)" }
+        if !units.isEmpty { sources.append(FixedKernels.generatedModulePrefix + units.joined(separator: "\n")) }
+        let missing = parts.subtracting(compiler.fixedKernels.parts).sorted { "\($0)" < "\($1)" }
         sources += missing.map(\.source)
         let modules = try compiler.loadAll(sources)
-        for (part, module) in zip(missing, modules.suffix(missing.count)) { try compiler.addFixedKernels(part, from: module) }
-        var result: [Int: any NativeKernel] = [:]
-        let rows = compiler.fixedKernels.kernels
-        for (i, op) in rowNodes {
-            switch op {
-            case let s as Softmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: false)
-            case let s as LogSoftmax: result[i] = SoftmaxKernel(rows: rows, axis: s.axis, log: true)
-            case is SoftmaxCrossEntropy: result[i] = CrossEntropyKernel(rows: rows, grad: false)
-            case is SoftmaxCrossEntropyGrad: result[i] = CrossEntropyKernel(rows: rows, grad: true)
-            case let r as Reduce: result[i] = ReduceKernel(rows: rows, op: r)
-            case let r as ArgReduce: result[i] = ArgReduceKernel(rows: rows, op: r)
-            case is ReduceTo: result[i] = ReduceToKernel(rows: rows)
-            case let op as any ImageKernelOp: result[i] = ImageKernel(rows: rows, op: op)
-            default: break
-            }
+        for (part, module) in zip(missing, modules.suffix(missing.count)) {
+            try compiler.addFixedKernels(part, from: module)
         }
-        guard !units.isEmpty, let module = modules.first else { return result }
-        for u in units {
-            guard let sym = module.symbol(u.name) else {
-                throw TheanoError(.compile, "\(module.path) has no symbol \(u.name)")
-            }
-            result[u.index] = ElementwiseKernel(op: u.op, entry: unsafeBitCast(sym, to: ElementwiseKernel.Entry.self),
-                                                fast: u.fast, cost: ElementwiseKernel.cost(u.op), flush: flushDenormals)
+        let fixed = compiler.fixedKernels.kernels
+        let module = units.isEmpty ? nil : modules.first
+        var result: [Int: any Kernel] = [:]
+        for (i, op, symbol) in lowered {
+            let code = LinkedCode(fixed: fixed, module: module, symbol: symbol, options: options)
+            if let kernel = try op.nativeKernel(nodes[i], code) { result[i] = kernel }
         }
         return result
     }

@@ -248,3 +248,21 @@ extension Conv2d {
         }
     }
 }
+
+extension Conv2d {
+    /// Batch and filter counts come from the inputs; spatial lengths when static.
+    public func outputLength(_ node: Apply, output o: Int, dim d: Int) -> Variable? {
+        if let n = ShapeInference.staticLength(node, o, d) { return n }
+        switch role {
+        case .forward:
+            return d == 0 ? ShapeInference.length(node.inputs[0], 0)
+                : d == 1 ? ShapeInference.length(node.inputs[1], 0) : nil
+        case .gradInputs, .gradFilters: return ShapeInference.length(node.inputs[2], d)
+        }
+    }
+
+    /// A direct convolution sums its taps in another order than the GEMM.
+    public var kernelAgreement: KernelAgreement { .reorderedProducts }
+}
+
+extension Conv2d: ImageKernelOp {}

@@ -173,3 +173,12 @@ extension Pool2d {
         }
     }
 }
+
+extension Pool2d {
+    public func outputLength(_ node: Apply, output o: Int, dim d: Int) -> Variable? {
+        if let n = ShapeInference.staticLength(node, o, d) { return n }
+        return role == .grad || d < node.inputs[0].ndim - 2 ? ShapeInference.length(node.inputs[0], d) : nil
+    }
+}
+
+extension Pool2d: ImageKernelOp {}

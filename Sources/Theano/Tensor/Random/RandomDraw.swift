@@ -170,3 +170,7 @@ public struct RandomDraw: DifferentiableOp {
 extension UnsafeMutablePointer where Pointee == Double {
     fileprivate func swapAt(_ i: Int, _ j: Int) { let t = self[i]; self[i] = self[j]; self[j] = t }
 }
+
+extension RandomDraw {
+    public var replayRole: ReplayRole { .impure }
+}

@@ -20,7 +20,7 @@ final class Program {
             self.release = release
         }
         /// The native kernel computing this step, when there is one.
-        var kernel: (any NativeKernel)?
+        var kernel: (any Kernel)?
         /// Output → input pairs that may share memory: the op's `inplaceMap`, limited to
         /// inputs that are not function inputs, constants or shared variables.
         var inplaceCandidates: [(Int, Int)] = []
@@ -137,7 +137,8 @@ final class Program {
         }
         if mode.usesNativeCode {
             let flush = mode.flushesDenormals || Config.current.flushDenormals
-            for (i, k) in try NativeBackend.kernels(for: order, flushDenormals: flush) { steps[i].kernel = k }
+            let lowered = try mode.backend.kernels(for: order, options: LoweringOptions(flushDenormals: flush))
+            for (i, k) in lowered { steps[i].kernel = k }
         }
         self.steps = steps
         self.constants = constants
@@ -369,7 +370,8 @@ final class Program {
                                   op: "\(node.op)", inputs: args.summary, location: node.location)
             }
             // Fused sums add in another order than the reference's lanes.
-            let summed = (node.op as? Composite)?.reduction != nil || (node.op as? Reduce).map { $0.kind == .sum || $0.kind == .mean } == true
+            let agreement = node.op.kernelAgreement
+            let summed = agreement == .reorderedSums
             // A float64 result computed from float32 values (a float32 `exp` divided into a
             // float64) carries float32 rounding: the native and reference transcendentals differ
             // by a few float32 ulps there, not float64 ones.
@@ -377,7 +379,7 @@ final class Program {
             var (rtol, atol) = single ? (1e-5, 1e-6) : (summed ? 1e-10 : 1e-12, 1e-14)
             // A direct convolution sums its taps in another order than the GEMM: an entry near
             // zero after cancellation differs by rounding relative to the largest entries.
-            if node.op is Conv2d {
+            if agreement == .reorderedProducts {
                 rtol = got.dtype == .float32 ? 1e-4 : 1e-10
                 atol = rtol * (want.doubles.lazy.map(abs).max() ?? 0)
             }

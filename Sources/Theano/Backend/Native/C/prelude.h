@@ -1,17 +1,14 @@
-/// The C code every generated module starts with: conversions with the reference semantics
-/// (NaN → 0 and clamping for float → integer, wrapping integer arithmetic), and our own
-/// branch-free, vectorisable exp/log/log1p/expm1/tanh/sigmoid/softplus.
-///
-/// Why our own: scalar libm calls keep loops from vectorising (~18× slower on `tanh`), and
-/// `-ffast-math` breaks NaN and infinity. These use range reduction plus Taylor or atanh series
-/// evaluated with selects instead of branches, so `gcc -O3` and `clang -O3` vectorise them.
-/// Accuracy (max ulp against libm over the whole range) is tested and stated in docs/NATIVE.md.
-enum CPrelude {
-    static let source = common + helpers("float", "f") + helpers("double", "") + expLog
-        + derived("float", "f") + derived("double", "") + tanh
+/* The prelude of every generated module: conversions with the reference semantics (NaN -> 0
+   and clamping for float -> integer, wrapping integer arithmetic), and our own branch-free,
+   vectorisable exp/log/log1p/expm1/tanh/sigmoid/softplus in both precisions.
 
-    /// Types, bit casts, conversions and integer helpers.
-    private static let common = #"""
+   Why our own: scalar libm calls keep loops from vectorising (~18x slower on tanh), and
+   -ffast-math breaks NaN and infinity. These use range reduction plus Taylor or atanh series
+   evaluated with selects instead of branches, so gcc -O3 and clang -O3 vectorise them.
+   Accuracy against libm is tested and stated in docs/NATIVE.md. */
+#ifndef THEANO_PRELUDE_H
+#define THEANO_PRELUDE_H
+
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
@@ -52,27 +49,24 @@ static inline int64_t th_ipow(int64_t a, int64_t b) {
     while (b > 0) { if (b & 1) r = th_wmul(r, base); base = th_wmul(base, base); b >>= 1; }
     return r;
 }
+/* Min/max propagate NaN; relu and sign keep it. R is the C type, F(name) its libm-style name
+   (expf for float), L(x) a literal of that type. */
+#define R float
+#define F(name) name##f
+#define L(x) x##f
+#include "prelude_helpers.h"
+#undef R
+#undef F
+#undef L
+#define R double
+#define F(name) name
+#define L(x) x
+#include "prelude_helpers.h"
+#undef R
+#undef F
+#undef L
 
-"""#
-
-    /// Min/max propagate NaN; relu and sign keep it. One template for both precisions: `t` is
-    /// the C type, `f` the libm suffix (`f` for float), and `c` writes a literal of that type.
-    private static func helpers(_ t: String, _ f: String) -> String {
-        func c(_ v: String) -> String { v + f }
-        return """
-        static inline \(t) th_max\(f)(\(t) a, \(t) b) { return (a != a || b != b) ? NAN : (a > b ? a : b); }
-        static inline \(t) th_min\(f)(\(t) a, \(t) b) { return (a != a || b != b) ? NAN : (a < b ? a : b); }
-        static inline \(t) th_relu\(f)(\(t) a) { return a > 0 ? a : (a != a ? a : \(c("0.0"))); }
-        static inline \(t) th_sign\(f)(\(t) a) { return a != a ? a : (a > 0 ? \(c("1.0")) : (a < 0 ? \(c("-1.0")) : \(c("0.0")))); }
-        static inline \(t) th_clip\(f)(\(t) a, \(t) lo, \(t) hi) { \(t) m = a < lo ? lo : a; m = m > hi ? hi : m; return a != a ? a : m; }
-        static inline \(t) th_mod\(f)(\(t) a, \(t) b) { \(t) r = fmod\(f)(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }
-
-        """
-    }
-
-    /// Branch-free exp and log for each precision: the constants and the number of series terms
-    /// differ, so they are written out.
-    private static let expLog = #"""
+/* exp and log differ per precision (constants, series terms), so they are written out. */
 /* exp: x = k ln2 + r with |r| <= ln2/2 (ln2 split in a high part with trailing zero bits, so
    k * hi is exact, and a low part); e^r by a polynomial (float: degree 6 fitted for relative
    error, 3e-9, by scripts/fit_expf.py; double: the Taylor series); 2^k applied in two halves so that
@@ -172,38 +166,22 @@ static inline double th_log(double x) {
     y = x < 0.0 ? NAN : y;
     return x != x ? x : y;
 }
+/* Functions built on exp and log the same way in both precisions. */
+#define R float
+#define F(name) name##f
+#define L(x) x##f
+#include "prelude_derived.h"
+#undef R
+#undef F
+#undef L
+#define R double
+#define F(name) name
+#define L(x) x
+#include "prelude_derived.h"
+#undef R
+#undef F
+#undef L
 
-"""#
-
-    /// Functions built on exp and log the same way in both precisions.
-    private static func derived(_ t: String, _ f: String) -> String {
-        func c(_ v: String) -> String { v + f }
-        return """
-        /* log1p(x) = log(u) * x / (u - 1) with u = 1 + x rounded: the factor corrects u's rounding. */
-        static inline \(t) th_log1p\(f)(\(t) x) {
-            \(t) u = \(c("1.0")) + x, d = u - \(c("1.0"));
-            \(t) y = d == \(c("0.0")) ? x : th_log\(f)(u) * (x / d);
-            return x == INFINITY ? x : y;
-        }
-        /* expm1(x) = (u - 1) x / log u with u = e^x rounded, the same correction. */
-        static inline \(t) th_expm1\(f)(\(t) x) {
-            \(t) u = th_exp\(f)(x), d = u - \(c("1.0"));
-            \(t) y = u == \(c("1.0")) ? x : (d == \(c("-1.0")) ? \(c("-1.0")) : d * (x / th_log\(f)(u)));
-            y = u == INFINITY ? INFINITY : y;
-            return x != x ? x : y;
-        }
-        /* sigmoid and softplus through e^-|x|, which never overflows. */
-        static inline \(t) th_sigmoid\(f)(\(t) x) {
-            \(t) e = th_exp\(f)(-fabs\(f)(x));
-            return x >= \(c("0.0")) ? \(c("1.0")) / (\(c("1.0")) + e) : e / (\(c("1.0")) + e);
-        }
-        static inline \(t) th_softplus\(f)(\(t) x) { return (x > \(c("0.0")) ? x : \(c("0.0"))) + th_log1p\(f)(th_exp\(f)(-fabs\(f)(x))); }
-
-        """
-    }
-
-    /// tanh, different per precision (float: a fitted polynomial and one exp).
-    private static let tanh = #"""
 /* float tanh: below 0.625, x + x^3 p(x^2) with p fitted (Chebyshev-weighted least squares for
    relative error, 0.08 ulp); above, 1 - 2 / (e^2|x| + 1), where the cancellation costs at most a
    factor 2. One exp and no log: twice as fast as going through expm1. 2|x| is clamped at 20,
@@ -231,6 +209,4 @@ static inline double th_tanh(double x) {
     return copysign(y, x);
 }
 
-
-"""#
-}
+#endif

@@ -55,7 +55,7 @@ final class Replay: @unchecked Sendable {
         /// gemv: rows, columns, A's strides and y's stride, in elements; reduce: outer, n, inner.
         var m = 0, k = 0, rowStride = 0, columnStride = 0, yStride = 0
         /// reduce: the kernels (one of them) and the kind code.
-        var reduce32: FixedKernels.Reduce32?, reduce64: FixedKernels.Reduce64?
+        var reduce: FixedKernels.Table.Reduction?
     }
 
     /// Not retained: the program holds its plans, and only its own calls replay them (so it is
@@ -114,7 +114,7 @@ final class Replay: @unchecked Sendable {
             guard args.count == step.inputSlots.count, results.count == step.outputSlots.count else { cancel(); return nil }
             let op = step.node.op
             // Shapes are fixed, so whatever is computed from shapes and constants alone is too.
-            if op is Shape || (step.inputSlots.allSatisfy(isFixed) && !(op is RandomDraw)) {
+            if op.replayRole == .shapeOnly || (step.inputSlots.allSatisfy(isFixed) && op.replayRole != .impure) {
                 for (s, r) in zip(step.outputSlots, results) { sources[s] = .fixed(r) }
                 continue
             }
@@ -151,19 +151,18 @@ final class Replay: @unchecked Sendable {
             var reduction = step.kernel as? ReduceKernel
             if let kernel = step.kernel as? ReduceToKernel, args.count == 2, step.inputSlots.dropFirst().allSatisfy(isFixed),
                let (axes, _) = (try? ReduceTo.plan(args[0], args[1])) ?? nil {
-                reduction = ReduceKernel(rows: kernel.rows, op: Reduce(kind: .sum, axes: axes))
+                reduction = ReduceKernel(fixed: kernel.fixed, op: Reduce(kind: .sum, axes: axes))
             }
             if let kernel = reduction, args[0].isContiguous, let block = kernel.block(args[0]), block.shape.reduce(1, *) == results[0].count,
                let out = try? NDArray.empty(results[0].shape, dtype: args[0].dtype),
-               case let (f32, f64) = (args[0].dtype == .float32 ? kernel.rows.reduce32 : nil, args[0].dtype == .float64 ? kernel.rows.reduce64 : nil),
-               f32 != nil || f64 != nil {
+               let f = kernel.fixed[args[0].dtype]?.reduce {
                 sources[step.outputSlots[0]] = .buffer(out)
                 bufferBytes += out.count * out.dtype.itemSize
                 instructions.append(Instruction(kind: .reduce, slots: raw([step.inputSlots[0], step.outputSlots[0]]), count: 2, flags: block.code,
-                                                m: block.outer, k: block.n, rowStride: block.inner, reduce32: f32, reduce64: f64))
+                                                m: block.outer, k: block.n, rowStride: block.inner, reduce: f))
                 continue
             }
-            if op is DimShuffle || op is Subtensor || op is ReduceTo || op is Reshape, results.count == 1,
+            if op.replayRole == .view, results.count == 1,
                results[0].sharesStorage(with: args[0]), step.inputSlots.dropFirst().allSatisfy(isFixed) {
                 let bytes = (results[0].offset - args[0].offset) * results[0].dtype.itemSize
                 sources[step.outputSlots[0]] = .view(of: step.inputSlots[0], bytes: bytes)
@@ -292,13 +291,8 @@ final class Replay: @unchecked Sendable {
                 default: out.storeBytes(of: value, as: Double.self)
                 }
             case .reduce:
-                if let f = ins.reduce32 {
-                    f(Int64(ins.m), Int64(ins.k), Int64(ins.rowStride), table[ins.slots[0]]?.assumingMemoryBound(to: Float.self),
-                      table[ins.slots[1]]?.assumingMemoryBound(to: Float.self), ins.flags)
-                } else if let f = ins.reduce64 {
-                    f(Int64(ins.m), Int64(ins.k), Int64(ins.rowStride), table[ins.slots[0]]?.assumingMemoryBound(to: Double.self),
-                      table[ins.slots[1]]?.assumingMemoryBound(to: Double.self), ins.flags)
-                }
+                ins.reduce?(Int64(ins.m), Int64(ins.k), Int64(ins.rowStride), table[ins.slots[0]], table[ins.slots[1]],
+                            ins.flags)
             case .view:
                 table[ins.slots[1]] = table[ins.slots[0]].map { $0 + ins.extra }
             case .gemv:

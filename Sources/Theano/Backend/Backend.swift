@@ -1,0 +1,59 @@
+import NDArray
+
+/// Where a value lives.
+///
+/// Today every value is in host memory (`.cpu`). The CUDA backend adds `.cuda(ordinal)`: a
+/// shared variable created under a CUDA device keeps its storage there, and values cross
+/// between devices only through explicit transfer nodes that the placement rewrite puts at the
+/// graph's edges (see docs/DESIGN.md, "Backends and devices").
+public enum Device: Hashable, Sendable, CustomStringConvertible {
+    case cpu
+    case cuda(Int)
+
+    public var description: String {
+        switch self {
+        case .cpu: "cpu"
+        case .cuda(let n): "cuda:\(n)"
+        }
+    }
+}
+
+/// A faster implementation of one node than its op's `perform`, made by a backend at lowering.
+/// The VM calls it in place of `perform`, with the same contract: `buffers` holds, per output,
+/// an array from an earlier call that nothing else holds (or nil), to reuse when it fits.
+protocol Kernel: Sendable {
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray]
+}
+
+/// What lowering may take into account besides the nodes.
+struct LoweringOptions: Sendable {
+    /// float32 work flushes denormals to zero (``Mode/flushesDenormals``).
+    var flushDenormals = false
+}
+
+/// Turns a function's nodes into kernels for one kind of device.
+///
+/// Lowering asks each node's op for this backend's kernel through the backend's own protocol
+/// (the CPU's is `NativeLowering`), so neither the VM nor the backend names an op. A node without
+/// a kernel runs its op's reference `perform`, which is always correct.
+protocol Backend: Sendable {
+    /// `reference`, `native`, …
+    var name: String { get }
+    /// Where the kernels' results live.
+    var device: Device { get }
+    /// The kernels for `nodes` (in schedule order), by position.
+    func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel]
+}
+
+/// Every node through its op's `perform`: FAST_COMPILE, constant folding, and the yardstick
+/// DEBUG mode checks the other backends against.
+struct ReferenceBackend: Backend {
+    var name: String { "reference" }
+    var device: Device { .cpu }
+    func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] { [:] }
+}
+
+extension Mode {
+    /// The backend this mode lowers to.
+    var backend: any Backend { usesNativeCode ? NativeBackend() : ReferenceBackend() }
+}
