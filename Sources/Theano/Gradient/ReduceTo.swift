@@ -83,3 +83,12 @@ struct ReduceToKernel: Kernel {
         return [try summed.reshaped(target)]
     }
 }
+
+extension ReduceToKernel: ReplayPlanning {
+    /// With its target shape fixed, a sum back to it is the reduction it runs, planned like one.
+    func replayCall(_ step: ReplayStep, _ memory: inout ReplayMemory) -> ReplayCall? {
+        guard step.args.count == 2, step.fixed[1], let (axes, _) = (try? ReduceTo.plan(step.args[0], step.args[1])) ?? nil
+        else { return nil }
+        return ReduceKernel(fixed: fixed, op: Reduce(kind: .sum, axes: axes)).replayCall(step, &memory)
+    }
+}

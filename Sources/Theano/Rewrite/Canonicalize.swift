@@ -6,55 +6,63 @@ enum Canonicalize {
     static let tags: Set<String> = ["canonicalize", "fast_compile", "fast_run"]
 
     static let rules: [NodeRewriter] = [
-        NodeRewriter("mul_by_one", tags: tags) { n in keep(n, n.outputs[0].binary(Mul.self).flatMap { [$0.0, $0.1].other(identity: 1) }) },  // x·1 → x
-        NodeRewriter("add_zero", tags: tags) { n in keep(n, n.outputs[0].binary(Add.self).flatMap { [$0.0, $0.1].other(identity: 0) }) },     // x+0 → x
-        NodeRewriter("sub_zero", tags: tags) { n in                                                                 // x−0 → x
-            guard let (x, z) = n.outputs[0].binary(Sub.self), z.isBroadcastConstant(0) else { return nil }
-            return keep(n, x)
+        // x·1 → x
+        NodeRewriter("mul_by_one", on: Elemwise<Mul>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Mul.self)) },
+        // x+0 → x
+        NodeRewriter("add_zero", on: Elemwise<Add>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Add.self)) },
+        // x−0 → x
+        NodeRewriter("sub_zero", on: Elemwise<Sub>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Sub.self)) },
+        // x/1 → x
+        NodeRewriter("div_by_one", on: Elemwise<TrueDiv>.self, tags: tags) { n in
+            keep(n, n.outputs[0].droppingIdentity(TrueDiv.self))
         },
-        NodeRewriter("div_by_one", tags: tags) { n in                                                               // x/1 → x
-            guard let (x, one) = n.outputs[0].binary(TrueDiv.self), one.isBroadcastConstant(1) else { return nil }
-            return keep(n, x)
-        },
-        NodeRewriter("double_negation", tags: tags) { n in keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self)) }, // −(−x) → x
-        NodeRewriter("useless_cast", tags: tags) { n in                                                             // cast(x, dtype(x)) → x
+        // −(−x) → x
+        NodeRewriter("double_negation", on: Elemwise<Neg>.self, tags: tags) { n in keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self)) },
+        // cast(x, dtype(x)) → x
+        NodeRewriter("useless_cast", on: Elemwise<Cast>.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(Elemwise<Cast>.self), node.inputs[0].dtype == op.scalar.dtype else { return nil }
             return [node.inputs[0]]
         },
-        NodeRewriter("cast_of_widening_cast", tags: tags) { n in                                                   // cast(cast(x, a), b) → cast(x, b)
+        // cast(cast(x, a), b) → cast(x, b)
+        NodeRewriter("cast_of_widening_cast", on: Elemwise<Cast>.self, tags: tags) { n in
             guard let (outer, op) = n.outputs[0].node(Elemwise<Cast>.self), let (inner, _) = outer.inputs[0].node(Elemwise<Cast>.self),
                   inner.inputs[0].dtype.canCastSafely(to: inner.outputs[0].dtype) else { return nil }
             return [cast(inner.inputs[0], op.scalar.dtype)]
         },
-        NodeRewriter("sub_self", tags: tags) { n in                                                                // x − x → 0 (integers only:
-            guard let (a, b) = n.outputs[0].binary(Sub.self), a === b, !a.dtype.isFloat else { return nil }           //  inf − inf is NaN)
+        // x − x → 0 (integers only: inf − inf is NaN)
+        NodeRewriter("sub_self", on: Elemwise<Sub>.self, tags: tags) { n in
+            guard let (a, b) = n.outputs[0].binary(Sub.self), a === b, !a.dtype.isFloat else { return nil }
             return keep(n, zerosLike(a, dtype: n.outputs[0].dtype))
         },
-        NodeRewriter("add_neg", tags: tags) { n in                                                                 // a + (−b) → a − b
-            guard let (a, b) = n.outputs[0].binary(Add.self) else { return nil }
-            if let nb = b.unary(Neg.self) { return keepType(n, a - nb) }
-            if let na = a.unary(Neg.self) { return keepType(n, b - na) }
-            return nil
+        // a + (−b) → a − b
+        NodeRewriter("add_neg", on: Elemwise<Add>.self, tags: tags) { n in
+            guard let (b, a) = n.outputs[0].commuted(Add.self, { $0.unary(Neg.self) }) else { return nil }
+            return keep(n, a - b)
         },
-        NodeRewriter("sub_neg", tags: tags) { n in                                                                 // a − (−b) → a + b
+        // a − (−b) → a + b
+        NodeRewriter("sub_neg", on: Elemwise<Sub>.self, tags: tags) { n in
             guard let (a, b) = n.outputs[0].binary(Sub.self), let nb = b.unary(Neg.self) else { return nil }
-            return keepType(n, a + nb)
+            return keep(n, a + nb)
         },
-        NodeRewriter("neg_times_neg", tags: tags) { n in                                                           // (−a)(−b) → ab
+        // (−a)(−b) → ab
+        NodeRewriter("neg_times_neg", on: Elemwise<Mul>.self, tags: tags) { n in
             guard let (a, b) = n.outputs[0].binary(Mul.self), let na = a.unary(Neg.self), let nb = b.unary(Neg.self) else { return nil }
-            return keepType(n, na * nb)
+            return keep(n, na * nb)
         },
-        NodeRewriter("neg_of_sub", tags: tags) { n in                                                              // −(a − b) → b − a
+        // −(a − b) → b − a
+        NodeRewriter("neg_of_sub", on: Elemwise<Neg>.self, tags: tags) { n in
             guard let (a, b) = n.outputs[0].unary(Neg.self)?.binary(Sub.self) else { return nil }
-            return keepType(n, b - a)
+            return keep(n, b - a)
         },
-        NodeRewriter("useless_reshape", tags: tags) { n in                                                         // reshape to its own shape
+        // reshape to its own shape
+        NodeRewriter("useless_reshape", on: Reshape.self, Flatten.self, tags: tags) { n in
             guard n.op is Reshape || n.op is Flatten, let shape = n.inputs[0].type.shape.allKnown,
                   n.outputs[0].type.shape.allKnown == shape else { return nil }
             return [n.inputs[0]]
         },
         // Only when the shuffle is f's one reader: otherwise f would be computed twice.
-        NodeRewriter("lift_dimshuffle", tags: tags, inGraph: { n, fgraph in                                       // ds(f(a, b)) → f(ds(a), ds(b))
+        // ds(f(a, b)) → f(ds(a), ds(b))
+        NodeRewriter("lift_dimshuffle", on: DimShuffle.self, tags: tags, inGraph: { n, fgraph in
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
                   inner.op is ElemwiseNode, inner.outputCount == 1,
                   fgraph.clients(of: inner.outputs[0]).count == 1, !fgraph.outputs.contains(where: { $0 === inner.outputs[0] }) else { return nil }
@@ -64,13 +72,15 @@ enum Canonicalize {
                 let aligned = x.ndim == nd ? x : apply1(DimShuffle(Array(repeating: nil, count: nd - x.ndim) + (0..<x.ndim).map { $0 }), [x])
                 return apply1(DimShuffle(op.pattern), [aligned])
             }
-            return keepType(n, Apply.make(inner.op, lifted).outputs[0])
+            return keep(n, Apply.make(inner.op, lifted).outputs[0])
         }),
-        NodeRewriter("useless_dimshuffle", tags: tags) { n in                                                       // identity pattern
+        // identity pattern
+        NodeRewriter("useless_dimshuffle", on: DimShuffle.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim) else { return nil }
             return [node.inputs[0]]
         },
-        NodeRewriter("merge_dimshuffles", tags: tags) { n in                                                        // ds(ds(x)) → ds(x)
+        // ds(ds(x)) → ds(x)
+        NodeRewriter("merge_dimshuffles", on: DimShuffle.self, tags: tags) { n in
             guard let (outer, op) = n.outputs[0].node(DimShuffle.self),
                   let (inner, innerOp) = outer.inputs[0].node(DimShuffle.self) else { return nil }
             let composed = op.pattern.map { $0.flatMap { innerOp.pattern[$0] } }
@@ -80,56 +90,64 @@ enum Canonicalize {
         // uses it (a tied-weights gradient added to W: one cache miss per element); the
         // transposed operands cost BLAS nothing. Only when the transpose is the product's one
         // reader, else the product would be computed twice.
-        NodeRewriter("lift_transpose_through_dot", tags: tags, inGraph: { n, fgraph in                         // dot(a, b).T → dot(b.T, a.T)
+        // dot(a, b).T → dot(b.T, a.T)
+        NodeRewriter("lift_transpose_through_dot", on: DimShuffle.self, tags: tags, inGraph: { n, fgraph in
             guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == [1, 0], let product = node.inputs[0].owner,
                   product.op is Dot, product.inputs.allSatisfy({ $0.ndim == 2 }), fgraph.clients(of: product.outputs[0]).count == 1,
                   !fgraph.outputs.contains(where: { $0 === product.outputs[0] }) else { return nil }
-            return keepType(n, dot(product.inputs[1].T, product.inputs[0].T))
+            return keep(n, dot(product.inputs[1].T, product.inputs[0].T))
         }),
         // Softmax and log-softmax keep the order within each row, so the position of a row's
         // largest (smallest) entry is that of the logits': the prediction `argmax(p, axis: 1)`
         // needs no softmax. (Logits that softmax would round to equal probabilities now give
         // the larger one; a row with NaN gives its first NaN instead of 0.)
-        NodeRewriter("argmax_of_softmax", tags: tags) { n in                                                       // argmax(softmax(x)) → argmax(x)
+        // argmax(softmax(x)) → argmax(x)
+        NodeRewriter("argmax_of_softmax", on: ArgReduce.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(ArgReduce.self), let a = op.axis, let inner = node.inputs[0].owner else { return nil }
             let x = inner.inputs[0]
             let axis: Int
             if let s = inner.op as? Softmax { axis = s.axis } else if let s = inner.op as? LogSoftmax { axis = s.axis } else { return nil }
             guard (axis < 0 ? axis + x.ndim : axis) == a else { return nil }
-            return keepType(n, apply1(ArgReduce(isMax: op.isMax, axis: a), [x]))
+            return keep(n, apply1(ArgReduce(isMax: op.isMax, axis: a), [x]))
         },
-        NodeRewriter("static_shape", tags: tags) { n in                                                             // shape(x) → constant
+        // shape(x) → constant
+        NodeRewriter("static_shape", on: Shape.self, tags: tags) { n in
             guard n.op is Shape, let known = n.inputs[0].type.shape.allKnown else { return nil }
             return [Constant(NDArray(vector: known.map(Int64.init)))]
         },
         // Nested sums (differences) and products read as one flat list of terms: the constants
         // among them fold into one, and for integers a term and its negation cancel.
-        NodeRewriter("flatten_add_mul", tags: tags, inGraph: { n, fgraph in                                        // (a + 1) + (b + 2) → (a + b) + 3
+        // (a + 1) + (b + 2) → (a + b) + 3
+        NodeRewriter("flatten_add_mul", tags: tags, inGraph: { n, fgraph in
             flattenAddMul(n, fgraph)
         }),
         ShapeInference.rule,
         // The shape of a value read off the input that determines it, without computing the value.
-        NodeRewriter("shape_of_elemwise", tags: tags) { n in                                                        // shape(f(x, c)) → shape(x)
+        // shape(f(x, c)) → shape(x)
+        NodeRewriter("shape_of_elemwise", on: Shape.self, tags: tags) { n in
             guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,
                   let x = shapeDefiningInput(inner) else { return nil }
             return [apply1(Shape(), [x])]
         },
         // A gradient already of the input's shape needs no summing back to it.
-        NodeRewriter("useless_reduce_to", tags: tags) { n in                                                       // reduceTo(f(x, c), shape(x)) → f(x, c)
+        // reduceTo(f(x, c), shape(x)) → f(x, c)
+        NodeRewriter("useless_reduce_to", on: ReduceTo.self, tags: tags) { n in
             guard let (node, _) = n.outputs[0].node(ReduceTo.self), let shapeNode = node.inputs[1].owner,
                   shapeNode.op is Shape else { return nil }
             let x = shapeNode.inputs[0], g = node.inputs[0]
-            return g.ndim == x.ndim && sameShape(g, x) ? keepType(n, g) : nil
+            return g.ndim == x.ndim && sameShape(g, x) ? keep(n, g) : nil
         },
         // Summing back to a scalar is a full sum, which fusion folds into the kernel computing it.
-        NodeRewriter("reduce_to_scalar", tags: tags) { n in                                                        // reduceTo(g, []) → sum(g)
+        // reduceTo(g, []) → sum(g)
+        NodeRewriter("reduce_to_scalar", on: ReduceTo.self, tags: tags) { n in
             guard let (node, _) = n.outputs[0].node(ReduceTo.self), let target = node.inputs[1] as? Constant,
                   target.value.count == 0, node.inputs[0].dtype.isFloat else { return nil }
             let g = node.inputs[0]
-            return keepType(n, Apply.make(Reduce(kind: .sum, axes: Array(0..<g.ndim)), [g]).outputs[0])
+            return keep(n, Apply.make(Reduce(kind: .sum, axes: Array(0..<g.ndim)), [g]).outputs[0])
         },
         // A fill feeding scalar arithmetic: do the arithmetic once, on the value, then fill.
-        NodeRewriter("lift_alloc", tags: tags) { n in                                                               // f(alloc(v, s), c) → alloc(f(v, c), s)
+        // f(alloc(v, s), c) → alloc(f(v, c), s)
+        NodeRewriter("lift_alloc", tags: tags) { n in
             guard n.op is ElemwiseNode, n.inputs.count >= 2,
                   let k = n.inputs.firstIndex(where: { $0.owner?.op is Alloc }), let allocNode = n.inputs[k].owner,
                   n.inputs.enumerated().allSatisfy({ j, x in j == k || isScalarLike(x) }) else { return nil }
@@ -139,7 +157,8 @@ enum Canonicalize {
             return keep(n, Apply.make(allocNode.op, [value] + allocNode.inputs.dropFirst()).outputs[0])
         },
         // Broadcasting already gives the shape another input has: no filled array is needed.
-        NodeRewriter("elemwise_alloc", tags: tags) { n in                                                           // f(alloc(v, shape(x)), x) → f(v, x)
+        // f(alloc(v, shape(x)), x) → f(v, x)
+        NodeRewriter("elemwise_alloc", tags: tags) { n in
             guard n.op is ElemwiseNode, n.inputs.count >= 2 else { return nil }
             for (k, a) in n.inputs.enumerated() {
                 guard let (allocNode, _) = a.node(Alloc.self) else { continue }
@@ -208,9 +227,9 @@ enum Canonicalize {
             result = isMul ? r * t : (negated ? r - t : r + t)
         }
         let c = Constant(NDArray(scalar: folded, dtype: out.dtype))
-        guard let r = result else { return keepType(node, c) }
-        if folded == identity { return keepType(node, r) }
-        return keepType(node, isMul ? c * r : r + c)
+        guard let r = result else { return keep(node, c) }
+        if folded == identity { return keep(node, r) }
+        return keep(node, isMul ? c * r : r + c)
     }
 
     /// An input of an elementwise node whose shape is the node's: the one input of full rank when
@@ -283,17 +302,6 @@ enum Canonicalize {
         }
         return source
     }
-
-    /// `[x]` when `x` has the node's output dtype and rank (static lengths are checked on replace).
-    static func keepType(_ node: Apply, _ x: Variable) -> [Variable]? {
-        x.dtype == node.outputs[0].dtype && x.ndim == node.outputs[0].ndim ? [x] : nil
-    }
-
-    /// `[x]` when `x` has exactly the node's output type (so dropping the node changes nothing).
-    static func keep(_ node: Apply, _ x: Variable?) -> [Variable]? {
-        guard let x, x.type == node.outputs[0].type else { return nil }
-        return [x]
-    }
 }
 
 extension Variable {
@@ -302,15 +310,5 @@ extension Variable {
     func isBroadcastConstant(_ value: Double) -> Bool {
         guard let c = self as? Constant, c.value.shape.allSatisfy({ $0 == 1 }) else { return false }
         return isConstant(value)
-    }
-}
-
-extension Array where Element == Variable {
-    /// The operand of a binary node whose other operand is a broadcast constant `identity`.
-    func other(identity: Double) -> Variable? {
-        guard count == 2 else { return nil }
-        if self[1].isBroadcastConstant(identity) { return self[0] }
-        if self[0].isBroadcastConstant(identity) { return self[1] }
-        return nil
     }
 }

@@ -3,22 +3,55 @@ import NDArray
 
 /// A named local rewrite: given a node, the variables to use instead of its outputs, or nil
 /// when it does not apply. Tags say which phases (and so which modes) run it.
+///
+/// ```swift
+/// // −(−x) → x
+/// NodeRewriter("double_negation", on: Elemwise<Neg>.self, tags: tags) { n in
+///     keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self))
+/// }
+/// ```
 public struct NodeRewriter: Sendable {
     public let name: String
     public let tags: Set<String>
+    /// The ops of the nodes it can match (its pattern's root), nil for any node: a node is
+    /// tried only against the rules for its op and the unrooted ones.
+    let roots: Set<ObjectIdentifier>?
     let transform: @Sendable (Apply, FunctionGraph) throws -> [Variable]?
 
-    public init(_ name: String, tags: Set<String>, _ transform: @escaping @Sendable (Apply) throws -> [Variable]?) {
-        self.name = name
-        self.tags = tags
-        self.transform = { node, _ in try transform(node) }
+    public init(_ name: String, on roots: any Op.Type..., tags: Set<String>,
+                _ transform: @escaping @Sendable (Apply) throws -> [Variable]?) {
+        self.init(name, roots: roots, tags: tags) { node, _ in try transform(node) }
     }
 
     /// A rule that also reads the graph around the node (who else uses a value).
-    init(_ name: String, tags: Set<String>, inGraph transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
+    init(_ name: String, on roots: any Op.Type..., tags: Set<String>,
+         inGraph transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
+        self.init(name, roots: roots, tags: tags, transform)
+    }
+
+    private init(_ name: String, roots: [any Op.Type], tags: Set<String>,
+                 _ transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
         self.name = name
         self.tags = tags
+        self.roots = roots.isEmpty ? nil : Set(roots.map { ObjectIdentifier($0) })
         self.transform = transform
+    }
+}
+
+/// Rules by the op they can match, in their declared order (which decides between rules that
+/// match the same node).
+struct RuleIndex {
+    private let rules: [NodeRewriter]
+    private var byOp: [ObjectIdentifier: [NodeRewriter]] = [:]
+
+    init(_ rules: [NodeRewriter]) { self.rules = rules }
+
+    mutating func rules(for node: Apply) -> [NodeRewriter] {
+        let op = ObjectIdentifier(type(of: node.op))
+        if let known = byOp[op] { return known }
+        let matching = rules.filter { $0.roots?.contains(op) ?? true }
+        byOp[op] = matching
+        return matching
     }
 }
 
@@ -48,6 +81,7 @@ public enum Rewrites {
 
     static func equilibrium(_ fgraph: FunctionGraph, _ rules: [NodeRewriter], excluded: Set<String>, phase: String) {
         // Bounded: a set of rules that undo each other must not loop forever.
+        var index = RuleIndex(rules)
         for _ in 0..<50 {
             var changed = false
             if !excluded.contains("merge") { changed = Merge.run(fgraph) || changed }
@@ -55,7 +89,7 @@ public enum Rewrites {
             for node in fgraph.nodes {
                 // A node may have been cut out by an earlier replacement in this sweep.
                 guard node.outputs.contains(where: { !fgraph.clients(of: $0).isEmpty || fgraph.outputs.contains($0) }) else { continue }
-                for rule in rules {
+                for rule in index.rules(for: node) {
                     let replacement: [Variable]?
                     do {
                         replacement = try SourceLocation.$inherited.withValue(node.location) { try rule.transform(node, fgraph) }
@@ -90,6 +124,18 @@ public enum Rewrites {
 
 // MARK: - Pattern helpers
 
+/// `[v]` as the replacement of `node`'s output when it has the output's dtype and rank and its
+/// static lengths agree with the output's; with `cast`, a replacement of another dtype is cast
+/// to the output's first. Nil otherwise, so the rule does not apply.
+func keep(_ node: Apply, _ v: Variable?, cast allowCast: Bool = false) -> [Variable]? {
+    guard var v else { return nil }
+    let want = node.outputs[0]
+    if allowCast && v.dtype != want.dtype { v = cast(v, want.dtype) }
+    guard v.dtype == want.dtype, v.ndim == want.ndim else { return nil }
+    for (a, b) in zip(v.type.shape, want.type.shape) { if let a, let b, a != b { return nil } }
+    return [v]
+}
+
 extension Variable {
     /// The node computing this variable when its op is `O`.
     func node<O: Op>(_: O.Type) -> (Apply, O)? {
@@ -105,6 +151,32 @@ extension Variable {
     /// The two inputs of an elementwise `S` node computing this variable.
     func binary<S: ScalarOp>(_: S.Type) -> (Variable, Variable)? {
         node(Elemwise<S>.self).map { ($0.0.inputs[0], $0.0.inputs[1]) }
+    }
+
+    /// For a node of commutative `S`: what `match` finds in one operand, and the other operand,
+    /// trying the operands in both orders (one order for an op that does not commute).
+    func commuted<S: ScalarOp, M>(_: S.Type, _ match: (Variable) -> M?) -> (M, Variable)? {
+        guard let (node, op) = node(Elemwise<S>.self), node.inputs.count == 2 else { return nil }
+        let (a, b) = (node.inputs[0], node.inputs[1])
+        if let m = match(a) { return (m, b) }
+        if op.scalar.isCommutative, let m = match(b) { return (m, a) }
+        return nil
+    }
+
+    /// `x` for `x ∘ c` or `c ∘ x` of a commutative `S`, where `c` is a constant equal to `value`
+    /// whose dimensions are all 1 (`1 + x` → `x`).
+    func operand<S: ScalarOp>(_: S.Type, besideConstant value: Double) -> Variable? {
+        commuted(S.self) { $0.isBroadcastConstant(value) ? $0 : nil }?.1
+    }
+
+    /// `x` for `x ∘ e` (or `e ∘ x`, when `S` commutes), where `e` is a constant that equals
+    /// `S`'s identity element and whose dimensions are all 1.
+    func droppingIdentity<S: ScalarOp>(_: S.Type) -> Variable? {
+        guard let (node, op) = node(Elemwise<S>.self), node.inputs.count == 2,
+              let e = op.scalar.identity else { return nil }
+        if node.inputs[1].isBroadcastConstant(e) { return node.inputs[0] }
+        if op.scalar.isCommutative, node.inputs[0].isBroadcastConstant(e) { return node.inputs[1] }
+        return nil
     }
 
     /// The value of a constant whose elements all equal one number.

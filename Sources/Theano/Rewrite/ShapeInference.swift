@@ -47,7 +47,7 @@ enum ShapeInference {
     }
 
     // shape(f(a, b))[d] → g(shape(a), shape(b))
-    static let rule = NodeRewriter("shape_of_dim", tags: Canonicalize.tags) { n in
+    static let rule = NodeRewriter("shape_of_dim", on: Subtensor.self, tags: Canonicalize.tags) { n in
         guard let (sub, op) = n.outputs[0].node(Subtensor.self), case .at(.constant(let d)) = op.entries.first,
               op.entries.count == 1, let (shapeNode, _) = sub.inputs[0].node(Shape.self),
               let producer = shapeNode.inputs[0].owner else { return nil }

@@ -6,68 +6,76 @@ enum Specialize {
     static let tags: Set<String> = ["specialize", "fast_run"]
 
     static let rules: [NodeRewriter] = [
-        NodeRewriter("pow_specialize", tags: tags) { n in                       // x² → sqr, x^½ → sqrt, x⁻¹ → 1/x, x¹ → x
+        // x² → sqr, x^½ → sqrt, x⁻¹ → 1/x, x¹ → x
+        NodeRewriter("pow_specialize", on: Elemwise<Pow>.self, tags: tags) { n in
             guard let (x, e) = n.outputs[0].binary(Pow.self), e.isBroadcastConstant(e.constantScalar ?? .nan),
                   let c = e.constantScalar else { return nil }
             switch c {
-            case 1: return Stabilize.typed(n, x)
-            case 2: return Stabilize.typed(n, sqr(x))
-            case 0.5: return Stabilize.typed(n, sqrt(x))
-            case -1: return Stabilize.typed(n, reciprocal(x))
+            case 1: return keep(n, x, cast: true)
+            case 2: return keep(n, sqr(x), cast: true)
+            case 0.5: return keep(n, sqrt(x), cast: true)
+            case -1: return keep(n, reciprocal(x), cast: true)
             case 3...16 where c == c.rounded():                                 // x¹⁰ = ((x²)²·x)²: repeated squaring
-                return Stabilize.typed(n, power(x, Int(c)))
+                return keep(n, power(x, Int(c)), cast: true)
             default: return nil
             }
         },
-        NodeRewriter("constant_out_of_sum", tags: tags) { n in                 // Σ c·x → c·Σ x
+        // Σ c·x → c·Σ x
+        NodeRewriter("constant_out_of_sum", on: Reduce.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(Reduce.self), op.kind == .sum || op.kind == .mean,
                   let (a, b) = node.inputs[0].binary(Mul.self) else { return nil }
             for (c, x) in [(a, b), (b, a)] where c.isBroadcastConstant(c.constantScalar ?? .nan) && c.ndim <= x.ndim {
                 guard x.type.shape == node.inputs[0].type.shape else { continue }
                 let scalar = Constant(NDArray(scalar: c.constantScalar ?? 0, dtype: c.dtype))
-                return Stabilize.typed(n, scalar * apply1(Reduce(kind: op.kind, axes: op.axes), [x]))
+                return keep(n, scalar * apply1(Reduce(kind: op.kind, axes: op.axes), [x]), cast: true)
             }
             return nil
         },
-        NodeRewriter("gemm", tags: tags.union(["blas"])) { n in                // C ± s·dot(A, B) → gemm
+        // C ± s·dot(A, B) → gemm
+        NodeRewriter("gemm", on: Elemwise<Add>.self, Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             guard let (c, (scale, a, b), sign) = accumulation(n, rank: 2, isScaledDot), c.ndim == 2 else { return nil }
-            return Stabilize.typed(n, gemm(c, alpha: sign < 0 ? -scale : scale, a, b, beta: one(n)))
+            return keep(n, gemm(c, alpha: sign < 0 ? -scale : scale, a, b, beta: one(n)), cast: true)
         },
-        NodeRewriter("gemm_distribute", tags: tags.union(["blas"])) { n in     // C − s·(dot + Q) → (C − s·Q) − s·dot
+        // C − s·(dot + Q) → (C − s·Q) − s·dot
+        NodeRewriter("gemm_distribute", on: Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             let out = n.outputs[0]
             guard out.ndim == 2, let (c, term) = out.binary(Sub.self), let (l, r) = term.binary(Mul.self) else { return nil }
             for (s, sum) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == out.dtype {
                 guard let (p, q) = sum.binary(Add.self) else { continue }
                 for (d, rest) in [(p, q), (q, p)] where isScaledDot(d) != nil && d.type.shape.count == 2 {
-                    return Stabilize.typed(n, (c - s * rest) - s * d)
+                    return keep(n, (c - s * rest) - s * d, cast: true)
                 }
             }
             return nil
         },
-        NodeRewriter("gemm_update", tags: tags.union(["blas"])) { n in          // C − s·gemm(Q, α, A, B, β) → gemm(C − sβ·Q, −sα, A, B, 1)
+        // C − s·gemm(Q, α, A, B, β) → gemm(C − sβ·Q, −sα, A, B, 1)
+        NodeRewriter("gemm_update", on: Elemwise<Add>.self, Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             guard let (c, (s, g), sign) = accumulation(n, rank: 2, isScaledGemm), c.ndim == 2 else { return nil }
             let (q, alpha, a, b, beta) = (g.inputs[0], g.inputs[1], g.inputs[2], g.inputs[3], g.inputs[4])
             let signed = sign < 0 ? -s : s
             // Weight decay, Q = k·C: BLAS scales C itself (beta), with no pass over C before it.
             if let k = scalarMultiple(q, of: c) {
-                return Stabilize.typed(n, gemm(c, alpha: signed * alpha, a, b, beta: one(n) + (signed * beta) * k))
+                return keep(n, gemm(c, alpha: signed * alpha, a, b, beta: one(n) + (signed * beta) * k), cast: true)
             }
-            return Stabilize.typed(n, gemm(c + (signed * beta) * q, alpha: signed * alpha, a, b, beta: one(n)))
+            return keep(n, gemm(c + (signed * beta) * q, alpha: signed * alpha, a, b, beta: one(n)), cast: true)
         },
-        NodeRewriter("gemv", tags: tags.union(["blas"])) { n in                // y ± s·dot(A, x) → gemv
+        // y ± s·dot(A, x) → gemv
+        NodeRewriter("gemv", on: Elemwise<Add>.self, Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             guard let (y, (scale, a, x), sign) = accumulation(n, rank: 1, isScaledMatvec) else { return nil }
-            return Stabilize.typed(n, apply1(Gemv(), [y, sign < 0 ? -scale : scale, a, x, one(n)]))
+            return keep(n, apply1(Gemv(), [y, sign < 0 ? -scale : scale, a, x, one(n)]), cast: true)
         },
-        NodeRewriter("dot_to_gemv", tags: tags.union(["blas"])) { n in         // dot(A, x) → gemv(0, 1, A, x, 0)
+        // dot(A, x) → gemv(0, 1, A, x, 0)
+        NodeRewriter("dot_to_gemv", on: Dot.self, tags: tags.union(["blas"])) { n in
             guard let (node, _) = n.outputs[0].node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
                   node.inputs[0].dtype == n.outputs[0].dtype, node.inputs[1].dtype == n.outputs[0].dtype,
                   n.outputs[0].dtype.isFloat else { return nil }
             let zero = Constant(NDArray(scalar: 0, dtype: n.outputs[0].dtype)), one = Constant(NDArray(scalar: 1, dtype: n.outputs[0].dtype))
-            return Stabilize.typed(n, apply1(Gemv(), [zero, one, node.inputs[0], node.inputs[1], zero]))
+            return keep(n, apply1(Gemv(), [zero, one, node.inputs[0], node.inputs[1], zero]), cast: true)
         },
-        NodeRewriter("ger", tags: tags.union(["blas"])) { n in                 // A ± s·outer(x, y) → ger
+        // A ± s·outer(x, y) → ger
+        NodeRewriter("ger", on: Elemwise<Add>.self, Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             guard let (a, (scale, x, y), sign) = accumulation(n, rank: 2, isScaledOuter), a.ndim == 2 else { return nil }
-            return Stabilize.typed(n, apply1(Ger(), [a, sign < 0 ? -scale : scale, x, y]))
+            return keep(n, apply1(Ger(), [a, sign < 0 ? -scale : scale, x, y]), cast: true)
         },
     ]
 

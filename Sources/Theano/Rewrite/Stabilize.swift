@@ -5,61 +5,70 @@ enum Stabilize {
     static let tags: Set<String> = ["stabilize", "fast_compile", "fast_run"]
 
     static let rules: [NodeRewriter] = [
-        NodeRewriter("log1p", tags: tags) { n in                                   // log(1 + x) → log1p(x)
-            guard let s = n.outputs[0].unary(Log.self), let x = s.binary(Add.self).flatMap({ [$0.0, $0.1].other(identity: 1) }) else { return nil }
-            return typed(n, log1p(x))
+        // log(1 + x) → log1p(x)
+        NodeRewriter("log1p", on: Elemwise<Log>.self, tags: tags) { n in
+            guard let s = n.outputs[0].unary(Log.self), let x = s.operand(Add.self, besideConstant: 1) else { return nil }
+            return keep(n, log1p(x), cast: true)
         },
-        NodeRewriter("expm1", tags: tags) { n in                                   // exp(x) − 1 → expm1(x)
+        // exp(x) − 1 → expm1(x)
+        NodeRewriter("expm1", on: Elemwise<Sub>.self, tags: tags) { n in
             guard let (e, one) = n.outputs[0].binary(Sub.self), one.isBroadcastConstant(1), let x = e.unary(Exp.self) else { return nil }
-            return typed(n, expm1(x))
+            return keep(n, expm1(x), cast: true)
         },
-        NodeRewriter("log_softmax", tags: tags) { n in                             // log(softmax(x)) → logSoftmax(x)
+        // log(softmax(x)) → logSoftmax(x)
+        NodeRewriter("log_softmax", on: Elemwise<Log>.self, tags: tags) { n in
             guard let s = n.outputs[0].unary(Log.self), let (sm, op) = s.node(Softmax.self) else { return nil }
-            return typed(n, apply1(LogSoftmax(axis: op.axis), [sm.inputs[0]]))
+            return keep(n, apply1(LogSoftmax(axis: op.axis), [sm.inputs[0]]), cast: true)
         },
-        NodeRewriter("softmax_cross_entropy", tags: tags) { n in                  // logSoftmax(z)[arange(n), y] → −xent(z, y)
+        // logSoftmax(z)[arange(n), y] → −xent(z, y)
+        NodeRewriter("softmax_cross_entropy", on: AdvancedSubtensor.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(AdvancedSubtensor.self), op.first == 0, op.count == 2,
                   let (ls, lsOp) = node.inputs[0].node(LogSoftmax.self), lsOp.axis == 1,
                   isRowRange(node.inputs[1], for: node.inputs[2]) else { return nil }
             let y = node.inputs[2]
             guard y.ndim == 1, y.dtype.isInteger else { return nil }
-            return typed(n, -softmaxCrossEntropy(ls.inputs[0], y))
+            return keep(n, -softmaxCrossEntropy(ls.inputs[0], y), cast: true)
         },
-        NodeRewriter("sigmoid", tags: tags) { n in                                 // 1 / (1 + exp(−x)) → σ(x)
+        // 1 / (1 + exp(−x)) → σ(x)
+        NodeRewriter("sigmoid", on: Elemwise<TrueDiv>.self, Elemwise<Reciprocal>.self, tags: tags) { n in
             let out = n.outputs[0]
             let denominator: Variable?
             if let (one, d) = out.binary(TrueDiv.self), one.isBroadcastConstant(1) { denominator = d }
             else { denominator = out.unary(Reciprocal.self) }
-            guard let d = denominator, let e = d.binary(Add.self).flatMap({ [$0.0, $0.1].other(identity: 1) }),
+            guard let d = denominator, let e = d.operand(Add.self, besideConstant: 1),
                   let arg = e.unary(Exp.self) else { return nil }
-            if let x = arg.unary(Neg.self) { return typed(n, sigmoid(x)) }
+            if let x = arg.unary(Neg.self) { return keep(n, sigmoid(x), cast: true) }
             // −a − b, the canonical form of −(a + b)
-            if let (na, b) = arg.binary(Sub.self), let a = na.unary(Neg.self) { return typed(n, sigmoid(a + b)) }
+            if let (na, b) = arg.binary(Sub.self), let a = na.unary(Neg.self) { return keep(n, sigmoid(a + b), cast: true) }
             return nil
         },
-        NodeRewriter("log_sigmoid", tags: tags) { n in                             // log σ(x) → −softplus(−x)
+        // log σ(x) → −softplus(−x)
+        NodeRewriter("log_sigmoid", on: Elemwise<Log>.self, tags: tags) { n in
             guard let x = n.outputs[0].unary(Log.self)?.unary(Sigmoid.self) else { return nil }
-            return typed(n, -softplus(-x))
+            return keep(n, -softplus(-x), cast: true)
         },
-        NodeRewriter("log_one_minus_sigmoid", tags: tags) { n in                   // log(1 − σ(x)) → −softplus(x)
+        // log(1 − σ(x)) → −softplus(x)
+        NodeRewriter("log_one_minus_sigmoid", on: Elemwise<Log>.self, tags: tags) { n in
             guard let (one, s) = n.outputs[0].unary(Log.self)?.binary(Sub.self), one.isBroadcastConstant(1),
                   let x = s.unary(Sigmoid.self) else { return nil }
-            return typed(n, -softplus(x))
+            return keep(n, -softplus(x), cast: true)
         },
-        NodeRewriter("softplus", tags: tags) { n in                                // log(1 + exp(x)), log1p(exp(x)) → softplus(x)
+        // log(1 + exp(x)), log1p(exp(x)) → softplus(x)
+        NodeRewriter("softplus", on: Elemwise<Log>.self, Elemwise<Log1p>.self, tags: tags) { n in
             let out = n.outputs[0]
-            let inner = out.unary(Log.self)?.binary(Add.self).flatMap { [$0.0, $0.1].other(identity: 1) } ?? out.unary(Log1p.self)
+            let inner = out.unary(Log.self)?.operand(Add.self, besideConstant: 1) ?? out.unary(Log1p.self)
             guard let x = inner?.unary(Exp.self) else { return nil }
-            return typed(n, softplus(x))
+            return keep(n, softplus(x), cast: true)
         },
-        NodeRewriter("logsumexp", tags: tags) { n in                               // log Σ exp(x) → m + log Σ exp(x − m)
+        // log Σ exp(x) → m + log Σ exp(x − m)
+        NodeRewriter("logsumexp", on: Elemwise<Log>.self, tags: tags) { n in
             guard let s = n.outputs[0].unary(Log.self), let (sumNode, op) = s.node(Reduce.self), op.kind == .sum,
                   let x = sumNode.inputs[0].unary(Exp.self), !isShiftedByItsMax(x) else { return nil }
             let m = apply1(Reduce(kind: .max, axes: op.axes), [x])
             // An all −∞ slice would give −∞ − −∞ = NaN: shift by 0 there instead.
             let shift = select(isinf(m), zerosLike(m), m)
             let shifted = x - keepDims(shift, axes: op.axes, ndim: x.ndim)
-            return typed(n, log(apply1(Reduce(kind: .sum, axes: op.axes), [exp(shifted)])) + shift)
+            return keep(n, log(apply1(Reduce(kind: .sum, axes: op.axes), [exp(shifted)])) + shift, cast: true)
         },
     ]
 
@@ -87,12 +96,5 @@ enum Stabilize {
         guard let (sub, subOp) = stop.node(Subtensor.self), subOp.entries == [.at(.constant(0))],
               let (shape, _) = sub.inputs[0].node(Shape.self) else { return false }
         return shape.inputs[0] === y
-    }
-
-    /// The replacement cast to the node's output dtype when needed (it always has its rank).
-    static func typed(_ node: Apply, _ v: Variable) -> [Variable]? {
-        let want = node.outputs[0]
-        let r = v.dtype == want.dtype ? v : cast(v, want.dtype)
-        return r.ndim == want.ndim ? [r] : nil
     }
 }

@@ -3,7 +3,7 @@ import NDArray
 /// `beta · C + alpha · dot(A, B)` for matrices in one BLAS call (inputs C, alpha, A, B, beta;
 /// alpha and beta scalars). C broadcasts to the product's shape. The specialize phase puts it in
 /// place of `C − lr · dot(A, B)` and similar updates.
-public struct Gemm: DifferentiableOp {
+public struct Gemm: DifferentiableOp, AccumulatingOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
@@ -26,7 +26,7 @@ public struct Gemm: DifferentiableOp {
     public var inplaceMap: [Int: Int] { [0: 0] }
 
     /// Every check `perform` makes, without computing: shapes, dtypes and scalar operands.
-    static func validate(_ inputs: [NDArray]) throws {
+    func validate(_ inputs: [NDArray]) throws {
         let (c, a, b) = (inputs[0], inputs[2], inputs[3])
         _ = try inputs[1].item()
         _ = try inputs[4].item()

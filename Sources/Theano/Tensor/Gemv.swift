@@ -38,6 +38,42 @@ public struct Gemv: DifferentiableOp {
     }
 }
 
+/// A small gemv written down for replay (strides in elements).
+private struct PlannedGemv {
+    let rows: Int, columns: Int, rowStride: Int, columnStride: Int, yStride: Int
+}
+
+extension Gemv: ReplayPlanning {
+    /// Small float products with a contiguous x run ``smallGemv`` on the plan's pointers
+    /// (operands y, alpha, A, x, beta, out).
+    func replayCall(_ step: ReplayStep, _ memory: inout ReplayMemory) -> ReplayCall? {
+        let (y, a, x) = (step.args[0], step.args[2], step.args[3])
+        guard a.dtype == .float32 || a.dtype == .float64, a.shape[0] * a.shape[1] <= smallGemvLimit,
+              x.shape[0] <= 1 || x.strides[0] == 1, y.count == 1 || y.shape == [a.shape[0]] else { return nil }
+        let planned = PlannedGemv(rows: a.shape[0], columns: a.shape[1], rowStride: a.strides[0],
+                                  columnStride: a.strides[1], yStride: y.count == 1 ? 0 : y.strides[0])
+        let parameters = memory.parameters(planned)
+        if a.dtype == .float32 {
+            return ReplayCall(name: "gemv", body: { p, q in Self.replay(Float.self, p, q) }, parameters: parameters)
+        }
+        return ReplayCall(name: "gemv", body: { p, q in Self.replay(Double.self, p, q) }, parameters: parameters)
+    }
+
+    private static func replay<T: BinaryFloatingPoint & SIMDScalar>(
+        _: T.Type, _ pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>, _ parameters: UnsafeRawPointer
+    ) {
+        let q = parameters.assumingMemoryBound(to: PlannedGemv.self).pointee
+        guard let py = pointers[0], let alpha = pointers[1], let pa = pointers[2], let px = pointers[3],
+              let beta = pointers[4], let po = pointers[5] else { return }
+        let out = po.assumingMemoryBound(to: T.self), y = py.assumingMemoryBound(to: T.self)
+        let al = alpha.load(as: T.self), be = beta.load(as: T.self)
+        if be != 0 { for i in 0..<q.rows { out[i] = y[i * q.yStride] } }
+        smallGemv(UnsafePointer(pa.assumingMemoryBound(to: T.self)), rows: q.rows, columns: q.columns,
+                  rowStride: q.rowStride, columnStride: q.columnStride,
+                  UnsafePointer(px.assumingMemoryBound(to: T.self)), out, alpha: al, beta: be)
+    }
+}
+
 /// `A + alpha · outer(x, y)` in one BLAS ger (inputs A, alpha, x, y): the rank-1 update.
 public struct Ger: DifferentiableOp {
     public init() {}

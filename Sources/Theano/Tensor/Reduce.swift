@@ -316,3 +316,27 @@ struct ReduceKernel: Kernel {
         return [out]
     }
 }
+
+/// A reduction written down for replay.
+struct PlannedReduction {
+    let reduce: FixedKernels.Table.Reduction
+    let outer: Int64, n: Int64, inner: Int64
+    let code: Int32
+    /// The output's operand: after every input (a ``ReduceTo``'s target shape among them).
+    let output: Int
+}
+
+extension ReduceKernel: ReplayPlanning {
+    /// A contiguous float input over one block of axes: the kernel call with its block.
+    func replayCall(_ step: ReplayStep, _ memory: inout ReplayMemory) -> ReplayCall? {
+        let x = step.args[0]
+        guard x.isContiguous, let block = block(x), block.shape.reduce(1, *) == step.results[0].count,
+              step.results[0].dtype == x.dtype, let f = fixed[x.dtype]?.reduce else { return nil }
+        let planned = PlannedReduction(reduce: f, outer: Int64(block.outer), n: Int64(block.n),
+                                       inner: Int64(block.inner), code: block.code, output: step.args.count)
+        return ReplayCall(name: "reduce", body: { pointers, parameters in
+            let q = parameters.assumingMemoryBound(to: PlannedReduction.self).pointee
+            q.reduce(q.outer, q.n, q.inner, pointers[0], pointers[q.output], q.code)
+        }, parameters: memory.parameters(planned))
+    }
+}

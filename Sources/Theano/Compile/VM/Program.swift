@@ -24,9 +24,9 @@ final class Program {
         /// Output → input pairs that may share memory: the op's `inplaceMap`, limited to
         /// inputs that are not function inputs, constants or shared variables.
         var inplaceCandidates: [(Int, Int)] = []
-        /// For a `Gemm` whose accumulator is a shared variable and whose result is that
-        /// variable's update and nothing else: the variable, updated in place when nothing else
-        /// holds its value. Such steps run last, after all of them were validated.
+        /// For a link of an update chain (``Schedule``): the shared variable, updated in place
+        /// when nothing else holds its value. Such steps run last, after all of them were
+        /// validated.
         var updatesInPlace: SharedVariable?
     }
 
@@ -47,10 +47,8 @@ final class Program {
     /// Whether steps may overwrite inputs read for the last time (not in DEBUG, nor when the
     /// mode excludes `inplace`).
     let inplace: Bool
-    /// The memory plan: per step and output, buffers from earlier calls (at most two, so an update
-    /// can alternate between them while the shared variable holds the other). A call takes the
-    /// pool and puts it back, so concurrent calls never share a buffer.
-    private let pool = Mutex<[[[NDArray]]]>([])
+    /// The memory plan's buffers from earlier calls.
+    private let pool = BufferPool()
     /// Replays of calls at fixed layouts (``Replay``); nil when they do not apply (DEBUG,
     /// profiling, reference kernels, shared variables over ``replayedUpdateBytes`` updated in
     /// place, a mode excluding `"replay"`).
@@ -67,98 +65,35 @@ final class Program {
 
     init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
          profile: Bool) throws {
-        let inputSet = Set(inputs)
-        let roots = outputs + updates.map(\.1)
-        var order = Graph.topologicalOrder(roots, stoppingAt: inputSet)
-        if let bad = order.first(where: { $0.error != nil }), let e = bad.error { throw e }
-        // Updates that gemms can make in place go last: nothing reads them, and running them
-        // after everything else keeps a failed call from changing any shared variable. The
-        // update may be a chain of gemms, each accumulating into the one before, the first into
-        // the variable (two gradient terms of a tied weight, the two phases of CD).
-        var inPlaceUpdates: [ObjectIdentifier: SharedVariable] = [:]
-        if mode.name != Mode.debug.name && !mode.excluded.contains("inplace") {
-            var reads: [ObjectIdentifier: Int] = [:]
-            for node in order { for v in node.inputs { reads[ObjectIdentifier(v), default: 0] += 1 } }
-            for (shared, value) in updates {
-                guard reads[ObjectIdentifier(value)] == nil, !outputs.contains(where: { $0 === value }),
-                      updates.filter({ $0.1 === value }).count == 1 else { continue }
-                var chain: [Apply] = []
-                var v = value
-                while let node = v.owner, node.op is Gemm, !node.inputs.dropFirst().contains(where: { $0 === node.inputs[0] }) {
-                    chain.append(node)
-                    let accumulator = node.inputs[0]
-                    if accumulator === shared { break }
-                    // An earlier link: read by this gemm alone, as its accumulator.
-                    guard reads[ObjectIdentifier(accumulator)] == 1, !outputs.contains(where: { $0 === accumulator }),
-                          !updates.contains(where: { $0.1 === accumulator }) else { break }
-                    v = accumulator
-                }
-                guard let first = chain.last, first.inputs[0] === shared else { continue }
-                for node in chain { inPlaceUpdates[ObjectIdentifier(node)] = shared }
-            }
-            order = order.filter { inPlaceUpdates[ObjectIdentifier($0)] == nil } + order.filter { inPlaceUpdates[ObjectIdentifier($0)] != nil }
-        }
-
-        var slotOf: [Variable: Int] = [:]
-        var next = 0
-        func slot(_ v: Variable) -> Int {
-            if let s = slotOf[v] { return s }
-            slotOf[v] = next
-            next += 1
-            return next - 1
-        }
-        inputSlots = inputs.map(slot)
-        var constants: [(Int, NDArray)] = [], shared: [(Int, SharedVariable)] = []
-        // Free variables must be inputs, constants or shared variables.
-        for v in Graph.roots(roots, stoppingAt: inputSet) where !inputSet.contains(v) {
-            if let c = v as? Constant { constants.append((slot(c), c.value)) }
-            else if let s = v as? SharedVariable { shared.append((slot(s), s)) }
-            else {
-                let user = order.first { $0.inputs.contains(v) }
-                throw TheanoError(.missingInput, "the graph needs \(v.label), which is not an input of the function; add it to `inputs` or replace it with `givens`",
-                                  op: user.map { "\($0.op)" }, location: v.location)
-            }
-        }
-        // Last reader of each slot; outputs and updates are kept to the end.
-        var steps: [Step] = []
-        var lastUse: [Int: Int] = [:]
-        let nodeSlots = order.map { node in (node.inputs.map(slot), node.outputs.map(slot)) }
-        for (i, (ins, _)) in nodeSlots.enumerated() { for s in ins { lastUse[s] = i } }
-        let keep = Set(roots.map(slot) + inputSlots + constants.map(\.0) + shared.map(\.0))
-        for (i, node) in order.enumerated() {
-            let (ins, outs) = nodeSlots[i]
-            let release = Set(ins).filter { lastUse[$0] == i && !keep.contains($0) }
-            let step = Step(node: node, inputSlots: ins, outputSlots: outs, release: Array(release))
-            step.updatesInPlace = inPlaceUpdates[ObjectIdentifier(node)]
-            step.inplaceCandidates = node.op.inplaceMap.sorted { $0.key < $1.key }
-                .filter { o, i in i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1 && o < outs.count }
-                .map { ($0.key, $0.value) }
-            steps.append(step)
-        }
+        let checkNodes = mode.name == Mode.debug.name
+        let inplace = !checkNodes && !mode.excluded.contains("inplace")
+        let schedule = try Schedule(inputs: Set(inputs), outputs: outputs, updates: updates, inplace: inplace)
+        let storage = try StoragePlan(schedule, inputs: inputs, outputs: outputs, updates: updates)
         if mode.usesNativeCode {
             let flush = mode.flushesDenormals || Config.current.flushDenormals
-            let lowered = try mode.backend.kernels(for: order, options: LoweringOptions(flushDenormals: flush))
-            for (i, k) in lowered { steps[i].kernel = k }
+            let lowered = try mode.backend.kernels(for: schedule.order, options: LoweringOptions(flushDenormals: flush))
+            for (i, k) in lowered { storage.steps[i].kernel = k }
         }
-        self.steps = steps
-        self.constants = constants
-        self.sharedSlots = shared
-        self.outputSlots = outputs.map(slot)
-        self.updates = updates.map { ($0.0, slot($0.1)) }
-        self.outputVariables = outputs
-        self.updateVariables = updates.map(\.1)
-        slotCount = next
-        self.profile = profile ? Profile(nodes: order) : nil
-        self.checkNodes = mode.name == Mode.debug.name
-        self.inplace = !checkNodes && !mode.excluded.contains("inplace")
-        // A replay holds the shared values it reads, so a gemm update can no longer run in the
-        // variable's own memory: it writes the other of two buffers, after copying the old value
-        // into it. That is cheap for small variables (a classifier's W), not for large ones.
+        steps = storage.steps
+        slotCount = storage.slotCount
+        inputSlots = storage.inputSlots
+        outputSlots = storage.outputSlots
+        self.updates = storage.updates
+        constants = storage.constants
+        sharedSlots = storage.sharedSlots
+        outputVariables = outputs
+        updateVariables = updates.map(\.1)
+        self.profile = profile ? Profile(nodes: schedule.order) : nil
+        self.checkNodes = checkNodes
+        self.inplace = inplace
+        // A replay holds the shared values it reads, so an accumulating update can no longer run
+        // in the variable's own memory: it writes the other of two buffers, after copying the old
+        // value into it. That is cheap for small variables (a classifier's W), not for large ones.
         let smallUpdates = steps.allSatisfy { step in
             step.updatesInPlace.map { $0.value.count * $0.value.dtype.itemSize <= Self.replayedUpdateBytes } ?? true
         }
-        replays = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode && smallUpdates
-            ? ReplayCache() : nil
+        let replayed = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode
+        replays = replayed && smallUpdates ? ReplayCache() : nil
     }
 
     /// Rewrites a private copy of `roots` (outputs, then update values) without the `excluded`
@@ -199,13 +134,8 @@ final class Program {
     /// slot's value is returned for ``Replay`` to plan from.
     private func runSteps(_ inputs: [NDArray], _ shared: [NDArray]?, trace: Bool) throws
         -> (outputs: ([NDArray], [(SharedVariable, NDArray)]), slots: [NDArray?]) {
-        var buffers = pool.withLock { p -> [[[NDArray]]] in
-            let taken = p
-            p = []
-            return taken
-        }
-        if buffers.count != steps.count { buffers = Array(repeating: [], count: steps.count) }
-        defer { pool.withLock { $0 = buffers } }
+        var buffers = pool.take(steps: steps.count)
+        defer { pool.putBack(buffers) }
         var slots = [NDArray?](repeating: nil, count: slotCount)
         for (s, v) in zip(inputSlots, inputs) { slots[s] = v }
         for (s, v) in constants { slots[s] = v }
@@ -238,7 +168,7 @@ final class Program {
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             let reuses = step.kernel != nil || step.node.op.reusesBuffers
-            var free = reuses && !buffers[index].isEmpty ? Self.freeBuffers(&buffers[index], outputs: step.outputSlots.count) : []
+            var free = reuses && !buffers[index].isEmpty ? BufferPool.free(&buffers[index], outputs: step.outputSlots.count) : []
             // In place: an input read for the last time, held by nothing but this call, becomes
             // the output's memory (DEBUG mode keeps inputs intact to check them).
             if reuses && inplace && !trace {
@@ -257,13 +187,13 @@ final class Program {
                     results = try step.node.op.perform(args, reusing: free)
                 }
             } catch {
-                throw nodeError(step.node, args, error)
+                throw TheanoError(at: step.node, args, error)
             }
             // An update made in place must not be held by the pool (it would never be unique).
-            if reuses && step.updatesInPlace == nil { Self.remember(results, in: &buffers[index]) }
+            if reuses && step.updatesInPlace == nil { BufferPool.remember(results, in: &buffers[index]) }
             if checkNodes {
-                try check(step.node, args: args, before: before, results: results)
-                if step.kernel != nil { try compareWithReference(step.node, args: args, results: results) }
+                try NodeChecks.check(step.node, args: args, before: before, results: results)
+                if step.kernel != nil { try NodeChecks.compareWithReference(step.node, args: args, results: results) }
             }
             for (k, (s, r)) in zip(step.outputSlots, results).enumerated() {
                 let want = step.node.outputs[k].type
@@ -289,112 +219,5 @@ final class Program {
             ups.append((u.shared, v))
         }
         return ((outs, ups), trace ? slots : [])
-    }
-
-    /// Checks every in-place update from `start` on (shapes and dtypes), so that once the first
-    /// writes its shared variable, none of the rest can fail.
-    private func validateInPlaceUpdates(from start: Int, _ slots: [NDArray?]) throws {
-        for step in steps[start...] {
-            guard let shared = step.updatesInPlace else { continue }
-            let args = step.inputSlots.map { slots[$0] ?? shared.value }
-            do { try Gemm.validate(args) } catch { throw nodeError(step.node, args, error) }
-        }
-    }
-
-    /// Runs a gemm of an update chain in the shared variable's own memory when its accumulator
-    /// is that memory (the variable itself, or an earlier link made in place) and nothing but
-    /// the variable holds it (under the variable's lock, so no reader sees it half-written);
-    /// nil otherwise, with the accumulator left in its slot.
-    private func updateInPlace(_ step: Step, _ shared: SharedVariable, _ slots: inout [NDArray?]) throws -> NDArray? {
-        let c = step.inputSlots[0]
-        // This call's own reference to the accumulator goes first; other inputs are read as usual.
-        let others = step.inputSlots.dropFirst().map { slots[$0] }
-        guard !others.contains(where: { $0 == nil }), !step.inputSlots.dropFirst().contains(c) else { return nil }
-        var accumulator = slots[c]
-        slots[c] = nil
-        let memory = accumulator.map { (ObjectIdentifier($0.storage), $0.offset, $0.shape) }
-        let result = try shared.withStoredValue { stored -> NDArray? in
-            guard let memory, ObjectIdentifier(stored.storage) == memory.0, stored.offset == memory.1, stored.shape == memory.2 else { return nil }
-            accumulator = nil
-            guard stored.hasUniqueStorage(), stored.isContiguous else { return nil }
-            let args = [stored] + others.compactMap { $0 }
-            let result: NDArray
-            do { result = try step.node.op.perform(args, reusing: [stored])[0] } catch { throw nodeError(step.node, args, error) }
-            return result.sharesStorage(with: stored) ? result : nil
-        }
-        // Not in place: the accumulator goes back (when it was the variable's memory, the
-        // variable's value is the same array).
-        if result == nil { slots[c] = accumulator ?? shared.value }
-        return result
-    }
-
-    /// Per output, a kept buffer that nothing outside the pool holds any more.
-    private static func freeBuffers(_ kept: inout [[NDArray]], outputs: Int) -> [NDArray?] {
-        (0..<outputs).map { o in
-            guard o < kept.count else { return nil }
-            for k in kept[o].indices where kept[o][k].hasUniqueStorage() { return kept[o][k] }
-            return nil
-        }
-    }
-
-    /// Keeps each contiguous result for later calls (the two most recent buffers per output).
-    private static func remember(_ results: [NDArray], in kept: inout [[NDArray]]) {
-        while kept.count < results.count { kept.append([]) }
-        for (o, r) in results.enumerated() where r.isContiguous && r.count > 0 {
-            if kept[o].contains(where: { $0.sharesStorage(with: r) }) { continue }
-            kept[o].append(r)
-            if kept[o].count > 2 { kept[o].removeFirst() }
-        }
-    }
-
-    /// DEBUG: an op must not change its inputs, and the outputs it declares as views must share
-    /// their input's storage.
-    private func check(_ node: Apply, args: [NDArray], before: [NDArray], results: [NDArray]) throws {
-        for (i, (now, then)) in zip(args, before).enumerated()
-        where !now.sharesStorage(with: then) && now.doubles != then.doubles && !now.doubles.contains(where: { $0.isNaN }) {
-            throw TheanoError(.runtime, "DEBUG: \(node.op) changed its input \(i) without declaring it",
-                              op: "\(node.op)", inputs: args.summary, location: node.location)
-        }
-        for (o, i) in node.op.viewMap where results[o].count > 0 && !results[o].sharesStorage(with: args[i]) {
-            throw TheanoError(.runtime, "DEBUG: \(node.op) declares output \(o) a view of input \(i), but it is a copy",
-                              op: "\(node.op)", inputs: args.summary, location: node.location)
-        }
-    }
-
-    /// DEBUG: a native kernel must agree with the op's reference `perform`.
-    private func compareWithReference(_ node: Apply, args: [NDArray], results: [NDArray]) throws {
-        let reference = try node.op.perform(args)
-        for (o, (got, want)) in zip(results, reference).enumerated() {
-            guard got.shape == want.shape, got.dtype == want.dtype else {
-                throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) gave output \(o) as \(got.dtype) \(got.shape), the reference \(want.dtype) \(want.shape)",
-                                  op: "\(node.op)", inputs: args.summary, location: node.location)
-            }
-            // Fused sums add in another order than the reference's lanes.
-            let agreement = node.op.kernelAgreement
-            let summed = agreement == .reorderedSums
-            // A float64 result computed from float32 values (a float32 `exp` divided into a
-            // float64) carries float32 rounding: the native and reference transcendentals differ
-            // by a few float32 ulps there, not float64 ones.
-            let single = got.dtype == .float32 || (got.dtype == .float64 && args.contains { $0.dtype == .float32 })
-            var (rtol, atol) = single ? (1e-5, 1e-6) : (summed ? 1e-10 : 1e-12, 1e-14)
-            // A direct convolution sums its taps in another order than the GEMM: an entry near
-            // zero after cancellation differs by rounding relative to the largest entries.
-            if agreement == .reorderedProducts {
-                rtol = got.dtype == .float32 ? 1e-4 : 1e-10
-                atol = rtol * (want.doubles.lazy.map(abs).max() ?? 0)
-            }
-            for (k, (u, v)) in zip(got.doubles, want.doubles).enumerated() {
-                if u == v || (u.isNaN && v.isNaN) { continue }
-                if !(abs(u - v) <= atol + rtol * abs(v)) {
-                    throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) differs from its reference at output \(o), element \(k): \(u) instead of \(v)",
-                                      op: "\(node.op)", inputs: args.summary, location: node.location)
-                }
-            }
-        }
-    }
-
-    private func nodeError(_ node: Apply, _ args: [NDArray], _ error: any Error) -> TheanoError {
-        let kind: TheanoError.Kind = (error as? OpError)?.kind ?? .runtime
-        return TheanoError(kind, "\(error)", op: "\(node.op)", inputs: args.summary, location: node.location)
     }
 }

@@ -33,29 +33,30 @@ final class Replay: @unchecked Sendable {
         case dynamic
     }
 
+    /// A planned call's operands: their slots (inputs, then outputs) and the pointers gathered
+    /// from them before each call.
+    struct Operands {
+        let slots: UnsafeMutablePointer<Int>
+        let count: Int
+        let pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    }
+
     /// One planned step. Only plain values and raw pointers, so the replay loop retains nothing.
-    struct Instruction {
-        enum Kind { case kernel, reducingKernel, reduce, view, gemv, fallback }
-        var kind: Kind
-        /// Operand slots: inputs, then outputs.
-        var slots: UnsafeMutablePointer<Int>
-        var count: Int
-        var entry: ElementwiseKernel.Entry?
-        var total: Int64 = 0
-        var nd: Int32 = 0
-        var flags: Int32 = 0
-        var dims: UnsafeMutablePointer<Int64>?
-        var strides: UnsafeMutablePointer<Int64>?
-        var pointers: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
-        /// view: the byte offset; fallback: the step's index.
-        var extra = 0
-        /// reducingKernel: the result's dtype and whether it is a mean; gemv: the dtype.
-        var dtype: DType = .float64
-        var mean = false
-        /// gemv: rows, columns, A's strides and y's stride, in elements; reduce: outer, n, inner.
-        var m = 0, k = 0, rowStride = 0, columnStride = 0, yStride = 0
-        /// reduce: the kernels (one of them) and the kind code.
-        var reduce: FixedKernels.Table.Reduction?
+    enum Instruction {
+        /// A kernel's or op's own planned call (``ReplayPlanning``).
+        case call(ReplayCall, Operands)
+        /// `slot` is `base`'s data at a byte offset.
+        case view(base: Int, slot: Int, bytes: Int)
+        /// Program step `step` runs through its kernel or `perform`.
+        case fallback(step: Int)
+
+        var kind: String {
+            switch self {
+            case .call(let call, _): "\(call.name)"
+            case .view: "view"
+            case .fallback: "fallback"
+            }
+        }
     }
 
     /// Not retained: the program holds its plans, and only its own calls replay them (so it is
@@ -72,7 +73,7 @@ final class Replay: @unchecked Sendable {
     private let instructionCount: Int
     /// Each slot's data pointer during a call.
     private let table: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    private var allocations: [UnsafeMutableRawPointer] = []
+    private let memory: ReplayMemory
     /// Per handed-out slot: its slot, and up to two arrays from earlier calls to reuse.
     private let perCallSlots: [Int]
     /// Two arrays per handed-out slot, used in turn when nothing else holds them; `using[j]`
@@ -94,98 +95,10 @@ final class Replay: @unchecked Sendable {
     /// Plans `program` from a traced call: `trace` holds every slot's value, `inputs` and
     /// `shared` the call's arguments. Nil when the program cannot be replayed at these shapes.
     init?(program: Program, trace: [NDArray?], inputs: [NDArray], shared: [NDArray]) {
-        var sources = [Source?](repeating: nil, count: program.slotCount)
-        for (k, s) in program.inputSlots.enumerated() { sources[s] = .input(k) }
-        for (k, entry) in program.sharedSlots.enumerated() { sources[entry.slot] = .shared(k) }
-        for (s, v) in program.constants { sources[s] = .fixed(v) }
-        var instructions: [Instruction] = []
-        var allocations: [UnsafeMutableRawPointer] = []
-        func raw<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-            let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
-            p.initialize(from: values, count: values.count)
-            allocations.append(UnsafeMutableRawPointer(p))
-            return p
-        }
-        func isFixed(_ s: Int) -> Bool { if case .fixed = sources[s] { true } else { false } }
-        func cancel() { for p in allocations { p.deallocate() } }
-        var bufferBytes = 0
-        for (index, step) in program.steps.enumerated() {
-            let args = step.inputSlots.compactMap { trace[$0] }, results = step.outputSlots.compactMap { trace[$0] }
-            guard args.count == step.inputSlots.count, results.count == step.outputSlots.count else { cancel(); return nil }
-            let op = step.node.op
-            // Shapes are fixed, so whatever is computed from shapes and constants alone is too.
-            if op.replayRole == .shapeOnly || (step.inputSlots.allSatisfy(isFixed) && op.replayRole != .impure) {
-                for (s, r) in zip(step.outputSlots, results) { sources[s] = .fixed(r) }
-                continue
-            }
-            if let kernel = step.kernel as? ElementwiseKernel,
-               let shape = try? NDArray.broadcastShapes(args.map(\.shape)), case let total = shape.reduce(1, *),
-               total > 0, !kernel.splits(total) {
-                let reducing = kernel.op.reduction != nil
-                let outputs = reducing ? [] : results
-                if outputs.allSatisfy({ $0.shape == shape && $0.isContiguous }),
-                   !reducing || results[0].dtype.isFloat {
-                    let (dims, strides, flags) = kernel.loop(shape, args + outputs)
-                    for (s, r) in zip(step.outputSlots, outputs) {
-                        guard let b = try? NDArray.empty(r.shape, dtype: r.dtype) else { cancel(); return nil }
-                        sources[s] = .buffer(b)
-                        bufferBytes += r.count * r.dtype.itemSize
-                    }
-                    let operands = args.count + outputs.count + (reducing ? 1 : 0)
-                    var ins = Instruction(kind: reducing ? .reducingKernel : .kernel, slots: raw(step.inputSlots + step.outputSlots),
-                                          count: step.inputSlots.count + step.outputSlots.count, entry: kernel.entry,
-                                          total: Int64(total), nd: Int32(dims.count), flags: flags,
-                                          dims: raw(dims.map(Int64.init)), strides: raw(strides.map(Int64.init)),
-                                          pointers: raw([UnsafeMutableRawPointer?](repeating: nil, count: operands)))
-                    if reducing {
-                        sources[step.outputSlots[0]] = .buffer(results[0].contiguous(forceCopy: true))
-                        ins.dtype = results[0].dtype
-                        ins.mean = kernel.op.reduction == .mean
-                    }
-                    instructions.append(ins)
-                    continue
-                }
-            }
-            // A ReduceTo that sums, with its target shape kept from the traced call: the reduction
-            // it runs, planned like one.
-            var reduction = step.kernel as? ReduceKernel
-            if let kernel = step.kernel as? ReduceToKernel, args.count == 2, step.inputSlots.dropFirst().allSatisfy(isFixed),
-               let (axes, _) = (try? ReduceTo.plan(args[0], args[1])) ?? nil {
-                reduction = ReduceKernel(fixed: kernel.fixed, op: Reduce(kind: .sum, axes: axes))
-            }
-            if let kernel = reduction, args[0].isContiguous, let block = kernel.block(args[0]), block.shape.reduce(1, *) == results[0].count,
-               let out = try? NDArray.empty(results[0].shape, dtype: args[0].dtype),
-               let f = kernel.fixed[args[0].dtype]?.reduce {
-                sources[step.outputSlots[0]] = .buffer(out)
-                bufferBytes += out.count * out.dtype.itemSize
-                instructions.append(Instruction(kind: .reduce, slots: raw([step.inputSlots[0], step.outputSlots[0]]), count: 2, flags: block.code,
-                                                m: block.outer, k: block.n, rowStride: block.inner, reduce: f))
-                continue
-            }
-            if op.replayRole == .view, results.count == 1,
-               results[0].sharesStorage(with: args[0]), step.inputSlots.dropFirst().allSatisfy(isFixed) {
-                let bytes = (results[0].offset - args[0].offset) * results[0].dtype.itemSize
-                sources[step.outputSlots[0]] = .view(of: step.inputSlots[0], bytes: bytes)
-                instructions.append(Instruction(kind: .view, slots: raw([step.inputSlots[0], step.outputSlots[0]]), count: 2, extra: bytes))
-                continue
-            }
-            if op is Gemv, case let (y, a, x) = (args[0], args[2], args[3]), a.dtype == .float32 || a.dtype == .float64,
-               a.shape[0] * a.shape[1] <= smallGemvLimit, x.shape[0] <= 1 || x.strides[0] == 1,
-               y.count == 1 || y.shape == [a.shape[0]] {
-                guard let b = try? NDArray.empty([a.shape[0]], dtype: a.dtype) else { cancel(); return nil }
-                sources[step.outputSlots[0]] = .buffer(b)
-                bufferBytes += b.count * b.dtype.itemSize
-                instructions.append(Instruction(kind: .gemv, slots: raw(step.inputSlots + step.outputSlots), count: 6,
-                                                dtype: a.dtype, m: a.shape[0], k: a.shape[1], rowStride: a.strides[0],
-                                                columnStride: a.strides[1], yStride: y.count == 1 ? 0 : y.strides[0]))
-                continue
-            }
-            for s in step.outputSlots { sources[s] = .dynamic }
-            instructions.append(Instruction(kind: .fallback, slots: raw(step.inputSlots + step.outputSlots),
-                                            count: step.inputSlots.count + step.outputSlots.count, extra: index))
-        }
-        // Large intermediates are better served by the VM's memory reuse than by a buffer each.
-        guard bufferBytes <= 16 << 20 else { cancel(); return nil }
+        var planner = ReplayPlanner(program: program, trace: trace)
+        guard planner.plan(program.steps) else { return nil }
+        var sources = planner.sources, memory = planner.memory
+        let instructions = planner.instructions
         // Outputs and update values are handed out: a fresh array per call instead of a buffer.
         var perCall: [Int] = []
         for s in program.outputSlots + program.updates.map(\.slot) {
@@ -208,13 +121,13 @@ final class Replay: @unchecked Sendable {
         perCallSlots = perCall
         spares = Array(repeating: nil, count: 2 * perCall.count)
         using = Array(repeating: 0, count: perCall.count)
-        hasFallbacks = instructions.contains { $0.kind == .fallback }
+        hasFallbacks = instructions.contains { if case .fallback = $0 { true } else { false } }
         inputCount = program.inputSlots.count
-        inputSlots = raw(program.inputSlots)
+        inputSlots = memory.store(program.inputSlots)
         sharedCount = program.sharedSlots.count
-        sharedSlots = raw(program.sharedSlots.map(\.slot))
-        // Last: every `raw` allocation above is freed in deinit.
-        self.allocations = allocations
+        sharedSlots = memory.store(program.sharedSlots.map(\.slot))
+        // Last: every allocation above is freed in deinit.
+        self.memory = memory
         dynamicValues = [NDArray?](repeating: nil, count: program.slotCount)
         kept = Array(repeating: [], count: program.steps.count)
         expected = (inputs + shared).map { ($0.shape, $0.strides) }
@@ -231,15 +144,15 @@ final class Replay: @unchecked Sendable {
     var summary: String {
         var counts: [String: Int] = [:], fallbacks: [String] = []
         for i in 0..<instructionCount {
-            counts["\(instructions[i].kind)", default: 0] += 1
-            if instructions[i].kind == .fallback { fallbacks.append("\(program.steps[instructions[i].extra].node.op)") }
+            counts[instructions[i].kind, default: 0] += 1
+            if case .fallback(let step) = instructions[i] { fallbacks.append("\(program.steps[step].node.op)") }
         }
         let kinds = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return fallbacks.isEmpty ? kinds : kinds + " (" + fallbacks.joined(separator: ", ") + ")"
     }
 
     deinit {
-        for p in allocations { p.deallocate() }
+        memory.free()
         instructions.deinitialize(count: instructionCount)
         instructions.deallocate()
         table.deallocate()
@@ -271,34 +184,14 @@ final class Replay: @unchecked Sendable {
             table[perCallSlots[j]] = p
         }
         for i in 0..<instructionCount {
-            let ins = instructions[i]
-            switch ins.kind {
-            case .kernel:
-                guard let pointers = ins.pointers, let entry = ins.entry else { return nil }
-                for k in 0..<ins.count { pointers[k] = table[ins.slots[k]] }
-                entry(0, ins.total, ins.nd, ins.dims, pointers, ins.strides, ins.flags)
-            case .reducingKernel:
-                guard let pointers = ins.pointers, let entry = ins.entry, let out = table[ins.slots[ins.count - 1]] else { return nil }
-                for k in 0..<ins.count - 1 { pointers[k] = table[ins.slots[k]] }
-                var sum = 0.0
-                withUnsafeMutablePointer(to: &sum) { acc in
-                    pointers[ins.count - 1] = UnsafeMutableRawPointer(acc)
-                    entry(0, ins.total, ins.nd, ins.dims, pointers, ins.strides, ins.flags)
-                }
-                let value = ins.mean ? sum / Double(ins.total) : sum
-                switch ins.dtype {
-                case .float32: out.storeBytes(of: Float(value), as: Float.self)
-                default: out.storeBytes(of: value, as: Double.self)
-                }
-            case .reduce:
-                ins.reduce?(Int64(ins.m), Int64(ins.k), Int64(ins.rowStride), table[ins.slots[0]], table[ins.slots[1]],
-                            ins.flags)
-            case .view:
-                table[ins.slots[1]] = table[ins.slots[0]].map { $0 + ins.extra }
-            case .gemv:
-                if ins.dtype == .float32 { gemv(Float.self, ins) } else { gemv(Double.self, ins) }
-            case .fallback:
-                guard fallback(ins, inputs, shared) else { return nil }
+            switch instructions[i] {
+            case .call(let call, let operands):
+                for k in 0..<operands.count { operands.pointers[k] = table[operands.slots[k]] }
+                call.body(operands.pointers, call.parameters)
+            case .view(let base, let slot, let bytes):
+                table[slot] = table[base].map { $0 + bytes }
+            case .fallback(let step):
+                guard fallback(step, inputs, shared) else { return nil }
             }
         }
         var outs: [NDArray] = []
@@ -333,29 +226,18 @@ final class Replay: @unchecked Sendable {
         return Self.data(a)
     }
 
-    /// `out = beta · y + alpha · A x` for a planned small gemv (operands y, alpha, A, x, beta, out).
-    private func gemv<T: BinaryFloatingPoint & SIMDScalar>(_: T.Type, _ ins: Instruction) {
-        guard let py = table[ins.slots[0]], let pa = table[ins.slots[2]], let px = table[ins.slots[3]], let po = table[ins.slots[5]],
-              let alpha = table[ins.slots[1]], let beta = table[ins.slots[4]] else { return }
-        let out = po.assumingMemoryBound(to: T.self), y = py.assumingMemoryBound(to: T.self)
-        let al = alpha.load(as: T.self), be = beta.load(as: T.self)
-        if be != 0 { for i in 0..<ins.m { out[i] = y[i * ins.yStride] } }
-        smallGemv(UnsafePointer(pa.assumingMemoryBound(to: T.self)), rows: ins.m, columns: ins.k, rowStride: ins.rowStride,
-                  columnStride: ins.columnStride, UnsafePointer(px.assumingMemoryBound(to: T.self)), out, alpha: al, beta: be)
-    }
-
     /// Runs a step through its kernel or `perform`; false when it fails or its results are not
     /// laid out as planned.
-    private func fallback(_ ins: Instruction, _ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
-        let step = program.steps[ins.extra]
+    private func fallback(_ index: Int, _ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
+        let step = program.steps[index]
         let args = step.inputSlots.compactMap { array($0, inputs, shared) }
         guard args.count == step.inputSlots.count else { return false }
         var free: [NDArray?] = []
-        for k in kept[ins.extra].indices { free.append(kept[ins.extra][k].hasUniqueStorage() ? kept[ins.extra][k] : nil) }
-        kept[ins.extra] = []
+        for k in kept[index].indices { free.append(kept[index][k].hasUniqueStorage() ? kept[index][k] : nil) }
+        kept[index] = []
         guard let results = try? (step.kernel.map { try $0.run(args, into: free) } ?? step.node.op.perform(args, reusing: free)),
               results.count == step.outputSlots.count else { return false }
-        if step.kernel != nil || step.node.op.reusesBuffers { kept[ins.extra] = results }
+        if step.kernel != nil || step.node.op.reusesBuffers { kept[index] = results }
         for (s, r) in zip(step.outputSlots, results) {
             guard let layout = layouts[s], r.dtype == layout.dtype, r.shape == layout.shape,
                   zip(r.shape.indices, r.strides).allSatisfy({ r.shape[$0] == 1 || $1 == layout.strides[$0] }) else { return false }
