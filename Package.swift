@@ -9,12 +9,12 @@ let package = Package(
         .library(name: "NDArray", targets: ["NDArray"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Tutorials", targets: ["Tutorials"]),
-        .executable(name: "theano", targets: ["theano"]),
+        .executable(name: "theano", targets: ["theano"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0")
     ],
     targets: [
         .systemLibrary(
@@ -30,8 +30,10 @@ let package = Package(
         .plugin(name: "EmbedCPlugin", capability: .buildTool(), dependencies: ["EmbedC"]),
         .target(
             name: "Theano",
-            dependencies: ["NDArray", "CKernels", .product(name: "RealModule", package: "swift-numerics"),
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "NDArray", "CKernels", .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
             exclude: ["Backend/Native/C"],
             plugins: ["EmbedCPlugin"]),
         .target(
@@ -41,18 +43,22 @@ let package = Package(
         .target(name: "Fuzz", dependencies: ["Theano", "NDArray"]),
         .executableTarget(
             name: "theano",
-            dependencies: ["Theano", "Datasets", "Tutorials", "Fuzz",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "Theano", "Datasets", "Tutorials", "Fuzz",
+                .product(name: "ArgumentParser", package: "swift-argument-parser")
+            ]),
         .testTarget(name: "NDArrayTests", dependencies: ["NDArray"]),
         .testTarget(
             name: "FuzzTests", dependencies: ["Fuzz", "Theano", "NDArray"], resources: [.copy("Fixtures")]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // checkOp(_:samples:): an op's type rule, backends, gradient and Hashable in one call.
+        .target(name: "TheanoTestSupport", dependencies: ["Theano", "NDArray"], path: "Tests/TheanoTestSupport"),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "NDArray", "TestSupport"]),
         .testTarget(
             name: "TutorialsTests",
             dependencies: ["Tutorials", "Theano", "Datasets", "NDArray", "TestSupport"]),
         .testTarget(
-            name: "TheanoTests", dependencies: ["Theano", "NDArray"],
-            resources: [.copy("Fixtures")]),
+            name: "TheanoTests", dependencies: ["Theano", "NDArray", "TheanoTestSupport"],
+            resources: [.copy("Fixtures")])
     ]
 )

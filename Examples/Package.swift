@@ -13,7 +13,7 @@ let package = Package(
                 .product(name: "Theano", package: "Theano"),
                 .product(name: "NDArray", package: "Theano"),
                 .product(name: "Datasets", package: "Theano"),
-                .product(name: "Tutorials", package: "Theano"),
-            ]),
+                .product(name: "Tutorials", package: "Theano")
+            ])
     ]
 )

@@ -5,7 +5,9 @@ import NDArray
 /// Gzip compression and decompression through zlib.
 enum Gzip {
     /// Whether `data` starts with the gzip magic bytes.
-    static func isGzip(_ data: Data) -> Bool { data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b }
+    static func isGzip(_ data: Data) -> Bool {
+        data.count >= 2 && data[data.startIndex] == 0x1f && data[data.startIndex + 1] == 0x8b
+    }
 
     /// The decompressed bytes; throws `.corrupt` naming `file` on truncated or damaged input.
     static func decompress(_ data: Data, file: String) throws -> Data {
@@ -33,7 +35,8 @@ enum Gzip {
         }
         switch status {
         case Z_STREAM_END: return out
-        case Z_OK, Z_BUF_ERROR: throw DatasetError.corrupt(file: file, reason: "gzip data is truncated (ended after \(out.count) bytes)")
+        case Z_OK, Z_BUF_ERROR:
+            throw DatasetError.corrupt(file: file, reason: "gzip data is truncated (ended after \(out.count) bytes)")
         default:
             let msg = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
             throw DatasetError.corrupt(file: file, reason: "gzip data is corrupt (\(msg))")

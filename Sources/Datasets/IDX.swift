@@ -17,13 +17,18 @@ public enum IDX {
     static func parse(_ data: Data, file: String, expectedMagic: UInt32?) throws -> NDArray {
         let b = [UInt8](data)
         func u32(_ i: Int) -> UInt32 { (0..<4).reduce(0) { $0 << 8 | UInt32(b[i + $1]) } }
-        guard b.count >= 4 else { throw DatasetError.corrupt(file: file, reason: "too short for an IDX header (\(b.count) bytes)") }
+        guard b.count >= 4 else {
+            throw DatasetError.corrupt(file: file, reason: "too short for an IDX header (\(b.count) bytes)")
+        }
         let magic = u32(0)
         guard magic >> 8 == 0x08, (1...4).contains(magic & 0xff) else {
-            throw DatasetError.corrupt(file: file, reason: String(format: "bad magic number 0x%08x (expected 0x%08x)", magic, expectedMagic ?? 0x0803))
+            throw DatasetError.corrupt(
+                file: file,
+                reason: String(format: "bad magic number 0x%08x (expected 0x%08x)", magic, expectedMagic ?? 0x0803))
         }
         if let expectedMagic, magic != expectedMagic {
-            throw DatasetError.corrupt(file: file, reason: String(format: "magic number 0x%08x, expected 0x%08x", magic, expectedMagic))
+            throw DatasetError.corrupt(
+                file: file, reason: String(format: "magic number 0x%08x, expected 0x%08x", magic, expectedMagic))
         }
         let nd = Int(magic & 0xff)
         guard b.count >= 4 + 4 * nd else { throw DatasetError.corrupt(file: file, reason: "truncated IDX header") }
@@ -33,7 +38,12 @@ public enum IDX {
         }
         let start = 4 + 4 * nd
         guard b.count - start == count else {
-            throw DatasetError.corrupt(file: file, reason: "header says \(dims.map(String.init).joined(separator: "×")) = \(count) bytes of data, file has \(b.count - start)")
+            throw DatasetError.corrupt(
+                file: file,
+                reason:
+                    "header says \(dims.map(String.init).joined(separator: "×")) = \(count) bytes of data, file has "
+                        + "\(b.count - start)"
+            )
         }
         return try NDArray(Array(b[start...]), shape: dims)
     }

@@ -20,18 +20,23 @@ public struct MNIST: Sendable {
     public let valid: Split
     public let test: Split
 
-    public static let files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    public static let files = [
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+    ]
 
     /// Where the data is: `explicit` (the `--data` option), else `MNIST_DIR`, else `./data/mnist`,
     /// else `../shared/data/mnist`, else the user cache (``cacheDirectory(environment:)``, where
     /// ``locateOrDownload(explicit:download:downloader:environment:currentDirectory:progress:)``
     /// puts it). Throws ``DatasetError/notFound(searched:)`` listing them.
-    public static func locate(explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
-                              currentDirectory: String = FileManager.default.currentDirectoryPath) throws -> URL {
+    public static func locate(
+        explicit: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        currentDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws -> URL {
         var candidates: [String] = []
-        if let e = explicit { candidates.append(e) }
-        else {
+        if let e = explicit {
+            candidates.append(e)
+        } else {
             if let env = environment["MNIST_DIR"], !env.isEmpty { candidates.append(env) }
             candidates.append(currentDirectory + "/data/mnist")
             candidates.append(currentDirectory + "/../shared/data/mnist")
@@ -43,7 +48,8 @@ public struct MNIST: Sendable {
 
     static func hasFiles(_ dir: String) -> Bool {
         files.allSatisfy { f in
-            FileManager.default.fileExists(atPath: "\(dir)/\(f).gz") || FileManager.default.fileExists(atPath: "\(dir)/\(f)")
+            FileManager.default.fileExists(atPath: "\(dir)/\(f).gz")
+                || FileManager.default.fileExists(atPath: "\(dir)/\(f)")
         }
     }
 
@@ -60,25 +66,31 @@ public struct MNIST: Sendable {
         let testImages = try IDX.read(file(dir, files[2]), expectedMagic: 0x0803)
         let testLabels = try IDX.read(file(dir, files[3]), expectedMagic: 0x0801)
         guard validationCount >= 0, trainImages.ndim == 3, trainImages.shape[0] == trainLabels.count,
-              trainImages.shape[0] > validationCount,
-              testImages.ndim == 3, testImages.shape[0] == testLabels.count else {
-            let shapes = "train \(trainImages.shape) / \(trainLabels.shape), "
+            trainImages.shape[0] > validationCount,
+            testImages.ndim == 3, testImages.shape[0] == testLabels.count
+        else {
+            let shapes =
+                "train \(trainImages.shape) / \(trainLabels.shape), "
                 + "test \(testImages.shape) / \(testLabels.shape)"
-            let why = "image and label counts do not match, or \(validationCount) validation images "
+            let why =
+                "image and label counts do not match, or \(validationCount) validation images "
                 + "leave none to train on"
             throw DatasetError.corrupt(file: dir.path, reason: "\(why): \(shapes)")
         }
-        let n = trainImages.shape[0], nTrain = n - validationCount
+        let n = trainImages.shape[0]
+        let nTrain = n - validationCount
         func split(_ images: NDArray, _ labels: NDArray, _ range: Range<Int>) throws -> Split {
             let pixels = images.shape[1] * images.shape[2]
             let rows = try images.sliced([.range(start: range.lowerBound, stop: range.upperBound, step: 1)])
                 .reshaped([range.count, pixels])
             let x = rows.mapElements(to: dtype) { $0 / 256 }
-            let y = try labels.sliced([.range(start: range.lowerBound, stop: range.upperBound, step: 1)]).cast(to: .int32)
+            let y = try labels.sliced([.range(start: range.lowerBound, stop: range.upperBound, step: 1)]).cast(
+                to: .int32)
             return Split(images: x, labels: y)
         }
-        return MNIST(train: try split(trainImages, trainLabels, 0..<nTrain),
-                     valid: try split(trainImages, trainLabels, nTrain..<n),
-                     test: try split(testImages, testLabels, 0..<testImages.shape[0]))
+        return MNIST(
+            train: try split(trainImages, trainLabels, 0..<nTrain),
+            valid: try split(trainImages, trainLabels, nTrain..<n),
+            test: try split(testImages, testLabels, 0..<testImages.shape[0]))
     }
 }

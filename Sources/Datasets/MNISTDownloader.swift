@@ -1,7 +1,8 @@
 import Crypto
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Downloads the four MNIST files for a machine with internet access, verifying each against the
@@ -17,13 +18,13 @@ public struct MNISTDownloader: Sendable {
         "train-images-idx3-ubyte": (47_040_016, "6bbc9ace898e44ae57da46a324031adb"),
         "train-labels-idx1-ubyte": (60_008, "a25bea736e30d166cdddb491f175f624"),
         "t10k-images-idx3-ubyte": (7_840_016, "2646ac647ad5339dbf082846283269ea"),
-        "t10k-labels-idx1-ubyte": (10_008, "27ae3e4e09519cfbb04c329615203637"),
+        "t10k-labels-idx1-ubyte": (10_008, "27ae3e4e09519cfbb04c329615203637")
     ]
 
     /// The usual public mirrors of the gzip'd files.
     public static let defaultMirrors = [
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/"
     ]
 
     public var mirrors: [String]
@@ -32,8 +33,10 @@ public struct MNISTDownloader: Sendable {
     /// What each file must hold once uncompressed: ``expected`` unless a mirror serves another set.
     public var checksums: [String: (size: Int, md5: String)]
 
-    public init(mirrors: [String] = MNISTDownloader.defaultMirrors, attempts: Int = 3, timeout: TimeInterval = 60,
-                checksums: [String: (size: Int, md5: String)] = MNISTDownloader.expected) {
+    public init(
+        mirrors: [String] = MNISTDownloader.defaultMirrors, attempts: Int = 3, timeout: TimeInterval = 60,
+        checksums: [String: (size: Int, md5: String)] = MNISTDownloader.expected
+    ) {
         self.mirrors = mirrors
         self.attempts = attempts
         self.timeout = timeout
@@ -59,7 +62,9 @@ public struct MNISTDownloader: Sendable {
 
     /// Fetches every missing or invalid file into `dir`. `progress(file, bytesSoFar, total)` is
     /// called as data arrives. Files already present and valid are kept.
-    public func fetch(to dir: URL, progress: @escaping @Sendable (String, Int64, Int64?) -> Void = { _, _, _ in }) throws {
+    public func fetch(
+        to dir: URL, progress: @escaping @Sendable (String, Int64, Int64?) -> Void = { _, _, _ in }
+    ) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         for name in MNIST.files {
             let dest = dir.appendingPathComponent(name + ".gz")
@@ -75,7 +80,7 @@ public struct MNISTDownloader: Sendable {
                         done = true
                     } catch let e as DatasetError {
                         lastError = e
-                        if case .corrupt = e { break }   // the mirror serves bad data: try the next one
+                        if case .corrupt = e { break }  // the mirror serves bad data: try the next one
                     } catch {
                         lastError = error
                     }
@@ -87,7 +92,9 @@ public struct MNISTDownloader: Sendable {
 
     /// Downloads `url` into `dest.part` (resuming it when the server honours ranges), verifies it
     /// and renames it to `dest`. A file that fails verification is deleted.
-    func download(_ url: URL, to dest: URL, name: String, progress: @escaping @Sendable (String, Int64, Int64?) -> Void) throws {
+    func download(
+        _ url: URL, to dest: URL, name: String, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
+    ) throws {
         let part = dest.deletingLastPathComponent().appendingPathComponent("." + dest.lastPathComponent + ".part")
         let attributes = try? FileManager.default.attributesOfItem(atPath: part.path)
         let have = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
@@ -117,7 +124,8 @@ public struct MNISTDownloader: Sendable {
         guard let data = try? Data(contentsOf: file) else { throw DatasetError.missingFile(file.path) }
         let raw = Gzip.isGzip(data) ? try Gzip.decompress(data, file: name + ".gz") : data
         guard raw.count == want.size else {
-            throw DatasetError.corrupt(file: name + ".gz", reason: "uncompressed size \(raw.count) bytes, expected \(want.size)")
+            throw DatasetError.corrupt(
+                file: name + ".gz", reason: "uncompressed size \(raw.count) bytes, expected \(want.size)")
         }
         let md5 = MNISTDownloader.md5(raw)
         guard md5 == want.md5 else {
@@ -136,23 +144,28 @@ private final class DownloadSink: NSObject, URLSessionDataDelegate, @unchecked S
     private var total: Int64?
     private(set) var failure: String?
 
-    init(file: URL, name: String, resumeFrom: Int64, progress: @escaping @Sendable (String, Int64, Int64?) -> Void) throws {
+    init(
+        file: URL, name: String, resumeFrom: Int64, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
+    ) throws {
         self.file = file
         self.name = name
         self.progress = progress
         received = resumeFrom
     }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        lock.lock(); defer { lock.unlock() }
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        lock.lock()
+        defer { lock.unlock() }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 || status == 206 else {
             failure = "HTTP status \(status)"
             completionHandler(.cancel)
             return
         }
-        if status == 200 { received = 0 }   // the server ignored the range: start over
+        if status == 200 { received = 0 }  // the server ignored the range: start over
         let fm = FileManager.default
         if status == 200 || !fm.fileExists(atPath: file.path) { _ = fm.createFile(atPath: file.path, contents: nil) }
         handle = try? FileHandle(forWritingTo: file)

@@ -19,8 +19,10 @@ func inlined(_ name: String, depth: Int = 0) throws -> String {
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         if trimmed.hasPrefix("#include \""), let end = trimmed.dropFirst(10).firstIndex(of: "\"") {
-            lines.append(try inlined(String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 10)..<end]),
-                                     depth: depth + 1))
+            lines.append(
+                try inlined(
+                    String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: 10)..<end]),
+                    depth: depth + 1))
         } else {
             lines.append(String(line))
         }

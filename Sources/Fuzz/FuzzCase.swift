@@ -29,7 +29,8 @@ public struct FuzzCase: Codable, Sendable {
 
     /// An axis attribute: one axis, several, or nil (all).
     public enum AxisSpec: Codable, Sendable {
-        case one(Int), several([Int])
+        case one(Int)
+        case several([Int])
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
@@ -73,7 +74,8 @@ public struct FuzzCase: Codable, Sendable {
     }
 
     public enum PatternEntry: Codable, Sendable {
-        case axis(Int), broadcast
+        case axis(Int)
+        case broadcast
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()

@@ -18,7 +18,7 @@ enum FuzzOps {
         "sqrt": { sqrt($0) }, "sqr": { sqr($0) }, "tanh": { tanh($0) }, "sigmoid": { sigmoid($0) },
         "softplus": { softplus($0) }, "sin": { sin($0) }, "cos": { cos($0) }, "reciprocal": { reciprocal($0) },
         "abs": { abs($0) }, "sign": { sign($0) }, "floor": { floor($0) }, "ceil": { ceil($0) }, "relu": { relu($0) },
-        "softmax": { softmax($0) }, "log_softmax": { logSoftmax($0) },
+        "softmax": { softmax($0) }, "log_softmax": { logSoftmax($0) }
     ]
 
     static let binary: [String: @Sendable (Variable, Variable) -> Variable] = [
@@ -28,7 +28,7 @@ enum FuzzOps {
         "le": { le($0, $1) }, "gt": { gt($0, $1) }, "ge": { ge($0, $1) }, "and": { $0 && $1 },
         "or": { $0 || $1 }, "xor": { xor($0, $1) }, "dot": { dot($0, $1) }, "outer": { outer($0, $1) },
         "advanced_subtensor": { $0[$1] },
-        "categorical_crossentropy": { categoricalCrossentropy($0, $1) },
+        "categorical_crossentropy": { categoricalCrossentropy($0, $1) }
     ]
 
     static let structural: [String: Build] = [
@@ -46,10 +46,11 @@ enum FuzzOps {
         "reshape": { x, n in x[0].reshape(n.shape ?? []) },
         "flatten": { x, n in x[0].flatten(n.ndim ?? 1) },
         "dimshuffle": { x, n in
-            x[0].dimshuffle((n.pattern ?? []).map { p -> DimShuffleEntry in
-                if case .axis(let a) = p { return DimShuffleEntry(a) }
-                return DimShuffleEntry(nil)
-            })
+            x[0].dimshuffle(
+                (n.pattern ?? []).map { p -> DimShuffleEntry in
+                    if case .axis(let a) = p { return DimShuffleEntry(a) }
+                    return DimShuffleEntry(nil)
+                })
         },
         "concatenate": { x, n in concatenate([x[0], x[1]], axis: single(n) ?? 0) },
         "subtensor": { x, n in x[0][indices: items(n)] },
@@ -59,24 +60,28 @@ enum FuzzOps {
         "advanced_set_subtensor": { x, _ in setSubtensor(x[0][x[1]], x[2]) },
         "binary_crossentropy": { x, _ in binaryCrossentropy(x[0], x[1]) },
         "conv2d": { x, n in
-            let border: BorderMode = switch n.border {
-            case "full": .full
-            case "half": .half
-            default: .valid
-            }
+            let border: BorderMode =
+                switch n.border {
+                case "full": .full
+                case "half": .half
+                default: .valid
+                }
             let s = n.stride ?? [1, 1]
             return conv2d(x[0], x[1], border: border, stride: (s[0], s[1]), filterFlip: n.flip ?? true)
         },
         "pool2d": { x, n in
-            let w = n.window ?? [2, 2], s = n.stride ?? w
-            let mode: PoolMode = switch n.mode {
-            case "average_inc_pad": .averageIncludingPad
-            case "average_exc_pad": .averageExcludingPad
-            default: .max
-            }
-            return pool2d(x[0], window: (w[0], w[1]), ignoreBorder: n.ignoreBorder ?? true, stride: (s[0], s[1]),
-                          mode: mode)
-        },
+            let w = n.window ?? [2, 2]
+            let s = n.stride ?? w
+            let mode: PoolMode =
+                switch n.mode {
+                case "average_inc_pad": .averageIncludingPad
+                case "average_exc_pad": .averageExcludingPad
+                default: .max
+                }
+            return pool2d(
+                x[0], window: (w[0], w[1]), ignoreBorder: n.ignoreBorder ?? true, stride: (s[0], s[1]),
+                mode: mode)
+        }
     ]
 
     static func axes(_ n: FuzzCase.Node) -> Axes {

@@ -50,13 +50,17 @@ public struct FuzzRunner: Sendable {
         func fail(_ place: String, _ message: String) {
             failures.append(Failure(id: c.id, place: place, message: message))
         }
-        let inputs: [Variable], values: [NDArray], out: Variable
+        let inputs: [Variable]
+        let values: [NDArray]
+        let out: Variable
         do {
             values = try c.inputs.map { try $0.array() }
             inputs = try c.inputs.enumerated().map { i, t in
-                tensor(try FuzzCase.dtype(t.dtype), shape: t.shape.enumerated().map { d, n in
-                    (t.static?[d] ?? false) ? n : nil
-                }, name: "in\(i)")
+                tensor(
+                    try FuzzCase.dtype(t.dtype),
+                    shape: t.shape.enumerated().map { d, n in
+                        (t.static?[d] ?? false) ? n : nil
+                    }, name: "in\(i)")
             }
             out = try build(c, inputs: inputs)
         } catch {
@@ -69,8 +73,10 @@ public struct FuzzRunner: Sendable {
             return failures
         }
         if out.dtype != expected.dtype || out.ndim != expected.ndim {
-            fail("type", "the graph gives \(out.dtype) of rank \(out.ndim), "
-                 + "NumPy \(expected.dtype) of rank \(expected.ndim)")
+            fail(
+                "type",
+                "the graph gives \(out.dtype) of rank \(out.ndim), "
+                    + "NumPy \(expected.dtype) of rank \(expected.ndim)")
             return failures
         }
         for mode in modes {
@@ -86,11 +92,12 @@ public struct FuzzRunner: Sendable {
             let differentiable = c.inputs.indices.filter { c.inputs[$0].dtype == "float64" }
             for mode in modes {
                 do {
-                    try verifyGrad({ vars in
-                        var all = values.map { Constant($0) as Variable }
-                        for (k, i) in differentiable.enumerated() { all[i] = vars[k] }
-                        return (try? build(c, inputs: all)) ?? vars[0]
-                    }, at: differentiable.map { values[$0] }, relTolerance: 1e-4, absTolerance: 1e-6, mode: mode)
+                    try verifyGrad(
+                        { vars in
+                            var all = values.map { Constant($0) as Variable }
+                            for (k, i) in differentiable.enumerated() { all[i] = vars[k] }
+                            return (try? build(c, inputs: all)) ?? vars[0]
+                        }, at: differentiable.map { values[$0] }, relTolerance: 1e-4, absTolerance: 1e-6, mode: mode)
                 } catch {
                     fail("gradient \(mode.name)", "\(error)")
                 }
@@ -124,9 +131,11 @@ public struct FuzzRunner: Sendable {
     func compare(_ got: NDArray, _ want: NDArray, tolerance: (rel: Double, abs: Double)) -> String? {
         guard got.shape == want.shape else { return "shape \(got.shape), NumPy \(want.shape)" }
         guard got.dtype == want.dtype else { return "dtype \(got.dtype), NumPy \(want.dtype)" }
-        let a = got.doubles, b = want.doubles
+        let a = got.doubles
+        let b = want.doubles
         for k in 0..<a.count {
-            let ok = want.dtype.isFloat
+            let ok =
+                want.dtype.isFloat
                 ? Swift.abs(a[k] - b[k]) <= tolerance.abs + tolerance.rel * Swift.abs(b[k])
                 : a[k] == b[k]
             if !ok { return "element \(k): \(a[k]), NumPy \(b[k]) (of \(a.count))" }

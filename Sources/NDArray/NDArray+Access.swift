@@ -120,8 +120,10 @@ private struct CopyInner<T: NDElement>: DTypeVisitor {
         let d = dst.storage.pointer.assumingMemoryBound(to: U.self)
         StridedLoop(shape: dst.shape, strides: [src.strides, dst.strides])
             .forEachRow(offsets: [src.offset, dst.offset]) { o, n, st in
-                var i = o[0], j = o[1]
-                let si = st[0], sj = st[1]
+                var i = o[0]
+                var j = o[1]
+                let si = st[0]
+                let sj = st[1]
                 if T.self == U.self && si == 1 && sj == 1 {
                     UnsafeMutableRawPointer(d + j).copyMemory(from: s + i, byteCount: n * MemoryLayout<T>.stride)
                     return

@@ -41,7 +41,7 @@ extension NDArray {
     /// An array filled with `value`.
     public static func full(_ shape: [Int], value: Double, dtype: DType) throws(NDArrayError) -> NDArray {
         var a = try NDArray(zeros: shape, dtype: dtype)
-        if value != 0 || value.sign == .minus { a.fill(with: value) }   // -0.0 and NaN are filled too
+        if value != 0 || value.sign == .minus { a.fill(with: value) }  // -0.0 and NaN are filled too
         return a
     }
 
@@ -62,10 +62,14 @@ extension NDArray {
     }
 
     /// `[start, start + step, …)` below `stop`, as NumPy's `arange`.
-    public static func arange(_ start: Double, _ stop: Double, step: Double = 1, dtype: DType) throws(NDArrayError) -> NDArray {
+    public static func arange(
+        _ start: Double, _ stop: Double, step: Double = 1, dtype: DType
+    ) throws(NDArrayError) -> NDArray {
         guard step != 0 else { throw .invalidShape("arange step must not be zero") }
         let length = ((stop - start) / step).rounded(.up)
-        guard length.isFinite, length < 1e12 else { throw .invalidShape("arange(\(start), \(stop), step: \(step)) has no finite length") }
+        guard length.isFinite, length < 1e12 else {
+            throw .invalidShape("arange(\(start), \(stop), step: \(step)) has no finite length")
+        }
         let n = Swift.max(0, Int(length))
         var a = NDArray(uninitialized: [n], dtype: dtype)
         a.withMutableElements(as: Double.self) { i in start + Double(i) * step }

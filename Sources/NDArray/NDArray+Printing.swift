@@ -26,13 +26,16 @@ extension NDArray: CustomStringConvertible, CustomDebugStringConvertible {
             let showAll = !summarize || n <= 6
             for i in 0..<n {
                 if !showAll && i == 3 {
-                    out += axis == ndim - 1 ? "\(sep)..." : "\(repr ? "," : "")\n" + String(repeating: " ", count: indent + 1) + "..."
+                    out +=
+                        axis == ndim - 1
+                        ? "\(sep)..." : "\(repr ? "," : "")\n" + String(repeating: " ", count: indent + 1) + "..."
                     continue
                 }
                 if !showAll && i > 2 && i < n - 3 { continue }
                 if !first {
-                    if axis == ndim - 1 { out += sep }
-                    else {
+                    if axis == ndim - 1 {
+                        out += sep
+                    } else {
                         out += (repr ? "," : "") + String(repeating: "\n", count: ndim - axis - 1)
                         out += String(repeating: " ", count: indent + 1)
                     }

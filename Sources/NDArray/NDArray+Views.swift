@@ -17,10 +17,12 @@ extension NDArray {
         guard index.count <= ndim else {
             throw .indexOutOfRange("\(index.count) indices for an array of \(ndim) dimensions")
         }
-        var newShape: [Int] = [], newStrides: [Int] = []
+        var newShape: [Int] = []
+        var newStrides: [Int] = []
         var off = offset
         for axis in 0..<ndim {
-            let n = shape[axis], s = strides[axis]
+            let n = shape[axis]
+            let s = strides[axis]
             let entry = axis < index.count ? index[axis] : .all
             switch entry {
             case .at(let i):
@@ -59,8 +61,9 @@ extension NDArray {
         guard axes.count == ndim, Set(axes) == Set(0..<ndim) else {
             throw .invalidShape("\(axes) is not a permutation of the \(ndim) axes")
         }
-        return NDArray(storage: storage, dtype: dtype, shape: axes.map { shape[$0] },
-                       strides: axes.map { strides[$0] }, offset: offset)
+        return NDArray(
+            storage: storage, dtype: dtype, shape: axes.map { shape[$0] },
+            strides: axes.map { strides[$0] }, offset: offset)
     }
 
     /// The transpose (axes reversed), as a view.
@@ -93,9 +96,11 @@ extension NDArray {
             let lead = nd - s.count
             for (i, n) in s.enumerated() {
                 let j = lead + i
-                if out[j] == 1 { out[j] = n }
-                else if n != 1 && n != out[j] {
-                    throw .shapeMismatch("shapes \(shapes.map { "\($0)" }.joined(separator: ", ")) cannot be broadcast together")
+                if out[j] == 1 {
+                    out[j] = n
+                } else if n != 1 && n != out[j] {
+                    throw .shapeMismatch(
+                        "shapes \(shapes.map { "\($0)" }.joined(separator: ", ")) cannot be broadcast together")
                 }
             }
         }
@@ -120,15 +125,17 @@ extension NDArray {
             throw .shapeMismatch("cannot reshape array of size \(count) into shape \(newShape)")
         }
         let base = contiguous()
-        return NDArray(storage: base.storage, dtype: dtype, shape: target,
-                       strides: NDArray.contiguousStrides(target), offset: base.offset)
+        return NDArray(
+            storage: base.storage, dtype: dtype, shape: target,
+            strides: NDArray.contiguousStrides(target), offset: base.offset)
     }
 
     /// A view with a length-1 axis inserted at `axis`.
     public func expandingDims(at axis: Int) throws(NDArrayError) -> NDArray {
         let a = axis < 0 ? axis + ndim + 1 : axis
         guard a >= 0 && a <= ndim else { throw .indexOutOfRange("axis \(axis) for expandDims of \(ndim)-d array") }
-        var sh = shape, st = strides
+        var sh = shape
+        var st = strides
         sh.insert(1, at: a)
         st.insert(0, at: a)
         return NDArray(storage: storage, dtype: dtype, shape: sh, strides: st, offset: offset)
@@ -137,12 +144,15 @@ extension NDArray {
     /// A view of the same storage with explicit shape, strides (in elements) and offset; throws
     /// when some element would fall outside the storage.
     public func view(shape: [Int], strides: [Int], offset: Int? = nil) throws(NDArrayError) -> NDArray {
-        guard shape.count == strides.count else { throw .invalidShape("shape \(shape) and strides \(strides) differ in length") }
+        guard shape.count == strides.count else {
+            throw .invalidShape("shape \(shape) and strides \(strides) differ in length")
+        }
         try NDArray.validate(shape: shape)
         let off = offset ?? self.offset
         let capacity = storage.byteCount / dtype.itemSize
         if !shape.contains(0) {
-            var lo = off, hi = off
+            var lo = off
+            var hi = off
             for (n, s) in zip(shape, strides) { if s > 0 { hi += (n - 1) * s } else { lo += (n - 1) * s } }
             guard lo >= 0 && hi < Swift.max(capacity, 1) else {
                 throw .indexOutOfRange("view \(shape) with strides \(strides) exceeds the storage")

@@ -31,8 +31,9 @@ public struct NDArray: Sendable {
     public init(zeros shape: [Int], dtype: DType) throws(NDArrayError) {
         try NDArray.validate(shape: shape)
         let count = shape.reduce(1, *)
-        self.init(storage: try NDStorage.checked(byteCount: count * dtype.itemSize), dtype: dtype, shape: shape,
-                  strides: NDArray.contiguousStrides(shape), offset: 0)
+        self.init(
+            storage: try NDStorage.checked(byteCount: count * dtype.itemSize), dtype: dtype, shape: shape,
+            strides: NDArray.contiguousStrides(shape), offset: 0)
     }
 
     /// An uninitialised C-contiguous array whose size comes from a user (a shape, a file
@@ -40,15 +41,17 @@ public struct NDArray: Sendable {
     init(checkedUninitialized shape: [Int], dtype: DType) throws(NDArrayError) {
         try NDArray.validate(shape: shape)
         let bytes = try NDArray.checkedCount(shape, itemSize: dtype.itemSize)
-        self.init(storage: try NDStorage.checked(byteCount: bytes, zeroed: false), dtype: dtype,
-                  shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0)
+        self.init(
+            storage: try NDStorage.checked(byteCount: bytes, zeroed: false), dtype: dtype,
+            shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0)
     }
 
     /// An uninitialised C-contiguous array; callers write every element before reading.
     init(uninitialized shape: [Int], dtype: DType) {
         let count = shape.reduce(1, *)
-        self.init(storage: NDStorage(uninitializedByteCount: count * dtype.itemSize), dtype: dtype,
-                  shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0)
+        self.init(
+            storage: NDStorage(uninitializedByteCount: count * dtype.itemSize), dtype: dtype,
+            shape: shape, strides: NDArray.contiguousStrides(shape), offset: 0)
     }
 
     public var ndim: Int { shape.count }

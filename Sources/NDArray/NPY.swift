@@ -10,9 +10,12 @@ public enum NPY {
     /// try NPY.encode(a).write(to: URL(fileURLWithPath: "a.npy"))
     /// ```
     public static func encode(_ array: NDArray) -> Data {
-        let shapeText = array.shape.isEmpty ? "()"
-            : array.shape.count == 1 ? "(\(array.shape[0]),)"
-            : "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
+        let shapeText =
+            array.shape.isEmpty
+            ? "()"
+            : array.shape.count == 1
+                ? "(\(array.shape[0]),)"
+                : "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(array.dtype.numpyDescr)', 'fortran_order': False, 'shape': \(shapeText), }"
         let total = magic.count + 2 + 2 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
@@ -33,7 +36,8 @@ public enum NPY {
             throw .io("\(name): not a .npy file (bad magic)")
         }
         let major = bytes[6]
-        var headerLen: Int, start: Int
+        var headerLen: Int
+        var start: Int
         switch major {
         case 1:
             headerLen = Int(bytes[8]) | Int(bytes[9]) << 8
@@ -75,7 +79,11 @@ public enum NPY {
         let p = a.storage.pointer.assumingMemoryBound(to: UInt8.self)
         for i in 0..<a.count {
             let e = p + i * size
-            for k in 0..<size / 2 { let t = e[k]; e[k] = e[size - 1 - k]; e[size - 1 - k] = t }
+            for k in 0..<size / 2 {
+                let t = e[k]
+                e[k] = e[size - 1 - k]
+                e[size - 1 - k] = t
+            }
         }
     }
 
@@ -85,7 +93,8 @@ public enum NPY {
             return h[r.upperBound...].drop(while: { $0 == " " })
         }
         guard let d = value("descr"), let q = d.first, q == "'" || q == "\"",
-              let end = d.dropFirst().firstIndex(of: q) else {
+            let end = d.dropFirst().firstIndex(of: q)
+        else {
             throw .io("\(name): .npy header has no descr: \(h)")
         }
         let descr = String(d[d.index(after: d.startIndex)..<end])
@@ -97,7 +106,9 @@ public enum NPY {
         for part in s[s.index(after: s.startIndex)..<close].split(separator: ",") {
             let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
             if t.isEmpty { continue }
-            guard let n = Int(t), n >= 0, n < Int(Int32.max) else { throw .io("\(name): bad shape in .npy header: \(h)") }
+            guard let n = Int(t), n >= 0, n < Int(Int32.max) else {
+                throw .io("\(name): bad shape in .npy header: \(h)")
+            }
             shape.append(n)
         }
         return (descr, fortran, shape)

@@ -25,7 +25,8 @@ public enum NPZ {
 
     /// The archive bytes for `arrays`, members in key order.
     public static func encode(_ arrays: [String: NDArray], compressed: Bool = false) throws(NDArrayError) -> Data {
-        var out = Data(), central = Data()
+        var out = Data()
+        var central = Data()
         var count = 0
         for key in arrays.keys.sorted() {
             guard let array = arrays[key] else { continue }
@@ -40,24 +41,50 @@ public enum NPZ {
                 throw .unsupported("npz members over 4 GiB are not supported")
             }
             var local = Data()
-            local.le32(0x0403_4b50); local.le16(20); local.le16(0); local.le16(compressed ? 8 : 0)
-            local.le16(0); local.le16(0x21)   // time, date: 1980-01-01
-            local.le32(crc); local.le32(UInt32(payload.count)); local.le32(UInt32(raw.count))
-            local.le16(UInt16(name.count)); local.le16(0)
+            local.le32(0x0403_4b50)
+            local.le16(20)
+            local.le16(0)
+            local.le16(compressed ? 8 : 0)
+            local.le16(0)
+            local.le16(0x21)  // time, date: 1980-01-01
+            local.le32(crc)
+            local.le32(UInt32(payload.count))
+            local.le32(UInt32(raw.count))
+            local.le16(UInt16(name.count))
+            local.le16(0)
             local.append(contentsOf: name)
-            out.append(local); out.append(payload)
-            central.le32(0x0201_4b50); central.le16(20); central.le16(20); central.le16(0)
-            central.le16(compressed ? 8 : 0); central.le16(0); central.le16(0x21)
-            central.le32(crc); central.le32(UInt32(payload.count)); central.le32(UInt32(raw.count))
-            central.le16(UInt16(name.count)); central.le16(0); central.le16(0); central.le16(0); central.le16(0)
-            central.le32(0); central.le32(UInt32(offset))
+            out.append(local)
+            out.append(payload)
+            central.le32(0x0201_4b50)
+            central.le16(20)
+            central.le16(20)
+            central.le16(0)
+            central.le16(compressed ? 8 : 0)
+            central.le16(0)
+            central.le16(0x21)
+            central.le32(crc)
+            central.le32(UInt32(payload.count))
+            central.le32(UInt32(raw.count))
+            central.le16(UInt16(name.count))
+            central.le16(0)
+            central.le16(0)
+            central.le16(0)
+            central.le16(0)
+            central.le32(0)
+            central.le32(UInt32(offset))
             central.append(contentsOf: name)
             count += 1
         }
         let cdOffset = out.count
         out.append(central)
-        out.le32(0x0605_4b50); out.le16(0); out.le16(0); out.le16(UInt16(count)); out.le16(UInt16(count))
-        out.le32(UInt32(central.count)); out.le32(UInt32(cdOffset)); out.le16(0)
+        out.le32(0x0605_4b50)
+        out.le16(0)
+        out.le16(0)
+        out.le16(UInt16(count))
+        out.le16(UInt16(count))
+        out.le32(UInt32(central.count))
+        out.le32(UInt32(cdOffset))
+        out.le16(0)
         return out
     }
 
@@ -68,7 +95,10 @@ public enum NPZ {
         var eocd = -1
         var i = b.count - 22
         while i >= Swift.max(0, b.count - 22 - 65_535) {
-            if b.u32(i) == 0x0605_4b50 { eocd = i; break }
+            if b.u32(i) == 0x0605_4b50 {
+                eocd = i
+                break
+            }
             i -= 1
         }
         guard eocd >= 0 else { throw .io("\(name): not a zip archive (no end of central directory)") }
@@ -86,8 +116,11 @@ public enum NPZ {
             guard p + 46 <= b.count, b.u32(p) == 0x0201_4b50 else { throw .io("\(name): corrupt central directory") }
             let method = b.u16(p + 10)
             let crc = b.u32(p + 16)
-            var csize = Int(b.u32(p + 20)), usize = Int(b.u32(p + 24))
-            let nameLen = Int(b.u16(p + 28)), extraLen = Int(b.u16(p + 30)), commentLen = Int(b.u16(p + 32))
+            var csize = Int(b.u32(p + 20))
+            var usize = Int(b.u32(p + 24))
+            let nameLen = Int(b.u16(p + 28))
+            let extraLen = Int(b.u16(p + 30))
+            let commentLen = Int(b.u16(p + 32))
             var localOffset = Int(b.u32(p + 42))
             guard p + 46 + nameLen + extraLen <= b.count else { throw .io("\(name): corrupt central directory") }
             let member = String(decoding: b[(p + 46)..<(p + 46 + nameLen)], as: UTF8.self)
@@ -95,12 +128,19 @@ public enum NPZ {
             var e = p + 46 + nameLen
             let extraEnd = e + extraLen
             while e + 4 <= extraEnd {
-                let tag = b.u16(e), size = Int(b.u16(e + 2))
+                let tag = b.u16(e)
+                let size = Int(b.u16(e + 2))
                 if tag == 1 {
                     var f = e + 4
                     guard f + 8 * 3 <= b.count || f + 8 <= extraEnd else { break }
-                    if usize == 0xFFFF_FFFF, f + 8 <= b.count { usize = b.int64Field(f); f += 8 }
-                    if csize == 0xFFFF_FFFF, f + 8 <= b.count { csize = b.int64Field(f); f += 8 }
+                    if usize == 0xFFFF_FFFF, f + 8 <= b.count {
+                        usize = b.int64Field(f)
+                        f += 8
+                    }
+                    if csize == 0xFFFF_FFFF, f + 8 <= b.count {
+                        csize = b.int64Field(f)
+                        f += 8
+                    }
                     if localOffset == 0xFFFF_FFFF, f + 8 <= b.count { localOffset = b.int64Field(f) }
                 }
                 e += 4 + size
@@ -110,7 +150,9 @@ public enum NPZ {
                 throw .io("\(name): corrupt local header for \(member)")
             }
             let start = localOffset + 30 + Int(b.u16(localOffset + 26)) + Int(b.u16(localOffset + 28))
-            guard csize <= b.count, start + csize <= b.count, usize < Int(Int32.max) * 16 else { throw .io("\(name): \(member) is truncated") }
+            guard csize <= b.count, start + csize <= b.count, usize < Int(Int32.max) * 16 else {
+                throw .io("\(name): \(member) is truncated")
+            }
             let payload = Data(b[start..<(start + csize)])
             let raw: Data
             switch method {
@@ -132,8 +174,11 @@ public enum NPZ {
     /// (16 + 15). Shared with Datasets' gzip writer.
     package static func deflate(_ input: Data, windowBits: Int32 = -15) throws(NDArrayError) -> Data {
         var stream = z_stream()
-        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
-                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            deflateInit2_(
+                &stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
+                ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else {
             throw .io("zlib deflateInit failed")
         }
         defer { deflateEnd(&stream) }

@@ -28,15 +28,18 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
     /// Standard normal (Box–Muller).
     public mutating func normal() -> Double {
-        let u = Swift.max(unit(), .leastNonzeroMagnitude), v = unit()
+        let u = Swift.max(unit(), .leastNonzeroMagnitude)
+        let v = unit()
         return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
     }
 }
 
 extension NDArray {
     /// An array of values uniform in `range`, drawn from `rng` in row-major order.
-    public static func uniform(_ shape: [Int], in range: ClosedRange<Double>, dtype: DType,
-                               using rng: inout SplitMix64) throws(NDArrayError) -> NDArray {
+    public static func uniform(
+        _ shape: [Int], in range: ClosedRange<Double>, dtype: DType,
+        using rng: inout SplitMix64
+    ) throws(NDArrayError) -> NDArray {
         let n = shape.reduce(1, *)
         let values = (0..<n).map { _ in rng.uniform(range.lowerBound, range.upperBound) }
         return try NDArray(values, shape: shape).cast(to: dtype)

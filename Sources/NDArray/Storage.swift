@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A 64-byte-aligned, zero-initialised byte buffer shared by an array and its views.
@@ -31,7 +31,7 @@ public final class NDStorage: @unchecked Sendable {
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, align, size) == 0, let p else { return nil }
         #if os(Linux)
-        if huge { _ = madvise(p, size, MADV_HUGEPAGE) }
+            if huge { _ = madvise(p, size, MADV_HUGEPAGE) }
         #endif
         return p
     }

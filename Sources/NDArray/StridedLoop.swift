@@ -20,7 +20,8 @@ public struct StridedLoop {
         var merged: [(n: Int, s: [Int])] = []
         for d in dims {
             if let last = merged.last,
-               zip(last.s, d.s).allSatisfy({ $0 == $1 * d.n }) {
+                zip(last.s, d.s).allSatisfy({ $0 == $1 * d.n })
+            {
                 merged[merged.count - 1] = (last.n * d.n, d.s)
             } else {
                 merged.append(d)
@@ -33,15 +34,20 @@ public struct StridedLoop {
 
     /// Calls `body(offsets, count, innerStrides)` once per innermost row; `offsets` holds each
     /// operand's element offset at the row's start.
-    public func forEachRow(offsets start: [Int],
-                           _ body: (_ offsets: [Int], _ count: Int, _ innerStrides: [Int]) -> Void) {
+    public func forEachRow(
+        offsets start: [Int],
+        _ body: (_ offsets: [Int], _ count: Int, _ innerStrides: [Int]) -> Void
+    ) {
         let nd = shape.count
         if shape.contains(0) { return }
         let k = strides.count
         let inner = strides.map { $0[nd - 1] }
         let n = shape[nd - 1]
         var offsets = start
-        if nd == 1 { body(offsets, n, inner); return }
+        if nd == 1 {
+            body(offsets, n, inner)
+            return
+        }
         var index = [Int](repeating: 0, count: nd - 1)
         while true {
             body(offsets, n, inner)

@@ -34,8 +34,9 @@ public struct Checkpoint: Sendable {
             throw TheanoError(.badInput, "cannot create the checkpoint folder \(directory.path): \(why)")
         }
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                      nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf",
+            nan: "nan")
         var arrays = state.mapValues { $0.value }
         arrays[Self.progressKey] = Self.bytes(try encoder.encode(progress))
         arrays[Self.modelKey] = Self.bytes(Data(model.utf8))
@@ -56,8 +57,10 @@ public struct Checkpoint: Sendable {
         for (key, shared) in state.sorted(by: { $0.key < $1.key }) {
             guard let value = arrays[key] else { throw TheanoError(.badInput, "\(file.path) has no \(key)") }
             guard value.shape == shared.value.shape, value.dtype == shared.dtype else {
-                throw TheanoError(.badInput, "\(file.path): \(key) is \(value.dtype)\(value.shape), "
-                                  + "the model's is \(shared.dtype)\(shared.value.shape) (other settings?)")
+                throw TheanoError(
+                    .badInput,
+                    "\(file.path): \(key) is \(value.dtype)\(value.shape), "
+                        + "the model's is \(shared.dtype)\(shared.value.shape) (other settings?)")
             }
         }
         let progress = try decodeProgress(arrays, as: P.self)

@@ -12,9 +12,11 @@ public final class SigmoidStack {
 
     public init(input: Variable, nIn: Int, hidden: [Int], nOut: Int, rng: inout SplitMix64) throws {
         var layers: [HiddenLayer] = []
-        var x = input, width = nIn
+        var x = input
+        var width = nIn
         for n in hidden {
-            let layer = try HiddenLayer(input: x, nIn: width, nOut: n, rng: &rng, activation: sigmoid, sigmoidScale: true)
+            let layer = try HiddenLayer(
+                input: x, nIn: width, nOut: n, rng: &rng, activation: sigmoid, sigmoidScale: true)
             layers.append(layer)
             x = layer.output
             width = n
@@ -77,10 +79,12 @@ public struct DeepResult: Sendable {
 /// With a checkpoint, each epoch is saved; a resumed run builds the layers before the saved one
 /// again without training them (so random streams are numbered as before), restores the state at
 /// the saved layer and goes on from its next epoch.
-private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, params: [SharedVariable],
-                      checkpoint: Checkpoint?, resume: Bool,
-                      function make: (Int, SharedVariable, Variable) throws -> Function,
-                      log: (String) -> Void) throws -> ([[Double]], Double) {
+private func pretrain(
+    layers: Int, epochs: Int, batchSize: Int, data: MNIST, params: [SharedVariable],
+    checkpoint: Checkpoint?, resume: Bool,
+    function make: (Int, SharedVariable, Variable) throws -> Function,
+    log: (String) -> Void
+) throws -> ([[Double]], Double) {
     let trainX = shared(data.train.images, name: "trainX", borrow: true)
     let index = lscalar("index")
     let batches = data.train.count / batchSize
@@ -96,12 +100,15 @@ private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, par
         if layer < resumeAt { continue }
         let state = checkpointState(params, updatedBy: [f])
         if layer == resumeAt, let checkpoint,
-           let restored = try checkpoint.restore(state: state, as: EpochProgress.self) {
+            let restored = try checkpoint.restore(state: state, as: EpochProgress.self)
+        {
             progress = restored
             log("resuming pre-training from \(checkpoint.file.path) at layer \(layer)")
         }
-        try runEpochs(phase: layer, epochs: epochs, progress: &progress, checkpoint: checkpoint,
-                      state: state) { epoch in
+        try runEpochs(
+            phase: layer, epochs: epochs, progress: &progress, checkpoint: checkpoint,
+            state: state
+        ) { epoch in
             var total = 0.0
             for i in 0..<batches { total += try f(i)[0].item() }
             log(String(format: "Pre-training layer %d, epoch %d, cost %f", layer, epoch, total / Double(batches)))
@@ -113,58 +120,79 @@ private func pretrain(layers: Int, epochs: Int, batchSize: Int, data: MNIST, par
 
 /// Pre-training `layerFunction(i, …)` for each layer in turn, then supervised fine-tuning of the
 /// whole stack with early stopping. `options.finetune.checkpoint` checkpoints both phases.
-private func trainDeep(_ model: String, data: MNIST, options: DeepOptions, log: (String) -> Void,
-                       layerFunction: (_ layer: Int, _ net: SigmoidStack, _ x: Variable, _ trainX: SharedVariable,
-                                       _ index: Variable, _ rng: inout SplitMix64,
-                                       _ streams: RandomStreams) throws -> Function) throws -> DeepResult {
+private func trainDeep(
+    _ model: String, data: MNIST, options: DeepOptions, log: (String) -> Void,
+    layerFunction: (
+        _ layer: Int, _ net: SigmoidStack, _ x: Variable, _ trainX: SharedVariable,
+        _ index: Variable, _ rng: inout SplitMix64,
+        _ streams: RandomStreams
+    ) throws -> Function
+) throws -> DeepResult {
     let d = options.finetune.dtype
-    let x = matrix("x", dtype: d), y = ivector("y")
+    let x = matrix("x", dtype: d)
+    let y = ivector("y")
     var rng = SplitMix64(seed: options.seed)
     let net = try SigmoidStack(input: x, nIn: 784, hidden: options.hidden, nOut: 10, rng: &rng)
     let streams = RandomStreams(seed: options.seed &+ 1)
     let checkpoint = options.finetune.checkpoint.map { Checkpoint(directory: $0, model: model + "-pretrain") }
-    let (costs, seconds) = try pretrain(layers: net.layers.count, epochs: options.pretrainEpochs,
-                                        batchSize: options.pretrainBatchSize, data: data, params: net.params,
-                                        checkpoint: checkpoint, resume: options.finetune.resume,
-                                        function: { i, trainX, index in
-        try layerFunction(i, net, x, trainX, index, &rng, streams)
-    }, log: log)
+    let (costs, seconds) = try pretrain(
+        layers: net.layers.count, epochs: options.pretrainEpochs,
+        batchSize: options.pretrainBatchSize, data: data, params: net.params,
+        checkpoint: checkpoint, resume: options.finetune.resume,
+        function: { i, trainX, index in
+            try layerFunction(i, net, x, trainX, index, &rng, streams)
+        }, log: log)
     var finetune = options.finetune
     finetune.patience = options.patienceEpochs * (data.train.count / finetune.batchSize)
-    let setup = try SupervisedSetup(data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
-                                    errors: net.output.errors(y), params: net.params)
+    let setup = try SupervisedSetup(
+        data: data, options: finetune, x: x, y: y, cost: net.output.negativeLogLikelihood(y),
+        errors: net.output.errors(y), params: net.params)
     let outcome = try setup.run(model: model + "-finetune", options: finetune, log: log)
-    return DeepResult(pretrainCosts: costs, pretrainSeconds: seconds,
-                      finetune: TrainingResult(model: model, outcome: outcome, dtype: d))
+    return DeepResult(
+        pretrainCosts: costs, pretrainSeconds: seconds,
+        finetune: TrainingResult(model: model, outcome: outcome, dtype: d))
 }
 
 /// The stacked denoising autoencoders tutorial: each sigmoid layer shares W and b with a dA,
 /// pre-trained greedily on the previous layer's output, then the whole network is fine-tuned
 /// with early stopping. The pre-training functions take the corruption level and learning rate
 /// as inputs with default values.
-public func trainStackedAutoencoders(data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed) throws -> DeepResult {
+public func trainStackedAutoencoders(
+    data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed
+) throws -> DeepResult {
     try trainDeep("sda", data: data, options: options, log: log) { i, net, x, trainX, index, rng, streams in
-        let layer = net.layers[i], d = x.dtype
-        let da = try DenoisingAutoencoder(input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
-                                          rng: &rng, streams: streams, W: layer.W, bHid: layer.b)
-        let corruption = scalar("corruption", dtype: d), lr = scalar("lr", dtype: d)
+        let layer = net.layers[i]
+        let d = x.dtype
+        let da = try DenoisingAutoencoder(
+            input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
+            rng: &rng, streams: streams, W: layer.W, bHid: layer.b)
+        let corruption = scalar("corruption", dtype: d)
+        let lr = scalar("lr", dtype: d)
         let (cost, updates) = try da.costUpdates(corruption: corruption, learningRate: lr)
         let bs = Double(options.pretrainBatchSize)
-        return try function(inputs: [index, corruption, lr], outputs: [cost], updates: updates,
-                            givens: [x: trainX[index * bs ..< (index + 1) * bs]],
-                            defaults: [corruption: options.corruption[min(i, options.corruption.count - 1)], lr: options.pretrainLearningRate])
+        return try function(
+            inputs: [index, corruption, lr], outputs: [cost], updates: updates,
+            givens: [x: trainX[index * bs..<(index + 1) * bs]],
+            defaults: [
+                corruption: options.corruption[min(i, options.corruption.count - 1)], lr: options.pretrainLearningRate
+            ])
     }
 }
 
 /// The deep belief network tutorial: RBMs sharing W and hidden biases with the sigmoid layers,
 /// pre-trained greedily with CD-k, then fine-tuned with early stopping.
-public func trainDeepBeliefNetwork(data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed) throws -> DeepResult {
+public func trainDeepBeliefNetwork(
+    data: MNIST, options: DeepOptions, log: (String) -> Void = printFlushed
+) throws -> DeepResult {
     try trainDeep("dbn", data: data, options: options, log: log) { i, net, x, trainX, index, rng, streams in
         let layer = net.layers[i]
-        let rbm = try RBM(input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
-                          rng: &rng, streams: streams, W: layer.W, hbias: layer.b)
-        let (monitor, updates) = try rbm.costUpdates(learningRate: options.pretrainLearningRate, persistent: nil, k: options.k)
+        let rbm = try RBM(
+            input: net.layerInput(i, x), nVisible: layer.W.value.shape[0], nHidden: layer.W.value.shape[1],
+            rng: &rng, streams: streams, W: layer.W, hbias: layer.b)
+        let (monitor, updates) = try rbm.costUpdates(
+            learningRate: options.pretrainLearningRate, persistent: nil, k: options.k)
         let bs = Double(options.pretrainBatchSize)
-        return try function(inputs: [index], outputs: [monitor], updates: updates, givens: [x: trainX[index * bs ..< (index + 1) * bs]])
+        return try function(
+            inputs: [index], outputs: [monitor], updates: updates, givens: [x: trainX[index * bs..<(index + 1) * bs]])
     }
 }

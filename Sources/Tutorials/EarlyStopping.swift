@@ -45,20 +45,26 @@ public struct EarlyStopping: Sendable {
 
     /// Runs the schedule from the start. `train(i)` runs minibatch `i`; `validate()` and
     /// `test()` return mean errors; `log` receives the classic progress lines.
-    public func run(trainBatches: Int, train: (Int) throws -> Void, validate: () throws -> Double,
-                    test: () throws -> Double, log: (String) -> Void) rethrows -> Outcome {
-        try run(trainBatches: trainBatches, from: nil, afterEpoch: { _ in }, train: train, validate: validate,
-                test: test, log: log)
+    public func run(
+        trainBatches: Int, train: (Int) throws -> Void, validate: () throws -> Double,
+        test: () throws -> Double, log: (String) -> Void
+    ) rethrows -> Outcome {
+        try run(
+            trainBatches: trainBatches, from: nil, afterEpoch: { _ in }, train: train, validate: validate,
+            test: test, log: log)
     }
 
     /// Runs the schedule from `start` (a checkpoint's progress; nil: from the start), as
     /// ``run(trainBatches:train:validate:test:log:)``; `afterEpoch` receives the progress after
     /// each epoch (to save it).
-    public func run(trainBatches: Int, from start: Progress?, afterEpoch: (Progress) throws -> Void,
-                    train: (Int) throws -> Void, validate: () throws -> Double,
-                    test: () throws -> Double, log: (String) -> Void) rethrows -> Outcome {
+    public func run(
+        trainBatches: Int, from start: Progress?, afterEpoch: (Progress) throws -> Void,
+        train: (Int) throws -> Void, validate: () throws -> Double,
+        test: () throws -> Double, log: (String) -> Void
+    ) rethrows -> Outcome {
         var state = start ?? Progress(patience: patience)
-        let started = Date(), totalBefore = state.outcome.totalSeconds
+        let started = Date()
+        let totalBefore = state.outcome.totalSeconds
         // Fixed by the initial patience, so a resumed run validates where the first one did.
         let validationFrequency = min(trainBatches, patience / 2)
         while state.epoch < maxEpochs && !state.done {
@@ -72,8 +78,10 @@ public struct EarlyStopping: Sendable {
                 if (iteration + 1) % validationFrequency == 0 {
                     let loss = try validate()
                     state.outcome.validationHistory.append(loss)
-                    log(String(format: "epoch %d, minibatch %d/%d, validation error %f %%", epoch, minibatch + 1,
-                               trainBatches, loss * 100))
+                    log(
+                        String(
+                            format: "epoch %d, minibatch %d/%d, validation error %f %%", epoch, minibatch + 1,
+                            trainBatches, loss * 100))
                     if loss < state.outcome.bestValidationError {
                         if loss < state.outcome.bestValidationError * improvementThreshold {
                             state.patience = max(state.patience, iteration * patienceIncrease)
@@ -82,11 +90,16 @@ public struct EarlyStopping: Sendable {
                         state.outcome.bestEpoch = epoch
                         state.outcome.bestIteration = iteration
                         state.outcome.testError = try test()
-                        log(String(format: "     epoch %d, minibatch %d/%d, test error of best model %f %%", epoch,
-                                   minibatch + 1, trainBatches, state.outcome.testError * 100))
+                        log(
+                            String(
+                                format: "     epoch %d, minibatch %d/%d, test error of best model %f %%", epoch,
+                                minibatch + 1, trainBatches, state.outcome.testError * 100))
                     }
                 }
-                if state.patience <= iteration { state.done = true; break }
+                if state.patience <= iteration {
+                    state.done = true
+                    break
+                }
             }
             state.outcome.epochs = state.epoch
             state.outcome.totalSeconds = totalBefore + Date().timeIntervalSince(started)

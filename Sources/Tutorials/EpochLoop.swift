@@ -17,8 +17,10 @@ public struct EpochProgress: Sendable, Codable {
 
 /// Runs epochs `progress.completed(phase)..<epochs` of one phase: `epoch(e)` returns the epoch's
 /// mean cost; after each, the progress goes to `checkpoint` with `state` (when there is one).
-func runEpochs(phase: Int, epochs: Int, progress: inout EpochProgress, checkpoint: Checkpoint?,
-               state: [String: SharedVariable], epoch body: (Int) throws -> Double) throws {
+func runEpochs(
+    phase: Int, epochs: Int, progress: inout EpochProgress, checkpoint: Checkpoint?,
+    state: [String: SharedVariable], epoch body: (Int) throws -> Double
+) throws {
     while progress.costs.count <= phase { progress.costs.append([]) }
     for e in progress.completed(phase)..<max(epochs, progress.completed(phase)) {
         let t0 = Date()
@@ -50,8 +52,10 @@ func checkpointState(_ params: [SharedVariable], updatedBy functions: [Function]
 
 /// The checkpoint of `model` in `directory` and, when resuming, the progress restored from it
 /// (nil when there is nothing to resume).
-func openCheckpoint<P: Codable>(_ directory: URL?, model: String, resume: Bool, state: [String: SharedVariable],
-                                as: P.Type, log: (String) -> Void) throws -> (Checkpoint?, P?) {
+func openCheckpoint<P: Codable>(
+    _ directory: URL?, model: String, resume: Bool, state: [String: SharedVariable],
+    as: P.Type, log: (String) -> Void
+) throws -> (Checkpoint?, P?) {
     guard let directory else { return (nil, nil) }
     let checkpoint = Checkpoint(directory: directory, model: model)
     guard resume, let progress = try checkpoint.restore(state: state, as: P.self) else { return (checkpoint, nil) }

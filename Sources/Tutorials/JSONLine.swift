@@ -21,8 +21,12 @@ public struct JSONLine: Sendable {
     public mutating func add(_ key: String, _ value: String) { put(key, Self.quoted(value)) }
     public mutating func add(_ key: String, _ value: Int) { put(key, String(value)) }
     public mutating func add(_ key: String, _ value: Bool) { put(key, value ? "true" : "false") }
-    public mutating func add(_ key: String, _ value: Double, decimals: Int = 4) { put(key, Self.number(value, decimals)) }
-    public mutating func add(_ key: String, _ values: [Double], decimals: Int = 4) { put(key, Self.list(values, decimals)) }
+    public mutating func add(_ key: String, _ value: Double, decimals: Int = 4) {
+        put(key, Self.number(value, decimals))
+    }
+    public mutating func add(_ key: String, _ values: [Double], decimals: Int = 4) {
+        put(key, Self.list(values, decimals))
+    }
     public mutating func add(_ key: String, _ values: [[Double]], decimals: Int = 4) {
         put(key, "[" + values.map { Self.list($0, decimals) }.joined(separator: ",") + "]")
     }

@@ -12,7 +12,9 @@ public final class LeNetConvPoolLayer {
     public var params: [SharedVariable] { [W, b] }
 
     /// `filterShape`: (filters, channels, rows, cols).
-    public init(input: Variable, filterShape: [Int], poolSize: (Int, Int) = (2, 2), rng: inout SplitMix64, dtype: DType? = nil) throws {
+    public init(
+        input: Variable, filterShape: [Int], poolSize: (Int, Int) = (2, 2), rng: inout SplitMix64, dtype: DType? = nil
+    ) throws {
         let d = dtype ?? input.dtype
         let fanIn = filterShape.dropFirst().reduce(1, *)
         let fanOut = filterShape[0] * filterShape[2] * filterShape[3] / (poolSize.0 * poolSize.1)
@@ -47,19 +49,26 @@ public final class LeNet {
 }
 
 /// Trains LeNet-5 (the convolutional tutorial) and returns its result.
-public func trainLeNet(data: MNIST, options: TrainingOptions = .lenet(),
-                       log: (String) -> Void = printFlushed) throws -> (TrainingResult, LeNet) {
-    let x = matrix("x", dtype: options.dtype), y = ivector("y")
+public func trainLeNet(
+    data: MNIST, options: TrainingOptions = .lenet(),
+    log: (String) -> Void = printFlushed
+) throws -> (TrainingResult, LeNet) {
+    let x = matrix("x", dtype: options.dtype)
+    let y = ivector("y")
     var rng = SplitMix64(seed: options.seed)
     let model = try LeNet(input: x, batchSize: options.batchSize, nkerns: options.nkerns, rng: &rng)
-    let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                    errors: model.errors(y), params: model.params)
+    let setup = try SupervisedSetup(
+        data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+        errors: model.errors(y), params: model.params)
     let outcome = try setup.run(model: "lenet", options: options, log: log)
     if let url = options.saveTo {
-        try saveParameters(["layer0_W": model.layer0.W.value, "layer0_b": model.layer0.b.value,
-                            "layer1_W": model.layer1.W.value, "layer1_b": model.layer1.b.value,
-                            "hidden_W": model.hidden.W.value, "hidden_b": model.hidden.b.value,
-                            "W": model.output.W.value, "b": model.output.b.value], to: url)
+        try saveParameters(
+            [
+                "layer0_W": model.layer0.W.value, "layer0_b": model.layer0.b.value,
+                "layer1_W": model.layer1.W.value, "layer1_b": model.layer1.b.value,
+                "hidden_W": model.hidden.W.value, "hidden_b": model.hidden.b.value,
+                "W": model.output.W.value, "b": model.output.b.value
+            ], to: url)
     }
     return (TrainingResult(model: "lenet", outcome: outcome, dtype: options.dtype), model)
 }

@@ -9,8 +9,10 @@ public final class HiddenLayer {
     public let output: Variable
     public var params: [SharedVariable] { [W, b] }
 
-    public init(input: Variable, nIn: Int, nOut: Int, rng: inout SplitMix64, dtype: DType? = nil,
-                activation: (Variable) -> Variable = tanh, sigmoidScale: Bool = false) throws {
+    public init(
+        input: Variable, nIn: Int, nOut: Int, rng: inout SplitMix64, dtype: DType? = nil,
+        activation: (Variable) -> Variable = tanh, sigmoidScale: Bool = false
+    ) throws {
         let d = dtype ?? input.dtype
         let bound = (6.0 / Double(nIn + nOut)).squareRoot() * (sigmoidScale ? 4 : 1)
         W = shared(try NDArray.uniform([nIn, nOut], in: -bound...bound, dtype: d, using: &rng), name: "W")

@@ -16,8 +16,10 @@ public final class RBM {
     public var params: [SharedVariable] { [W, hbias, vbias] }
 
     /// `W`/`hbias` may be given to share them with a sigmoid layer (deep belief networks).
-    public init(input: Variable, nVisible: Int, nHidden: Int, rng: inout SplitMix64, streams: RandomStreams,
-                W: SharedVariable? = nil, hbias: SharedVariable? = nil) throws {
+    public init(
+        input: Variable, nVisible: Int, nHidden: Int, rng: inout SplitMix64, streams: RandomStreams,
+        W: SharedVariable? = nil, hbias: SharedVariable? = nil
+    ) throws {
         (self.W, self.hbias, vbias) = try sigmoidPair(nVisible, nHidden, input.dtype, &rng, W: W, hidden: hbias)
         self.input = input
         self.nVisible = nVisible
@@ -50,10 +52,13 @@ public final class RBM {
     /// one row per example of the minibatch) the chain continues from where the last call left
     /// it. The k Gibbs steps are unrolled in the graph. Returns the monitoring cost: the
     /// stochastic pseudo-likelihood for PCD, the reconstruction cross-entropy for CD.
-    public func costUpdates(learningRate: Double, persistent: SharedVariable?, k: Int) throws -> (monitor: Variable, updates: [SharedVariable: Variable]) {
+    public func costUpdates(
+        learningRate: Double, persistent: SharedVariable?, k: Int
+    ) throws -> (monitor: Variable, updates: [SharedVariable: Variable]) {
         let (_, phSample) = sampleH(input)
         var h = persistent ?? phSample
-        var vMean = input, vSample = input
+        var vMean = input
+        var vSample = input
         for _ in 0..<k {
             (vMean, vSample) = sampleV(h)
             h = sampleH(vSample).sample
@@ -110,40 +115,53 @@ public struct RBMOptions: Sendable {
 }
 
 /// Trains the RBM tutorial; returns the monitored cost of each epoch.
-public func trainRBM(data: MNIST, options: RBMOptions, log: (String) -> Void = printFlushed) throws -> (costs: [Double], seconds: Double, model: RBM) {
+public func trainRBM(
+    data: MNIST, options: RBMOptions, log: (String) -> Void = printFlushed
+) throws -> (costs: [Double], seconds: Double, model: RBM) {
     let d = data.train.images.dtype
     let x = matrix("x", dtype: d)
     var rng = SplitMix64(seed: options.seed)
     let streams = RandomStreams(seed: options.seed &+ 1)
     let rbm = try RBM(input: x, nVisible: 784, nHidden: options.hidden, rng: &rng, streams: streams)
-    let chain = options.persistent ? shared(try NDArray.zeros([options.batchSize, options.hidden], dtype: d), name: "persistent_chain") : nil
+    let chain =
+        options.persistent
+        ? shared(try NDArray.zeros([options.batchSize, options.hidden], dtype: d), name: "persistent_chain") : nil
     let (monitor, updates) = try rbm.costUpdates(learningRate: options.learningRate, persistent: chain, k: options.k)
     let trainX = shared(data.train.images, name: "trainX", borrow: true)
     let index = lscalar("index")
     let bs = Double(options.batchSize)
-    let train = try function(inputs: [index], outputs: [monitor], updates: updates, givens: [x: trainX[index * bs ..< (index + 1) * bs]])
+    let train = try function(
+        inputs: [index], outputs: [monitor], updates: updates, givens: [x: trainX[index * bs..<(index + 1) * bs]])
     let batches = data.train.count / options.batchSize
     let dir = options.outputDirectory
     if let dir { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
     let state = checkpointState(rbm.params, updatedBy: [train])
-    let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: "rbm", resume: options.resume, state: state,
-                                                 as: EpochProgress.self, log: log)
+    let (checkpoint, start) = try openCheckpoint(
+        options.checkpoint, model: "rbm", resume: options.resume, state: state,
+        as: EpochProgress.self, log: log)
     var progress = start ?? EpochProgress()
-    try runEpochs(phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint,
-                  state: state) { epoch in
+    try runEpochs(
+        phase: 0, epochs: options.epochs, progress: &progress, checkpoint: checkpoint,
+        state: state
+    ) { epoch in
         var total = 0.0
         for i in 0..<batches { total += try train(i)[0].item() }
         log(String(format: "Training epoch %d, cost is %f", epoch, total / Double(batches)))
         if let dir {
-            let filters = try rbm.W.value.transposed().sliced([.range(start: 0, stop: min(100, options.hidden), step: 1)])
+            let filters = try rbm.W.value.transposed().sliced([
+                .range(start: 0, stop: min(100, options.hidden), step: 1)
+            ])
             let png = dir.appendingPathComponent("filters_at_epoch_\(epoch).png")
             try writePNG(try tileImages(filters, imageShape: (28, 28), tiles: (10, 10)), to: png)
         }
         return total / Double(batches)
     }
-    let costs = progress.costs[0], seconds = progress.seconds
+    let costs = progress.costs[0]
+    let seconds = progress.seconds
     log(String(format: "Training took %.2f minutes", seconds / 60))
-    if let dir { try sampleRBM(rbm, data: data, options: options, to: dir.appendingPathComponent("samples.png"), log: log) }
+    if let dir {
+        try sampleRBM(rbm, data: data, options: options, to: dir.appendingPathComponent("samples.png"), log: log)
+    }
     return (costs, seconds, rbm)
 }
 
@@ -156,7 +174,8 @@ func sampleRBM(_ rbm: RBM, data: MNIST, options: RBMOptions, to url: URL, log: (
     let chain = shared(images, name: "persistent_vis_chain")
     let (vMean, vSample) = rbm.gibbsVHV(chain)
     let step = try function(inputs: [], outputs: [vMean], updates: [chain: vSample])
-    let side = 28, width = (side + 1) * options.chains - 1
+    let side = 28
+    let width = (side + 1) * options.chains - 1
     var picture = [Double](repeating: 0, count: ((side + 1) * options.samples + 1) * width)
     for s in 0..<options.samples {
         var mean = chain.value

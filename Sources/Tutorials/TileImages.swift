@@ -7,10 +7,13 @@ import Theano
 /// row of `rows` is an image of `imageShape` pixels, placed left to right, top to bottom in a
 /// `tiles` grid with `spacing` black pixels between tiles; each tile is scaled to [0, 1] by its own
 /// minimum and maximum when `scaleEach` (filters), else clipped to [0, 1] (samples).
-public func tileImages(_ rows: NDArray, imageShape: (Int, Int), tiles: (Int, Int), spacing: (Int, Int) = (1, 1),
-                       scaleEach: Bool = true) throws -> NDArray {
+public func tileImages(
+    _ rows: NDArray, imageShape: (Int, Int), tiles: (Int, Int), spacing: (Int, Int) = (1, 1),
+    scaleEach: Bool = true
+) throws -> NDArray {
     let (h, w) = imageShape
-    let height = (h + spacing.0) * tiles.0 - spacing.0, width = (w + spacing.1) * tiles.1 - spacing.1
+    let height = (h + spacing.0) * tiles.0 - spacing.0
+    let width = (w + spacing.1) * tiles.1 - spacing.1
     var out = [Double](repeating: 0, count: height * width)
     let data = rows.cast(to: .float64).contiguous()
     let count = min(rows.shape[0], tiles.0 * tiles.1)
@@ -20,14 +23,20 @@ public func tileImages(_ rows: NDArray, imageShape: (Int, Int), tiles: (Int, Int
     let p = data.basePointer(as: Double.self)
     for t in 0..<count {
         let img = p + t * h * w
-        var lo = 0.0, scale = 1.0
+        var lo = 0.0
+        var scale = 1.0
         if scaleEach {
-            var mn = Double.infinity, mx = -Double.infinity
-            for i in 0..<(h * w) { mn = min(mn, img[i]); mx = max(mx, img[i]) }
+            var mn = Double.infinity
+            var mx = -Double.infinity
+            for i in 0..<(h * w) {
+                mn = min(mn, img[i])
+                mx = max(mx, img[i])
+            }
             lo = mn
             scale = 1 / (mx - mn + 1e-8)
         }
-        let top = (t / tiles.1) * (h + spacing.0), left = (t % tiles.1) * (w + spacing.1)
+        let top = (t / tiles.1) * (h + spacing.0)
+        let left = (t % tiles.1) * (w + spacing.1)
         for r in 0..<h {
             for c in 0..<w { out[(top + r) * width + left + c] = min(1, max(0, (img[r * w + c] - lo) * scale)) }
         }

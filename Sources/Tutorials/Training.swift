@@ -58,7 +58,8 @@ public struct TrainingResult: Sendable {
     public var outcome: EarlyStopping.Outcome
     public var dtype: DType
 
-    /// `{"model":"logreg","epochs":74,"best_valid_error":7.5,"test_error":7.49,"train_seconds":…,"dtype":"float32","total_seconds":…}`
+    /// `{"model":"logreg","epochs":74,"best_valid_error":7.5,"test_error":7.49,"train_seconds":…,`
+    /// `"dtype":"float32","total_seconds":…}`
     /// (errors in percent; `train_seconds` counts training minibatches only, `total_seconds` the
     /// whole loop with validation).
     public var json: String { fields.text }
@@ -86,26 +87,33 @@ struct SupervisedSetup {
     /// What a checkpoint saves: the parameters, by position and name.
     let state: [String: SharedVariable]
 
-    init(data: MNIST, options: TrainingOptions, x: Variable, y: Variable, cost: Variable, errors: Variable,
-         params: [SharedVariable]) throws {
+    init(
+        data: MNIST, options: TrainingOptions, x: Variable, y: Variable, cost: Variable, errors: Variable,
+        params: [SharedVariable]
+    ) throws {
         let d = options.dtype
         let bs = options.batchSize
         func sharedSplit(_ s: MNIST.Split, _ name: String) -> (SharedVariable, SharedVariable) {
-            (shared(s.images.dtype == d ? s.images : s.images.cast(to: d), name: name + "X", borrow: true),
-             shared(s.labels, name: name + "Y", borrow: true))
+            (
+                shared(s.images.dtype == d ? s.images : s.images.cast(to: d), name: name + "X", borrow: true),
+                shared(s.labels, name: name + "Y", borrow: true)
+            )
         }
         let (trX, trY) = sharedSplit(data.train, "train")
         let (vaX, vaY) = sharedSplit(data.valid, "valid")
         let (teX, teY) = sharedSplit(data.test, "test")
         let index = lscalar("index")
-        func batch(_ v: Variable) -> Variable { v[index * Double(bs) ..< (index + 1) * Double(bs)] }
+        func batch(_ v: Variable) -> Variable { v[index * Double(bs)..<(index + 1) * Double(bs)] }
         let grads = try grad(cost, wrt: params)
         var updates: [SharedVariable: Variable] = [:]
         for (p, g) in zip(params, grads) { updates[p] = p - options.learningRate * g }
-        train = try function(inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX), y: batch(trY)],
-                             mode: options.mode)
-        validate = try function(inputs: [index], outputs: [errors], givens: [x: batch(vaX), y: batch(vaY)], mode: options.mode)
-        test = try function(inputs: [index], outputs: [errors], givens: [x: batch(teX), y: batch(teY)], mode: options.mode)
+        train = try function(
+            inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX), y: batch(trY)],
+            mode: options.mode)
+        validate = try function(
+            inputs: [index], outputs: [errors], givens: [x: batch(vaX), y: batch(vaY)], mode: options.mode)
+        test = try function(
+            inputs: [index], outputs: [errors], givens: [x: batch(teX), y: batch(teY)], mode: options.mode)
         nTrain = data.train.count / bs
         nValid = data.valid.count / bs
         nTest = data.test.count / bs
@@ -113,8 +121,9 @@ struct SupervisedSetup {
     }
 
     func run(model: String, options: TrainingOptions, log: (String) -> Void) throws -> EarlyStopping.Outcome {
-        let (checkpoint, start) = try openCheckpoint(options.checkpoint, model: model, resume: options.resume,
-                                                     state: state, as: EarlyStopping.Progress.self, log: log)
+        let (checkpoint, start) = try openCheckpoint(
+            options.checkpoint, model: model, resume: options.resume,
+            state: state, as: EarlyStopping.Progress.self, log: log)
         func meanError(_ f: Function, _ n: Int) throws -> Double {
             var total = 0.0
             for i in 0..<n { total += try f(i)[0].item() }
@@ -131,33 +140,44 @@ struct SupervisedSetup {
 }
 
 /// Trains the logistic-regression tutorial and returns its result (parameters saved if asked).
-public func trainLogisticRegression(data: MNIST, options: TrainingOptions = .logisticRegression(),
-                                    log: (String) -> Void = printFlushed) throws -> (TrainingResult, LogisticRegression) {
-    let x = matrix("x", dtype: options.dtype), y = ivector("y")
+public func trainLogisticRegression(
+    data: MNIST, options: TrainingOptions = .logisticRegression(),
+    log: (String) -> Void = printFlushed
+) throws -> (TrainingResult, LogisticRegression) {
+    let x = matrix("x", dtype: options.dtype)
+    let y = ivector("y")
     let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
-    let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                    errors: model.errors(y), params: model.params)
+    let setup = try SupervisedSetup(
+        data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+        errors: model.errors(y), params: model.params)
     let outcome = try setup.run(model: "logreg", options: options, log: log)
     if let url = options.saveTo { try saveParameters(["W": model.W.value, "b": model.b.value], to: url) }
     return (TrainingResult(model: "logreg", outcome: outcome, dtype: options.dtype), model)
 }
 
 /// Trains the MLP tutorial and returns its result.
-public func trainMLP(data: MNIST, options: TrainingOptions = .mlp(),
-                     log: (String) -> Void = printFlushed) throws -> (TrainingResult, MLP) {
-    let x = matrix("x", dtype: options.dtype), y = ivector("y")
+public func trainMLP(
+    data: MNIST, options: TrainingOptions = .mlp(),
+    log: (String) -> Void = printFlushed
+) throws -> (TrainingResult, MLP) {
+    let x = matrix("x", dtype: options.dtype)
+    let y = ivector("y")
     var rng = SplitMix64(seed: options.seed)
     let model = try MLP(input: x, nIn: 784, nHidden: options.hidden, nOut: 10, rng: &rng)
     // Terms with a zero weight are left out rather than computed and multiplied by zero.
     var cost = model.negativeLogLikelihood(y)
     if options.l1 != 0 { cost = cost + options.l1 * model.L1 }
     if options.l2 != 0 { cost = cost + options.l2 * model.L2sqr }
-    let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: cost,
-                                    errors: model.errors(y), params: model.params)
+    let setup = try SupervisedSetup(
+        data: data, options: options, x: x, y: y, cost: cost,
+        errors: model.errors(y), params: model.params)
     let outcome = try setup.run(model: "mlp", options: options, log: log)
     if let url = options.saveTo {
-        try saveParameters(["hidden_W": model.hidden.W.value, "hidden_b": model.hidden.b.value,
-                            "W": model.output.W.value, "b": model.output.b.value], to: url)
+        try saveParameters(
+            [
+                "hidden_W": model.hidden.W.value, "hidden_b": model.hidden.b.value,
+                "W": model.output.W.value, "b": model.output.b.value
+            ], to: url)
     }
     return (TrainingResult(model: "mlp", outcome: outcome, dtype: options.dtype), model)
 }
@@ -172,7 +192,9 @@ public func saveParameters(_ params: [String: NDArray], to url: URL) throws {
 public func predict(parameters url: URL, images: NDArray, count: Int) throws -> [Int] {
     let params = try NPZ.read(from: url)
     guard let W = params["W"], let b = params["b"] else {
-        throw TheanoError(.badInput, "\(url.lastPathComponent) has no W and b arrays (found: \(params.keys.sorted().joined(separator: ", ")))")
+        throw TheanoError(
+            .badInput,
+            "\(url.lastPathComponent) has no W and b arrays (found: \(params.keys.sorted().joined(separator: ", ")))")
     }
     let n = min(count, images.shape[0])
     let rows = try images.sliced([.range(start: 0, stop: n, step: 1)]).cast(to: W.dtype)
@@ -188,15 +210,19 @@ public func predict(parameters url: URL, images: NDArray, count: Int) throws -> 
 /// Prints a progress line and flushes, so progress shows when stdout is a file or a pipe.
 public func printFlushed(_ line: String) {
     print(line)
-    fflush(nil)   // all streams: `stdout` itself is not concurrency-safe to name in Swift 6
+    fflush(nil)  // all streams: `stdout` itself is not concurrency-safe to name in Swift 6
 }
 
 /// Builds the logistic-regression tutorial's three compiled functions (train, validate, test)
 /// without running them: what `theano bench` times as the tutorial's compile time.
-public func compileLogisticRegressionFunctions(data: MNIST, options: TrainingOptions = .logisticRegression()) throws -> [Function] {
-    let x = matrix("x", dtype: options.dtype), y = ivector("y")
+public func compileLogisticRegressionFunctions(
+    data: MNIST, options: TrainingOptions = .logisticRegression()
+) throws -> [Function] {
+    let x = matrix("x", dtype: options.dtype)
+    let y = ivector("y")
     let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
-    let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                    errors: model.errors(y), params: model.params)
+    let setup = try SupervisedSetup(
+        data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+        errors: model.errors(y), params: model.params)
     return [setup.train, setup.validate, setup.test]
 }

@@ -12,10 +12,11 @@ struct Bench: ParsableCommand {
         discussion: "bench/compare runs this beside the PyTensor, JAX and NumPy anchors and writes docs/BENCHMARKS.md.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: """
-        Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
-        memory.
-        """)
+    @Option(
+        help: """
+            Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
+            memory.
+            """)
     var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
     @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
@@ -46,19 +47,27 @@ struct Bench: ParsableCommand {
         }
         if workloads.contains("elemwise") { try BenchWorkloads.elemwise(repeats: repeats, emit) }
         if workloads.contains("overhead") { try BenchWorkloads.overhead(repeats: repeats, emit) }
-        if workloads.contains("mlp-step") { try BenchWorkloads.mlpStep(mnist: try? data.load(), repeats: repeats, emit) }
+        if workloads.contains("mlp-step") {
+            try BenchWorkloads.mlpStep(mnist: try? data.load(), repeats: repeats, emit)
+        }
         if workloads.contains("sgemm") { try BenchWorkloads.sgemm(repeats: repeats, emit) }
         if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
         if workloads.contains("convnet-step") { try BenchWorkloads.convnetStep(repeats: repeats, emit) }
         if workloads.contains("memory") { try BenchWorkloads.memory(emit) }
-        if workloads.contains("lenet") { try BenchWorkloads.lenet(mnist: try data.load(), minibatches: lenetBatches, emit) }
+        if workloads.contains("lenet") {
+            try BenchWorkloads.lenet(mnist: try data.load(), minibatches: lenetBatches, emit)
+        }
         if workloads.contains("logreg") {
             let mnist = try data.load()
             let t0 = DispatchTime.now()
             let (result, _) = try trainLogisticRegression(data: mnist, log: { _ in })
             let elapsed: Double = seconds(since: t0)
-            let valid: Double = result.outcome.bestValidationError * 100, test: Double = result.outcome.testError * 100
-            emit(["workload": "logreg", "seconds": elapsed, "epochs": result.outcome.epochs, "best_valid_error": valid, "test_error": test])
+            let valid: Double = result.outcome.bestValidationError * 100
+            let test: Double = result.outcome.testError * 100
+            emit([
+                "workload": "logreg", "seconds": elapsed, "epochs": result.outcome.epochs, "best_valid_error": valid,
+                "test_error": test
+            ])
         }
         if workloads.contains("mlp") {
             let mnist = try data.load()
@@ -68,7 +77,8 @@ struct Bench: ParsableCommand {
             let (result, _) = try trainMLP(data: mnist, options: options, log: { _ in })
             let elapsed: Double = seconds(since: t0)
             let perEpoch: Double = elapsed / Double(max(1, result.outcome.epochs))
-            emit(["workload": "mlp", "seconds": elapsed, "epochs": result.outcome.epochs, "seconds_per_epoch": perEpoch])
+            emit(["workload": "mlp", "seconds": elapsed, "epochs": result.outcome.epochs, "seconds_per_epoch": perEpoch]
+            )
         }
     }
 }

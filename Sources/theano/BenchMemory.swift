@@ -7,9 +7,11 @@ extension BenchWorkloads {
     /// called three times and dropped (after 50 to warm caches): graphs, programs, replay plans
     /// and kernel modules must be released or cached with a bound.
     static func memory(functions: Int = 1_000, _ emit: Emit) throws {
-        let x = try NDArray.zeros([20, 784], dtype: .float32), y = try NDArray.zeros([20], dtype: .int32)
+        let x = try NDArray.zeros([20, 784], dtype: .float32)
+        let y = try NDArray.zeros([20], dtype: .int32)
         func round() throws {
-            let xv = fmatrix("x"), yv = ivector("y")
+            let xv = fmatrix("x")
+            let yv = ivector("y")
             let W = shared(try NDArray.zeros([784, 10], dtype: .float32), name: "W")
             let b = shared(try NDArray.zeros([10], dtype: .float32), name: "b")
             let p = softmax(dot(xv, W) + b)
@@ -24,8 +26,10 @@ extension BenchWorkloads {
         for _ in 0..<functions { try round() }
         let elapsed = seconds(since: t0)
         let grown = Double(residentBytes() - before) / Double(1 << 20)
-        emit(["workload": "memory", "functions": functions, "rss_growth_mb": grown,
-              "ms_per_function": elapsed * 1000 / Double(functions)])
+        emit([
+            "workload": "memory", "functions": functions, "rss_growth_mb": grown,
+            "ms_per_function": elapsed * 1000 / Double(functions)
+        ])
     }
 
     /// The resident set size from /proc (0 where there is none).

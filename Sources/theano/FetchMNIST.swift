@@ -14,7 +14,8 @@ struct FetchMNIST: ParsableCommand {
     @Option(help: "Attempts per file and mirror.") var attempts = 3
 
     func run() throws {
-        let downloader = MNISTDownloader(mirrors: mirror.isEmpty ? MNISTDownloader.defaultMirrors : mirror, attempts: attempts)
+        let downloader = MNISTDownloader(
+            mirrors: mirror.isEmpty ? MNISTDownloader.defaultMirrors : mirror, attempts: attempts)
         let reporter = ProgressLine()
         do {
             try downloader.fetch(to: URL(fileURLWithPath: to)) { name, got, total in reporter.show(name, got, total) }
@@ -34,7 +35,8 @@ final class ProgressLine: @unchecked Sendable {
     private var shown = false
 
     func show(_ name: String, _ got: Int64, _ total: Int64?) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(last) > 0.1 || got == total else { return }
         last = now
@@ -47,7 +49,9 @@ final class ProgressLine: @unchecked Sendable {
 
     /// Ends the line when anything was shown (a run that found its data shows nothing).
     func finishIfShown() {
-        lock.lock(); let any = shown; lock.unlock()
+        lock.lock()
+        let any = shown
+        lock.unlock()
         if any { finish() }
     }
 }

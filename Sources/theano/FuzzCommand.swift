@@ -24,9 +24,11 @@ struct FuzzCommand: ParsableCommand {
         let totals = FuzzRunner(checkGradients: !noGrad).run(list)
         for f in totals.failures.prefix(all ? Int.max : 50) { print(f) }
         let failing = Set(totals.failures.map(\.id)).count
-        print(String(format: "fuzz: %d graphs, %d compiled runs, %d gradient checks: %d failures in %d graphs (%.1f s)",
-                     totals.cases, totals.runs, totals.gradients, totals.failures.count, failing,
-                     Date().timeIntervalSince(started)))
+        print(
+            String(
+                format: "fuzz: %d graphs, %d compiled runs, %d gradient checks: %d failures in %d graphs (%.1f s)",
+                totals.cases, totals.runs, totals.gradients, totals.failures.count, failing,
+                Date().timeIntervalSince(started)))
         if !totals.failures.isEmpty { throw ExitCode(1) }
     }
 }

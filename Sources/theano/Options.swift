@@ -19,14 +19,16 @@ struct DataOptions: ParsableArguments {
     func load() throws -> MNIST {
         let reporter = ProgressLine()
         // THEANO_MNIST_MIRRORS (comma-separated base URLs) replaces the public mirrors.
-        let mirrors = ProcessInfo.processInfo.environment["THEANO_MNIST_MIRRORS"]?
+        let mirrors =
+            ProcessInfo.processInfo.environment["THEANO_MNIST_MIRRORS"]?
             .split(separator: ",").map(String.init).filter { !$0.isEmpty } ?? []
         let downloader = MNISTDownloader(mirrors: mirrors.isEmpty ? MNISTDownloader.defaultMirrors : mirrors)
         do {
-            let dir = try MNIST.locateOrDownload(explicit: data, download: !noDownload, downloader: downloader,
-                                                 starting: { cache in
-                FileHandle.standardError.write(Data("MNIST not found; downloading it into \(cache.path)\n".utf8))
-            }, progress: { name, got, total in reporter.show(name, got, total) })
+            let dir = try MNIST.locateOrDownload(
+                explicit: data, download: !noDownload, downloader: downloader,
+                starting: { cache in
+                    FileHandle.standardError.write(Data("MNIST not found; downloading it into \(cache.path)\n".utf8))
+                }, progress: { name, got, total in reporter.show(name, got, total) })
             reporter.finishIfShown()
             return try MNIST.load(from: dir, dtype: dtype)
         } catch let e as DatasetError {
@@ -45,8 +47,10 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// `--checkpoint DIR` and `--resume`, which every tutorial command takes.
 struct CheckpointOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("After each epoch, save the parameters, random-stream states and progress here.",
-                               valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "After each epoch, save the parameters, random-stream states and progress here.",
+            valueName: "dir"))
     var checkpoint: String?
 
     @Flag(help: "Go on from the checkpoint in --checkpoint DIR (start over when there is none).")

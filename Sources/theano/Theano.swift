@@ -6,7 +6,9 @@ struct TheanoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "theano",
         abstract: "Theano for Swift: compile and run array expressions; train the classic tutorials.",
-        subcommands: [LogReg.self, MLPCommand.self, LeNetCommand.self, DACommand.self, RBMCommand.self,
-                      SdACommand.self, DBNCommand.self, Predict.self, FetchMNIST.self, Demo.self, Cache.self,
-                      Bench.self, FuzzCommand.self])
+        subcommands: [
+            LogReg.self, MLPCommand.self, LeNetCommand.self, DACommand.self, RBMCommand.self,
+            SdACommand.self, DBNCommand.self, Predict.self, FetchMNIST.self, Demo.self, Cache.self,
+            Bench.self, FuzzCommand.self
+        ])
 }

@@ -29,7 +29,8 @@ struct LogReg: ParsableCommand, SGDCommand {
 struct MLPCommand: ParsableCommand, SGDCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp",
-        abstract: "784-500-10 tanh MLP on MNIST (SGD, minibatches of 20, L2 1e-4, early stopping); prints a JSON summary.")
+        abstract:
+            "784-500-10 tanh MLP on MNIST (SGD, minibatches of 20, L2 1e-4, early stopping); prints a JSON summary.")
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions
@@ -62,7 +63,10 @@ struct MLPCommand: ParsableCommand, SGDCommand {
 struct LeNetCommand: ParsableCommand, SGDCommand {
     static let configuration = CommandConfiguration(
         commandName: "lenet",
-        abstract: "LeNet-5 on MNIST: conv 5×5 + 2×2 max-pool twice, 500 tanh, softmax (SGD, minibatches of 500, early stopping); prints a JSON summary.")
+        abstract:
+            "LeNet-5 on MNIST: conv 5×5 + 2×2 max-pool twice, 500 tanh, softmax (SGD, minibatches of 500, early "
+                + "stopping); prints a JSON summary."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions
@@ -77,7 +81,9 @@ struct LeNetCommand: ParsableCommand, SGDCommand {
 
     func validate() throws {
         try checkPositive()
-        guard kernels.count == 2, kernels.allSatisfy({ $0 > 0 }) else { throw ValidationError("--nkerns takes two positive integers, e.g. 20,50") }
+        guard kernels.count == 2, kernels.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--nkerns takes two positive integers, e.g. 20,50")
+        }
     }
 
     func run() throws {
@@ -131,6 +137,8 @@ extension SGDCommand {
     }
 
     func checkPositive() throws {
-        guard epochs > 0, batchSize > 0, lr > 0 else { throw ValidationError("--epochs, --batch-size and --lr must be positive") }
+        guard epochs > 0, batchSize > 0, lr > 0 else {
+            throw ValidationError("--epochs, --batch-size and --lr must be positive")
+        }
     }
 }

@@ -7,7 +7,10 @@ import Tutorials
 struct DACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "da",
-        abstract: "Denoising autoencoder 784-500-784 (tied weights, sigmoid) on MNIST; prints the cost per epoch and writes the filters as a PNG.")
+        abstract:
+            "Denoising autoencoder 784-500-784 (tied weights, sigmoid) on MNIST; prints the cost per epoch and "
+                + "writes the filters as a PNG."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions
@@ -20,11 +23,17 @@ struct DACommand: ParsableCommand {
     var filters = "filters.png"
     @Option(help: "Seed of the weights and the corruption noise.") var seed: UInt64 = 123
 
-    var levels: [Double] { corruption.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+    var levels: [Double] {
+        corruption.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    }
 
     func validate() throws {
-        guard !levels.isEmpty, levels.allSatisfy({ $0 >= 0 && $0 < 1 }) else { throw ValidationError("--corruption takes levels in [0, 1), e.g. 0,0.3") }
-        guard epochs > 0, batchSize > 0, lr > 0, hidden >= 1 else { throw ValidationError("--epochs, --batch-size, --lr and --hidden must be positive") }
+        guard !levels.isEmpty, levels.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
+            throw ValidationError("--corruption takes levels in [0, 1), e.g. 0,0.3")
+        }
+        guard epochs > 0, batchSize > 0, lr > 0, hidden >= 1 else {
+            throw ValidationError("--epochs, --batch-size, --lr and --hidden must be positive")
+        }
     }
 
     func run() throws {
@@ -39,7 +48,8 @@ struct DACommand: ParsableCommand {
             options.seed = seed
             options.checkpoint = checkpointing.directory
             options.resume = checkpointing.resume
-            options.filters = URL(fileURLWithPath: levels.count > 1 ? Self.suffixed(filters, Int((level * 100).rounded())) : filters)
+            options.filters = URL(
+                fileURLWithPath: levels.count > 1 ? Self.suffixed(filters, Int((level * 100).rounded())) : filters)
             let (costs, seconds, _) = try trainDenoisingAutoencoder(data: mnist, options: options)
             var line = JSONLine()
             line.add("model", "da")
@@ -64,7 +74,10 @@ struct DACommand: ParsableCommand {
 struct RBMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rbm",
-        abstract: "Binary RBM 784-500 trained with PCD-15 on MNIST; monitors the pseudo-likelihood, writes filters per epoch and Gibbs samples as PNGs.")
+        abstract:
+            "Binary RBM 784-500 trained with PCD-15 on MNIST; monitors the pseudo-likelihood, writes filters per "
+                + "epoch and Gibbs samples as PNGs."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions
@@ -112,9 +125,11 @@ struct RBMCommand: ParsableCommand {
 
 /// What `theano sda` and `theano dbn` share.
 struct DeepArguments: ParsableArguments {
-    @Option(help: "Pre-training epochs per layer (default: the classic 15 for sda, 100 for dbn).") var pretrainEpochs: Int?
+    @Option(help: "Pre-training epochs per layer (default: the classic 15 for sda, 100 for dbn).") var pretrainEpochs:
+        Int?
     @Option(help: "Fine-tuning epochs at most (early stopping may end sooner).") var finetuneEpochs = 1000
-    @Option(help: "Minibatch size (default: the classic 1 for sda, 10 for dbn), for pre-training and fine-tuning.") var batchSize: Int?
+    @Option(help: "Minibatch size (default: the classic 1 for sda, 10 for dbn), for pre-training and fine-tuning.")
+    var batchSize: Int?
     @Option(help: "Pre-training learning rate (default: 0.001 for sda, 0.01 for dbn).") var pretrainLr: Double?
     @Option(help: "Fine-tuning learning rate.") var finetuneLr = 0.1
     @Option(help: "Hidden layer sizes.") var hidden = "1000,1000,1000"
@@ -123,8 +138,12 @@ struct DeepArguments: ParsableArguments {
     var layers: [Int] { hidden.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        guard !layers.isEmpty, layers.allSatisfy({ $0 > 0 }) else { throw ValidationError("--hidden takes positive layer sizes, e.g. 1000,1000,1000") }
-        guard finetuneEpochs > 0, (pretrainEpochs ?? 1) >= 0, (batchSize ?? 1) > 0, (pretrainLr ?? 1) > 0, finetuneLr > 0 else {
+        guard !layers.isEmpty, layers.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--hidden takes positive layer sizes, e.g. 1000,1000,1000")
+        }
+        guard finetuneEpochs > 0, (pretrainEpochs ?? 1) >= 0, (batchSize ?? 1) > 0, (pretrainLr ?? 1) > 0,
+            finetuneLr > 0
+        else {
             throw ValidationError("epochs, batch size and learning rates must be positive")
         }
     }
@@ -133,7 +152,10 @@ struct DeepArguments: ParsableArguments {
         var o = base
         o.hidden = layers
         if let pretrainEpochs { o.pretrainEpochs = pretrainEpochs }
-        if let batchSize { o.pretrainBatchSize = batchSize; o.finetune.batchSize = batchSize }
+        if let batchSize {
+            o.pretrainBatchSize = batchSize
+            o.finetune.batchSize = batchSize
+        }
         if let pretrainLr { o.pretrainLearningRate = pretrainLr }
         o.finetune.learningRate = finetuneLr
         o.finetune.maxEpochs = finetuneEpochs
@@ -146,7 +168,10 @@ struct DeepArguments: ParsableArguments {
 struct SdACommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sda",
-        abstract: "Stacked denoising autoencoders 784-1000-1000-1000-10 on MNIST: greedy pre-training (corruption 0.1, 0.2, 0.3), then fine-tuning with early stopping.")
+        abstract:
+            "Stacked denoising autoencoders 784-1000-1000-1000-10 on MNIST: greedy pre-training (corruption 0.1, "
+                + "0.2, 0.3), then fine-tuning with early stopping."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions
@@ -164,7 +189,10 @@ struct SdACommand: ParsableCommand {
 struct DBNCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dbn",
-        abstract: "Deep belief network 784-1000-1000-1000-10 on MNIST: greedy CD-1 pre-training of RBMs, then fine-tuning with early stopping.")
+        abstract:
+            "Deep belief network 784-1000-1000-1000-10 on MNIST: greedy CD-1 pre-training of RBMs, then fine-tuning "
+                + "with early stopping."
+    )
 
     @OptionGroup var data: DataOptions
     @OptionGroup var checkpointing: CheckpointOptions

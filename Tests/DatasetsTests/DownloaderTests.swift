@@ -1,7 +1,8 @@
 import Foundation
 import NDArray
-import Testing
 import TestSupport
+import Testing
+
 @testable import Datasets
 
 @Suite(.serialized, .enabled(if: hasPython, "needs python3 (for a loopback HTTP server)"))
@@ -10,14 +11,16 @@ struct DownloaderTests {
     /// the sizes and MD5s a downloader must check it against.
     static let source: (dir: URL, checksums: [String: (size: Int, md5: String)])? = {
         guard let dir = try? temporaryDirectory(),
-              (try? MNIST.writeSynthetic(to: dir, trainCount: 10_200, testCount: 300, seed: 11)) != nil,
-              let table = try? MNISTDownloader.checksums(of: dir) else { return nil }
+            (try? MNIST.writeSynthetic(to: dir, trainCount: 10_200, testCount: 300, seed: 11)) != nil,
+            let table = try? MNISTDownloader.checksums(of: dir)
+        else { return nil }
         return (dir, table)
     }()
 
     func downloader(_ mirrors: [String], attempts: Int = 1, timeout: TimeInterval = 10) throws -> MNISTDownloader {
-        MNISTDownloader(mirrors: mirrors, attempts: attempts, timeout: timeout,
-                        checksums: try #require(Self.source).checksums)
+        MNISTDownloader(
+            mirrors: mirrors, attempts: attempts, timeout: timeout,
+            checksums: try #require(Self.source).checksums)
     }
 
     /// A served folder holding the synthetic files, with `damage` applied to one of them.
@@ -39,7 +42,9 @@ struct DownloaderTests {
         let seen = Counter()
         try downloader([server.url]).fetch(to: dest) { _, n, _ in seen.add(n) }
         #expect(seen.value > 0)
-        for f in MNIST.files { #expect(FileManager.default.fileExists(atPath: dest.appendingPathComponent(f + ".gz").path)) }
+        for f in MNIST.files {
+            #expect(FileManager.default.fileExists(atPath: dest.appendingPathComponent(f + ".gz").path))
+        }
         #expect(try MNIST.load(from: dest).test.count == 300)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dest.path).filter { $0.hasSuffix(".part") }
         #expect(leftovers.isEmpty)
@@ -61,7 +66,7 @@ struct DownloaderTests {
         let served = try servedFolder { data in
             var raw = (try? Gzip.decompress(data, file: "")) ?? Data()
             raw[raw.count - 1] ^= 1
-            data = raw   // served uncompressed under the .gz name: size ok, MD5 wrong
+            data = raw  // served uncompressed under the .gz name: size ok, MD5 wrong
         }
         let dest = try temporaryDirectory()
         defer { [served, dest].forEach { try? FileManager.default.removeItem(at: $0) } }
@@ -117,14 +122,16 @@ struct DownloaderTests {
         do {
             let server = try LoopbackServer(serving: served)
             let seen = Counter()
-            let dir = try MNIST.locateOrDownload(downloader: try downloader([server.url]), environment: env,
-                                                 currentDirectory: root.path, starting: { started.append($0.path) },
-                                                 progress: { _, n, _ in seen.add(n) })
+            let dir = try MNIST.locateOrDownload(
+                downloader: try downloader([server.url]), environment: env,
+                currentDirectory: root.path, starting: { started.append($0.path) },
+                progress: { _, n, _ in seen.add(n) })
             #expect(dir.path == cache.path && started == [cache.path] && seen.value > 0)
         }
         // The server is gone: the second run finds the cache and downloads nothing.
-        let again = try MNIST.locateOrDownload(downloader: try downloader(["http://127.0.0.1:9/"]), environment: env,
-                                               currentDirectory: root.path, starting: { started.append($0.path) })
+        let again = try MNIST.locateOrDownload(
+            downloader: try downloader(["http://127.0.0.1:9/"]), environment: env,
+            currentDirectory: root.path, starting: { started.append($0.path) })
         #expect(again.path == cache.path && started.count == 1)
         #expect(try MNIST.load(from: again).test.count == 300)
     }
@@ -134,8 +141,9 @@ struct DownloaderTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let env = ["XDG_CACHE_HOME": root.path]
         let e = #expect(throws: DatasetError.self) {
-            try MNIST.locateOrDownload(downloader: try downloader(["http://127.0.0.1:9/"], timeout: 5),
-                                       environment: env, currentDirectory: root.path)
+            try MNIST.locateOrDownload(
+                downloader: try downloader(["http://127.0.0.1:9/"], timeout: 5),
+                environment: env, currentDirectory: root.path)
         }
         let text = e.map { "\($0)" } ?? ""
         #expect(text.contains("MNIST not found") && text.contains("fetch-mnist"))
@@ -151,6 +159,14 @@ struct DownloaderTests {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var n: Int64 = 0
-    func add(_ v: Int64) { lock.lock(); n = max(n, v); lock.unlock() }
-    var value: Int64 { lock.lock(); defer { lock.unlock() }; return n }
+    func add(_ v: Int64) {
+        lock.lock()
+        n = max(n, v)
+        lock.unlock()
+    }
+    var value: Int64 {
+        lock.lock()
+        defer { lock.unlock() }
+        return n
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+
 @testable import Datasets
 
 /// Where the real MNIST is (`MNIST_DIR`, else ../shared/data/mnist beside the repo).
@@ -19,7 +20,8 @@ struct MNISTTests {
         #expect(data.train.images.shape == [50_000, 784] && data.valid.images.shape == [10_000, 784])
         #expect(data.test.images.shape == [10_000, 784])
         #expect(data.train.images.dtype == .float32 && data.train.labels.dtype == .int32)
-        let firstTrain: [Double] = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4], firstTest: [Double] = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+        let firstTrain: [Double] = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+        let firstTest: [Double] = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
         #expect(Array(data.train.labels.doubles.prefix(10)) == firstTrain)
         #expect(Array(data.test.labels.doubles.prefix(10)) == firstTest)
         var counts = [Int](repeating: 0, count: 10)
@@ -38,8 +40,11 @@ struct MNISTTests {
         }
         let text = e.map { "\($0)" } ?? ""
         #expect(text.contains(dir.path) && text.contains("data/mnist") && text.contains("fetch-mnist"))
-        for f in MNIST.files { _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(f + ".gz").path, contents: Data()) }
-        #expect(try MNIST.locate(environment: ["MNIST_DIR": dir.path], currentDirectory: "/nonexistent").path == dir.path)
+        for f in MNIST.files {
+            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(f + ".gz").path, contents: Data())
+        }
+        #expect(
+            try MNIST.locate(environment: ["MNIST_DIR": dir.path], currentDirectory: "/nonexistent").path == dir.path)
         #expect(try MNIST.locate(explicit: dir.path, environment: [:], currentDirectory: "/").path == dir.path)
     }
 
@@ -52,11 +57,12 @@ struct MNISTTests {
         try idx.write(to: plain)
         #expect(try IDX.read(plain, expectedMagic: 0x0801).doubles == [1, 2, 3, 4, 5])
 
-        try idx.prefix(11).write(to: plain)                   // data cut short
+        try idx.prefix(11).write(to: plain)  // data cut short
         let e1 = #expect(throws: DatasetError.self) { try IDX.read(plain, expectedMagic: 0x0801) }
         #expect("\(e1.map { "\($0)" } ?? "")".contains("labels: header says 5 = 5 bytes of data, file has 3"))
 
-        var bad = idx; bad[2] = 9                              // wrong magic
+        var bad = idx
+        bad[2] = 9  // wrong magic
         try bad.write(to: plain)
         let e2 = #expect(throws: DatasetError.self) { try IDX.read(plain, expectedMagic: 0x0801) }
         #expect("\(e2.map { "\($0)" } ?? "")".contains("magic"))
@@ -67,10 +73,11 @@ struct MNISTTests {
         try MNIST.writeSynthetic(to: synthetic, trainCount: 50, testCount: 4_000)
         let gz = try Data(contentsOf: synthetic.appendingPathComponent("t10k-labels-idx1-ubyte.gz"))
         let cut = dir.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
-        try gz.prefix(gz.count / 2).write(to: cut)              // truncated gzip stream
+        try gz.prefix(gz.count / 2).write(to: cut)  // truncated gzip stream
         let e3 = #expect(throws: DatasetError.self) { try IDX.read(cut) }
         #expect("\(e3.map { "\($0)" } ?? "")".contains("t10k-labels-idx1-ubyte.gz: gzip data is truncated"))
-        var flipped = gz; flipped[gz.count / 2] ^= 0xff          // corrupt gzip stream
+        var flipped = gz
+        flipped[gz.count / 2] ^= 0xff  // corrupt gzip stream
         try flipped.write(to: cut)
         let e4 = #expect(throws: DatasetError.self) { try IDX.read(cut) }
         #expect("\(e4.map { "\($0)" } ?? "")".contains("t10k-labels-idx1-ubyte.gz"))
@@ -82,7 +89,8 @@ struct IDXHeaderTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let url = dir.appendingPathComponent("images")
-        try Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]).write(to: url)
+        try Data([0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2]).write(
+            to: url)
         let e = #expect(throws: DatasetError.self) { try IDX.read(url) }
         #expect("\(e.map { "\($0)" } ?? "")".contains("images"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+
 @testable import Datasets
 
 struct GzipAndIDXWriteTests {
@@ -47,11 +48,13 @@ struct SyntheticMNISTTests {
     }
 
     @Test func sameSeedSameFiles() throws {
-        let a = try temporaryDirectory(), b = try temporaryDirectory()
+        let a = try temporaryDirectory()
+        let b = try temporaryDirectory()
         defer { [a, b].forEach { try? FileManager.default.removeItem(at: $0) } }
         try MNIST.writeSynthetic(to: a, trainCount: 20, testCount: 10, seed: 3)
         try MNIST.writeSynthetic(to: b, trainCount: 20, testCount: 10, seed: 3)
-        let ta = try MNISTDownloader.checksums(of: a), tb = try MNISTDownloader.checksums(of: b)
+        let ta = try MNISTDownloader.checksums(of: a)
+        let tb = try MNISTDownloader.checksums(of: b)
         #expect(MNIST.files.allSatisfy { ta[$0]?.md5 == tb[$0]?.md5 && ta[$0]?.size == tb[$0]?.size })
         #expect(ta["t10k-labels-idx1-ubyte"]?.size == 18)
     }
@@ -62,8 +65,9 @@ struct CacheDirectoryTests {
         let xdg = MNIST.cacheDirectory(environment: ["XDG_CACHE_HOME": "/c", "HOME": "/h"])
         #expect(xdg?.path == "/c/theano-swift/mnist")
         #expect(MNIST.cacheDirectory(environment: ["HOME": "/h"])?.path == "/h/.cache/theano-swift/mnist")
-        #expect(MNIST.cacheDirectory(environment: ["XDG_CACHE_HOME": "", "HOME": "/h"])?.path
-            == "/h/.cache/theano-swift/mnist")
+        #expect(
+            MNIST.cacheDirectory(environment: ["XDG_CACHE_HOME": "", "HOME": "/h"])?.path
+                == "/h/.cache/theano-swift/mnist")
         #expect(MNIST.cacheDirectory(environment: [:]) == nil)
     }
 
@@ -82,8 +86,9 @@ struct CacheDirectoryTests {
         let root = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: root) }
         let e = #expect(throws: DatasetError.self) {
-            try MNIST.locateOrDownload(download: false, environment: ["XDG_CACHE_HOME": root.path],
-                                       currentDirectory: root.path)
+            try MNIST.locateOrDownload(
+                download: false, environment: ["XDG_CACHE_HOME": root.path],
+                currentDirectory: root.path)
         }
         let text = e.map { "\($0)" } ?? ""
         #expect(text.contains("MNIST not found") && text.contains("--no-download") && text.contains("fetch-mnist"))

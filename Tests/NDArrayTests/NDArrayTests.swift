@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import NDArray
 
 struct NDArrayTests {
@@ -68,7 +69,9 @@ struct NDArrayTests {
 
     @Test func printsLikeNumpy() throws {
         let a = try NDArray([1, 2, 3, 4.5] as [Float], shape: [2, 2])
-        #expect(a.description == "[[1.  2. ]\n [3.  4.5]]" || a.description == "[[1. 2.]\n [3. 4.5]]" || a.description.contains("4.5"))
+        #expect(
+            a.description == "[[1.  2. ]\n [3.  4.5]]" || a.description == "[[1. 2.]\n [3. 4.5]]"
+                || a.description.contains("4.5"))
         #expect(try NDArray([0, 2, 1026] as [Float]).description == "[   0.    2. 1026.]")
         #expect(try NDArray([true, false]).description == "[ True False]")
         #expect(try NDArray([1, 2] as [Int32]).debugDescription == "array([1, 2], dtype=int32)")
@@ -132,8 +135,10 @@ struct NumpyInteropTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = try NDArray([1.5, -2, 3, 4, 5, 6] as [Float], shape: [2, 3])
         try NPY.encode(a).write(to: dir.appendingPathComponent("a.npy"))
-        try NPZ.write(["a": a, "i": try NDArray([7, 8] as [Int64])], to: dir.appendingPathComponent("p.npz"), compressed: true)
-        let out = try run("""
+        try NPZ.write(
+            ["a": a, "i": try NDArray([7, 8] as [Int64])], to: dir.appendingPathComponent("p.npz"), compressed: true)
+        let out = try run(
+            """
             import numpy as np
             a = np.load('\(dir.path)/a.npy'); z = np.load('\(dir.path)/p.npz')
             print(a.dtype, a.shape, a.sum(), z['a'].dtype, z['i'].tolist())
@@ -146,7 +151,8 @@ struct NumpyInteropTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ndarray-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        _ = try run("""
+        _ = try run(
+            """
             import numpy as np
             np.save('\(dir.path)/f.npy', np.asfortranarray(np.arange(6, dtype='>f8').reshape(2, 3)))
             np.savez('\(dir.path)/s.npz', x=np.arange(4, dtype=np.int16), b=np.array([True, False]))
@@ -167,7 +173,9 @@ struct NumpyInteropTests {
 
 struct SplitMix64Tests {
     @Test func reproducibleAndInRange() throws {
-        var a = SplitMix64(seed: 7), b = SplitMix64(seed: 7), c = SplitMix64(seed: 8)
+        var a = SplitMix64(seed: 7)
+        var b = SplitMix64(seed: 7)
+        var c = SplitMix64(seed: 8)
         let xs = (0..<1000).map { _ in a.uniform(-2, 3) }
         #expect(xs == (0..<1000).map { _ in b.uniform(-2, 3) })
         #expect(xs != (0..<1000).map { _ in c.uniform(-2, 3) })
@@ -188,7 +196,9 @@ struct SplitMix64Tests {
 /// Corrupt files throw (or decode to something), they never crash the process.
 struct CorruptFileTests {
     @Test func randomDamageNeverTraps() throws {
-        let arrays = ["W": try NDArray((0..<24).map(Double.init), shape: [2, 3, 4]), "b": try NDArray([1, 2] as [Int16])]
+        let arrays = [
+            "W": try NDArray((0..<24).map(Double.init), shape: [2, 3, 4]), "b": try NDArray([1, 2] as [Int16])
+        ]
         var rng = SplitMix64(seed: 99)
         for compressed in [false, true] {
             let good = try NPZ.encode(arrays, compressed: compressed)

@@ -19,8 +19,10 @@ public final class LoopbackServer {
         if ranges {
             process.arguments = ["python3", "-u", "-c", LoopbackServer.rangeServer, dir.path]
         } else {
-            process.arguments = ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
-                                 "--directory", dir.path]
+            process.arguments = [
+                "python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1",
+                "--directory", dir.path
+            ]
         }
         let out = Pipe()
         process.standardOutput = out
@@ -68,7 +70,10 @@ public final class LoopbackServer {
         s.serve_forever()
         """
     // SIGKILL: the child inherits the test runner's blocked signal mask, so SIGTERM never arrives.
-    deinit { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
 }
 
 public let hasPython: Bool = {

@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+
 @testable import Theano
 
 /// The seeds' examples, as acceptance tests.
@@ -16,15 +17,19 @@ struct SeedExampleTests {
 
     /// The tiny logistic regression of the seeds, with gradients written by hand.
     @Test func tinyLogisticRegressionWithHandWrittenUpdates() throws {
-        let n = 40, features = 5
+        let n = 40
+        let features = 5
         var gen = SplitMix64(seed: 7)
         let xs = try NDArray((0..<(n * features)).map { _ in gen.normal() }, shape: [n, features])
         let trueW = [1.5, -2, 0.5, 0, 1]
-        let ys = try NDArray((0..<n).map { i in
-            let z = (0..<features).reduce(0.0) { $0 + (try! xs.element(at: [i, $1])) * trueW[$1] }  // test data only
-            return z > 0 ? 1.0 : 0.0
-        })
-        let x = dmatrix("x"), y = dvector("y")
+        let ys = try NDArray(
+            (0..<n).map { i in
+                // test data only
+                let z = (0..<features).reduce(0.0) { $0 + (try! xs.element(at: [i, $1])) * trueW[$1] }
+                return z > 0 ? 1.0 : 0.0
+            })
+        let x = dmatrix("x")
+        let y = dvector("y")
         let w = shared(try NDArray.zeros([features], dtype: .float64), name: "w")
         let b = shared(0.0, dtype: .float64, name: "b")
         let p1 = 1 / (1 + exp(-dot(x, w) - b))
@@ -34,10 +39,12 @@ struct SeedExampleTests {
         // d cost / d w = x^T (p - y) / n + 0.02 w;  d cost / d b = mean(p - y)
         let gw = dot(x.T, p1 - y) / Double(n) + 0.02 * w
         let gb = mean(p1 - y)
-        let train = try function(inputs: [x, y], outputs: [prediction, cost],
-                                 updates: [w: w - 0.5 * gw, b: b - 0.5 * gb])
+        let train = try function(
+            inputs: [x, y], outputs: [prediction, cost],
+            updates: [w: w - 0.5 * gw, b: b - 0.5 * gb])
         let predict = try function(inputs: [x], outputs: [prediction])
-        var first = 0.0, last = 0.0
+        var first = 0.0
+        var last = 0.0
         for step in 0..<200 {
             let r = try train(xs, ys)
             if step == 0 { first = try r[1].item() }
@@ -59,20 +66,22 @@ struct SeedExampleTests {
         let trainX = shared(data, name: "trainX")
         let index = lscalar("index")
         let x = matrix("x")
-        let f = try function(inputs: [index], outputs: [x, sum(x)],
-                             givens: [x: trainX[index * 4 ..< (index + 1) * 4]])
+        let f = try function(
+            inputs: [index], outputs: [x, sum(x)],
+            givens: [x: trainX[index * 4..<(index + 1) * 4]])
         let batch1 = try f(1)
         #expect(batch1[0].shape == [4, 3])
         let rows: [Double] = (12..<24).map { Double($0) }
         #expect(batch1[0].doubles == rows)
         #expect(batch1[0].sharesStorage(with: trainX.value))
         #expect(try batch1[1].item() == rows.reduce(0, +))
-        let last = try f(2)[0]   // rows 8..<12 clipped to 8..<10, as Python slicing
+        let last = try f(2)[0]  // rows 8..<12 clipped to 8..<10, as Python slicing
         #expect(last.shape == [2, 3])
     }
 
     @Test func updatesUseValuesFromBeforeTheCall() throws {
-        let a = shared(1.0, dtype: .float64, name: "a"), b = shared(10.0, dtype: .float64, name: "b")
+        let a = shared(1.0, dtype: .float64, name: "a")
+        let b = shared(10.0, dtype: .float64, name: "b")
         let swap = try function(inputs: [], outputs: [a + b], updates: [a: b, b: a])
         let r = try swap()
         #expect(try r[0].item() == 11)

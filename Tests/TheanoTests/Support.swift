@@ -1,12 +1,14 @@
 import Foundation
 import NDArray
 import Testing
+
 @testable import Theano
 
 /// The numpy-computed fixtures (Fixtures/generate.py).
 let fixtures: [String: NDArray] = {
     guard let url = Bundle.module.url(forResource: "ops", withExtension: "npz", subdirectory: "Fixtures"),
-          let f = try? NPZ.read(from: url) else { return [:] }
+        let f = try? NPZ.read(from: url)
+    else { return [:] }
     return f
 }()
 
@@ -26,8 +28,10 @@ func close(_ actual: NDArray, _ expected: NDArray, rtol: Double? = nil, atol: Do
 }
 
 /// Asserts closeness with a readable message.
-func expectClose(_ actual: NDArray, _ expected: NDArray, rtol: Double? = nil, atol: Double? = nil,
-                 _ comment: String = "", sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+func expectClose(
+    _ actual: NDArray, _ expected: NDArray, rtol: Double? = nil, atol: Double? = nil,
+    _ comment: String = "", sourceLocation: Testing.SourceLocation = #_sourceLocation
+) {
     let problem = close(actual, expected, rtol: rtol, atol: atol)
     #expect(problem == nil, "\(comment) \(problem ?? "")", sourceLocation: sourceLocation)
 }

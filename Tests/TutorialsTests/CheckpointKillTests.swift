@@ -9,7 +9,8 @@ struct CheckpointKillTests {
     /// The `theano` executable built beside the test bundle.
     static let theano: URL? = {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0])
-        for dir in [bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent()] {
+        for dir in [bundle.deletingLastPathComponent(), bundle.deletingLastPathComponent().deletingLastPathComponent()]
+        {
             let candidate = dir.appendingPathComponent("theano")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
@@ -33,13 +34,15 @@ struct CheckpointKillTests {
     func summary(_ output: URL) throws -> String {
         let text = try String(contentsOf: output, encoding: .utf8)
         let last = try #require(text.split(separator: "\n").last { $0.hasPrefix("{") })
-        return last.replacingOccurrences(of: #","?(train|total)_seconds":[0-9.]+"#, with: "", options: .regularExpression)
+        return last.replacingOccurrences(
+            of: #","?(train|total)_seconds":[0-9.]+"#, with: "", options: .regularExpression)
     }
 
     @Test func mlpKilledMidEpochResumesToTheSameSummary() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let data = root.appendingPathComponent("mnist"), checkpoint = root.appendingPathComponent("ck")
+        let data = root.appendingPathComponent("mnist")
+        let checkpoint = root.appendingPathComponent("ck")
         // The tutorials' split keeps the last 10,000 training images to validate: 2,000 train.
         try MNIST.writeSynthetic(to: data, trainCount: 12_000, testCount: 500, seed: 9)
         let common = ["mlp", "--epochs", "3", "--hidden", "32", "--lr", "0.05", "--data", data.path, "--no-download"]

@@ -41,13 +41,13 @@ struct CheckpointTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         options.checkpoint = dir
         options.maxEpochs = 2
-        _ = try trainMLP(data: data, options: options, log: { _ in })        // stopped after epoch 2
+        _ = try trainMLP(data: data, options: options, log: { _ in })  // stopped after epoch 2
         options.maxEpochs = 4
         options.resume = true
         var lines: [String] = []
         let (resumed, again) = try trainMLP(data: data, options: options, log: { lines.append($0) })
         #expect(lines.first?.hasPrefix("resuming from \(dir.path)/mlp.checkpoint.npz") == true)
-        #expect(lines.filter { $0.hasPrefix("epoch ") }.count == 2)          // only epochs 3 and 4 ran
+        #expect(lines.filter { $0.hasPrefix("epoch ") }.count == 2)  // only epochs 3 and 4 ran
         #expect(same(straight.outcome, resumed.outcome), "\(straight.json) vs \(resumed.json)")
         #expect(model.output.W.value.doubles == again.output.W.value.doubles)
     }
@@ -118,7 +118,7 @@ struct CheckpointTests {
         var lines: [String] = []
         let resumed = try trainStackedAutoencoders(data: data, options: options, log: { lines.append($0) })
         #expect(lines.contains { $0.hasPrefix("resuming pre-training") })
-        #expect(!lines.contains { $0.hasPrefix("Pre-training layer") })        // nothing pre-trained again
+        #expect(!lines.contains { $0.hasPrefix("Pre-training layer") })  // nothing pre-trained again
         #expect(resumed.pretrainCosts == straight.pretrainCosts)
         #expect(same(straight.finetune.outcome, resumed.finetune.outcome), "\(straight.json) vs \(resumed.json)")
     }
@@ -136,12 +136,15 @@ struct CheckpointTests {
         options.resume = true
         let e = #expect(throws: TheanoError.self) { _ = try trainMLP(data: data, options: options, log: { _ in }) }
         #expect("\(e.map { "\($0)" } ?? "")".contains("the model's is float32[784, 17]"))
-        try FileManager.default.moveItem(at: dir.appendingPathComponent("mlp.checkpoint.npz"),
-                                         to: dir.appendingPathComponent("logreg.checkpoint.npz"))
+        try FileManager.default.moveItem(
+            at: dir.appendingPathComponent("mlp.checkpoint.npz"),
+            to: dir.appendingPathComponent("logreg.checkpoint.npz"))
         var logreg = TrainingOptions.logisticRegression()
         logreg.checkpoint = dir
         logreg.resume = true
-        let e2 = #expect(throws: TheanoError.self) { _ = try trainLogisticRegression(data: data, options: logreg, log: { _ in }) }
+        let e2 = #expect(throws: TheanoError.self) {
+            _ = try trainLogisticRegression(data: data, options: logreg, log: { _ in })
+        }
         #expect("\(e2.map { "\($0)" } ?? "")".contains("is a checkpoint of mlp, not of logreg"))
     }
 }

@@ -1,7 +1,7 @@
 import Datasets
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `theano logreg` on a machine without MNIST: it downloads the four files into the user cache
 /// from a loopback mirror (`THEANO_MNIST_MIRRORS`), verifies them, trains, and the next run finds
@@ -46,8 +46,9 @@ struct DataOnDemandTests {
         let (again, text2) = try run(args, environment: gone, in: root)
         #expect(again == 0 && !text2.contains("downloading"), "\(text2)")
         // --no-download with an empty cache: the one error with the fix, status 1, no usage text.
-        let (refused, text3) = try run(args + ["--no-download"], environment: ["XDG_CACHE_HOME": root.path + "/none"],
-                                       in: root)
+        let (refused, text3) = try run(
+            args + ["--no-download"], environment: ["XDG_CACHE_HOME": root.path + "/none"],
+            in: root)
         #expect(refused == 1 && text3.contains("MNIST not found") && !text3.contains("Usage:"), "\(text3)")
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 import NDArray
 import Testing
 
-@testable import Tutorials
 @testable import Theano
+@testable import Tutorials
 
 let mnistDir: URL? = try? MNIST.locate()
 let mnist: MNIST? = mnistDir.flatMap { try? MNIST.load(from: $0) }
@@ -15,8 +15,12 @@ struct EarlyStoppingTests {
         var curve = [0.5, 0.4, 0.399, 0.398, 0.397, 0.396, 0.395, 0.394, 0.393, 0.392, 0.391, 0.39]
         var tests = 0
         let s = EarlyStopping(patience: 20, maxEpochs: 100)
-        let outcome = s.run(trainBatches: 5, train: { _ in }, validate: { curve.isEmpty ? 0.39 : curve.removeFirst() },
-                            test: { tests += 1; return 0.3 }, log: { _ in })
+        let outcome = s.run(
+            trainBatches: 5, train: { _ in }, validate: { curve.isEmpty ? 0.39 : curve.removeFirst() },
+            test: {
+                tests += 1
+                return 0.3
+            }, log: { _ in })
         // validation every min(5, 20/2) = 5 batches = once per epoch. 0.4 < 0.5·0.995 at iteration 9
         // raises patience to 18 → stays 20; later gains are below the threshold: stop at iteration 20.
         #expect(outcome.epochs == 5)
@@ -27,9 +31,17 @@ struct EarlyStoppingTests {
 
     @Test func jsonSummary() {
         var o = EarlyStopping.Outcome()
-        o.epochs = 74; o.bestValidationError = 0.075; o.testError = 0.074896; o.trainSeconds = 6.5; o.totalSeconds = 7
+        o.epochs = 74
+        o.bestValidationError = 0.075
+        o.testError = 0.074896
+        o.trainSeconds = 6.5
+        o.totalSeconds = 7
         let json = TrainingResult(model: "logreg", outcome: o, dtype: .float32).json
-        #expect(json == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"train_seconds":6.5000,"dtype":"float32","total_seconds":7.0000}"#)
+        #expect(
+            json
+                == #"{"model":"logreg","epochs":74,"best_valid_error":7.5000,"test_error":7.4896,"#
+                + #""train_seconds":6.5000,"dtype":"float32","total_seconds":7.0000}"#
+        )
     }
 
     /// Summary lines are valid JSON whatever they hold: quotes, backslashes and control
@@ -41,7 +53,11 @@ struct EarlyStoppingTests {
         line.add("persistent", true)
         line.add("costs", [1.5, .nan, -.infinity])
         line.add("layers", [[1], [2, 3]], decimals: 1)
-        #expect(line.text == #"{"model":"rbm","output_dir":"plots \"new\"\\x\n","persistent":true,"costs":[1.5000,null,null],"layers":[[1.0],[2.0,3.0]]}"#)
+        #expect(
+            line.text
+                == #"{"model":"rbm","output_dir":"plots \"new\"\\x\n","persistent":true,"#
+                + #""costs":[1.5000,null,null],"layers":[[1.0],[2.0,3.0]]}"#
+        )
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any])
         #expect(parsed["output_dir"] as? String == "plots \"new\"\\x\n")
         #expect((parsed["costs"] as? [Any])?.count == 3)
@@ -74,7 +90,9 @@ struct TutorialRunTests {
         #expect(right >= 17)
         let params = try NPZ.read(from: try #require(options.saveTo))
         #expect(params["W"]?.shape == [784, 10] && params["b"]?.shape == [10])
-        if let out = try? python("import numpy as np; z = np.load('\(dir.path)/params.npz'); print(z['W'].shape, z['W'].dtype, z['b'].shape)") {
+        if let out = try? python(
+            "import numpy as np; z = np.load('\(dir.path)/params.npz'); print(z['W'].shape, z['W'].dtype, z['b'].shape)"
+        ) {
             #expect(out == "(784, 10) float32 (10,)")
         }
     }
@@ -99,7 +117,8 @@ func python(_ script: String) throws -> String? {
     try p.run()
     p.waitUntilExit()
     guard p.terminationStatus == 0 else { return nil }
-    return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
 }
 
 @Suite(.enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
@@ -108,10 +127,12 @@ struct TutorialGraphTests {
     /// cross-entropy and gemm updates.
     @Test func logisticRegressionTrainingGraph() throws {
         let data = try #require(mnist)
-        let x = matrix("x"), y = ivector("y")
+        let x = matrix("x")
+        let y = ivector("y")
         let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
-        let setup = try SupervisedSetup(data: data, options: .logisticRegression(), x: x, y: y,
-                                        cost: model.negativeLogLikelihood(y), errors: model.errors(y), params: model.params)
+        let setup = try SupervisedSetup(
+            data: data, options: .logisticRegression(), x: x, y: y,
+            cost: model.negativeLogLikelihood(y), errors: model.errors(y), params: model.params)
         let kinds = setup.train.program.steps.map { "\($0.node.op)" }
         #expect(kinds.contains("SoftmaxCrossEntropy"), "\(kinds)")
         #expect(kinds.contains("Gemm"), "\(kinds)")
@@ -126,21 +147,25 @@ struct DebugModeTutorialTests {
         let data = try #require(mnist)
         var options = TrainingOptions.logisticRegression()
         options.mode = .debug
-        let x = matrix("x"), y = ivector("y")
+        let x = matrix("x")
+        let y = ivector("y")
         let model = try LogisticRegression(input: x, nIn: 784, nOut: 10)
-        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                        errors: model.errors(y), params: model.params)
+        let setup = try SupervisedSetup(
+            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+            errors: model.errors(y), params: model.params)
         for i in 0..<3 { _ = try setup.train(i) }
         _ = try setup.validate(0)
 
         var mlpOptions = TrainingOptions.mlp()
         mlpOptions.mode = .debug
         var rng = SplitMix64(seed: 1)
-        let mx = matrix("x"), my = ivector("y")
+        let mx = matrix("x")
+        let my = ivector("y")
         let mlp = try MLP(input: mx, nIn: 784, nHidden: 50, nOut: 10, rng: &rng)
         let cost = mlp.negativeLogLikelihood(my) + 0.0001 * mlp.L2sqr
-        let mlpSetup = try SupervisedSetup(data: data, options: mlpOptions, x: mx, y: my, cost: cost,
-                                           errors: mlp.errors(my), params: mlp.params)
+        let mlpSetup = try SupervisedSetup(
+            data: data, options: mlpOptions, x: mx, y: my, cost: cost,
+            errors: mlp.errors(my), params: mlp.params)
         for i in 0..<3 { _ = try mlpSetup.train(i) }
         #expect(try mlpSetup.validate(0)[0].item() <= 1)
     }
@@ -155,19 +180,24 @@ struct LeNetTests {
         var options = TrainingOptions.lenet()
         options.batchSize = 50
         options.nkerns = [4, 6]
-        let x = matrix("x", dtype: .float32), y = ivector("y")
+        let x = matrix("x", dtype: .float32)
+        let y = ivector("y")
         var rng = SplitMix64(seed: 23455)
         let model = try LeNet(input: x, batchSize: 50, nkerns: [4, 6], rng: &rng)
         #expect(model.layer0.W.value.shape == [4, 1, 5, 5] && model.layer1.W.value.shape == [6, 4, 5, 5])
         #expect(model.hidden.W.value.shape == [6 * 4 * 4, 500])
         // Weights uniform in ±sqrt(6 / (fan_in + fan_out)), fan_out divided by the pool area.
         let bound0 = (6.0 / Double(25 + 4 * 25 / 4)).squareRoot()
-        #expect(model.layer0.W.value.doubles.allSatisfy { abs($0) <= bound0 } && model.layer0.W.value.doubles.contains { abs($0) > bound0 / 2 })
-        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                        errors: model.errors(y), params: model.params)
+        #expect(
+            model.layer0.W.value.doubles.allSatisfy { abs($0) <= bound0 }
+                && model.layer0.W.value.doubles.contains { abs($0) > bound0 / 2 })
+        let setup = try SupervisedSetup(
+            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+            errors: model.errors(y), params: model.params)
         var costs: [Double] = []
         for i in 0..<30 { costs.append(try setup.train(i)[0].item()) }
-        let first = costs.prefix(5).reduce(0, +) / 5, last = costs.suffix(5).reduce(0, +) / 5
+        let first = costs.prefix(5).reduce(0, +) / 5
+        let last = costs.suffix(5).reduce(0, +) / 5
         #expect(first > 2.0 && last < 0.75 * first, "\(costs)")
         #expect(try setup.validate(0)[0].item() < 0.6)
     }
@@ -178,11 +208,13 @@ struct LeNetTests {
         var options = TrainingOptions.lenet()
         options.batchSize = 10
         options.mode = .debug
-        let x = matrix("x", dtype: .float32), y = ivector("y")
+        let x = matrix("x", dtype: .float32)
+        let y = ivector("y")
         var rng = SplitMix64(seed: 1)
         let model = try LeNet(input: x, batchSize: 10, nkerns: [2, 3], rng: &rng)
-        let setup = try SupervisedSetup(data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-                                        errors: model.errors(y), params: model.params)
+        let setup = try SupervisedSetup(
+            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+            errors: model.errors(y), params: model.params)
         for i in 0..<2 { _ = try setup.train(i) }
         #expect(try setup.validate(0)[0].item() <= 1)
     }

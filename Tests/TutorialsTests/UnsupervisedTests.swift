@@ -16,7 +16,8 @@ struct UnsupervisedTests {
 
     static func small(train: Int, other: Int) throws -> MNIST {
         let data = try #require(mnist)
-        return MNIST(train: try slice(data.train, train), valid: try slice(data.valid, other), test: try slice(data.test, other))
+        return MNIST(
+            train: try slice(data.train, train), valid: try slice(data.valid, other), test: try slice(data.test, other))
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -50,7 +51,8 @@ struct UnsupervisedTests {
         let x = matrix("x", dtype: .float32)
         let noisy = try function(inputs: [x], outputs: [model.corrupted(x, level: 0.5)])
         let ones = try NDArray([Float](repeating: 1, count: 4 * 784), shape: [4, 784])
-        let a = try noisy(ones)[0].doubles, b = try noisy(ones)[0].doubles
+        let a = try noisy(ones)[0].doubles
+        let b = try noisy(ones)[0].doubles
         #expect(a != b && Set(a) == [0, 1])
         let kept = a.reduce(0, +) / Double(a.count)
         #expect(abs(kept - 0.5) < 0.05)
@@ -91,9 +93,12 @@ struct UnsupervisedTests {
             options.finetune.batchSize = 10
             options.finetune.maxEpochs = 2
             let sda = options.patienceEpochs == 10
-            let result = try sda ? trainStackedAutoencoders(data: data, options: options, log: { _ in })
+            let result =
+                try sda
+                ? trainStackedAutoencoders(data: data, options: options, log: { _ in })
                 : trainDeepBeliefNetwork(data: data, options: options, log: { _ in })
-            #expect(result.pretrainCosts.count == 2 && result.pretrainCosts.allSatisfy { $0.count == 1 && $0[0].isFinite })
+            #expect(
+                result.pretrainCosts.count == 2 && result.pretrainCosts.allSatisfy { $0.count == 1 && $0[0].isFinite })
             #expect(result.finetune.outcome.epochs == 2)
             #expect(result.finetune.outcome.testError < 0.9)
             #expect(result.json.contains("\"pretrain_costs\":[["), "\(result.json)")

@@ -12,9 +12,12 @@ let batch = 20
 
 do {
     let data = try MNIST.load(from: try MNIST.locateOrDownload())
-    let trainX = shared(data.train.images, name: "trainX"), trainY = shared(data.train.labels, name: "trainY")
+    let trainX = shared(data.train.images, name: "trainX")
+    let trainY = shared(data.train.labels, name: "trainY")
 
-    let index = lscalar("index"), x = matrix("x"), y = ivector("y")
+    let index = lscalar("index")
+    let x = matrix("x")
+    let y = ivector("y")
     var rng = SplitMix64(seed: 1234)
     let model = try MLP(input: x, nIn: 784, nHidden: 100, nOut: 10, rng: &rng)
     let cost = model.negativeLogLikelihood(y) + 0.0001 * model.L2sqr
@@ -24,11 +27,15 @@ do {
     // Swift numbers in expressions are Doubles (as Python's are floats); an integral one
     // keeps the integer index's dtype.
     let size = Double(batch)
-    let step = try function(inputs: [index], outputs: [cost], updates: updates,
-                            givens: [x: trainX[index * size ..< (index + 1) * size],
-                                     y: trainY[index * size ..< (index + 1) * size]])
-    let validate = try function(inputs: [], outputs: [model.errors(y)],
-                                givens: [x: shared(data.valid.images), y: shared(data.valid.labels)])
+    let step = try function(
+        inputs: [index], outputs: [cost], updates: updates,
+        givens: [
+            x: trainX[index * size..<(index + 1) * size],
+            y: trainY[index * size..<(index + 1) * size]
+        ])
+    let validate = try function(
+        inputs: [], outputs: [model.errors(y)],
+        givens: [x: shared(data.valid.images), y: shared(data.valid.labels)])
 
     var costs: [Double] = []
     for i in 0..<steps { costs.append(try step(i % (data.train.count / batch))[0].item()) }

@@ -1,7 +1,8 @@
 import Foundation
 import NDArray
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The BLAS library, loaded at run time with `dlopen` (OpenBLAS, then BLIS, then the path in
@@ -15,21 +16,39 @@ import Glibc
 /// which they compete with our own parallel loops for the cores (LeNet: ~20 % faster per
 /// minibatch; back-to-back products, as in the MLP step, are still within the spin).
 public final class BLAS: @unchecked Sendable {
-    typealias GemmF = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
-                                      UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
-                                      UnsafeMutablePointer<Float>?, Int32) -> Void
-    typealias GemmD = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Double,
-                                      UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double,
-                                      UnsafeMutablePointer<Double>?, Int32) -> Void
+    typealias GemmF =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float,
+            UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32, Float,
+            UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    typealias GemmD =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Double,
+            UnsafePointer<Double>?, Int32, UnsafePointer<Double>?, Int32, Double,
+            UnsafeMutablePointer<Double>?, Int32
+        ) -> Void
 
-    typealias GemvF = @convention(c) (Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-                                      UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32) -> Void
-    typealias GemvD = @convention(c) (Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
-                                      UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32) -> Void
-    typealias GerF = @convention(c) (Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
-                                     UnsafePointer<Float>?, Int32, UnsafeMutablePointer<Float>?, Int32) -> Void
-    typealias GerD = @convention(c) (Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
-                                     UnsafePointer<Double>?, Int32, UnsafeMutablePointer<Double>?, Int32) -> Void
+    typealias GemvF =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    typealias GemvD =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+            UnsafePointer<Double>?, Int32, Double, UnsafeMutablePointer<Double>?, Int32
+        ) -> Void
+    typealias GerF =
+        @convention(c) (
+            Int32, Int32, Int32, Float, UnsafePointer<Float>?, Int32,
+            UnsafePointer<Float>?, Int32, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
+    typealias GerD =
+        @convention(c) (
+            Int32, Int32, Int32, Double, UnsafePointer<Double>?, Int32,
+            UnsafePointer<Double>?, Int32, UnsafeMutablePointer<Double>?, Int32
+        ) -> Void
 
     private let sgemmEntry: GemmF
     private let dgemmEntry: GemmD
@@ -58,8 +77,10 @@ public final class BLAS: @unchecked Sendable {
             setenv("OPENBLAS_CORETYPE", core, 0)
         }
         setenv("OPENBLAS_THREAD_TIMEOUT", "20", 0)
-        var candidates = ["libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libblis.so",
-                          "libopenblas.dylib", "/System/Library/Frameworks/Accelerate.framework/Accelerate"]
+        var candidates = [
+            "libopenblas.so.0", "libopenblas.so", "libblis.so.4", "libblis.so",
+            "libopenblas.dylib", "/System/Library/Frameworks/Accelerate.framework/Accelerate"
+        ]
         if let custom = getenv("THEANO_BLAS") { candidates.insert(String(cString: custom), at: 0) }
         for name in candidates {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
@@ -67,7 +88,9 @@ public final class BLAS: @unchecked Sendable {
                 dlclose(handle)
                 continue
             }
-            let blas = BLAS(handle: handle, sgemm: unsafeBitCast(s, to: GemmF.self), dgemm: unsafeBitCast(d, to: GemmD.self), path: name)
+            let blas = BLAS(
+                handle: handle, sgemm: unsafeBitCast(s, to: GemmF.self), dgemm: unsafeBitCast(d, to: GemmD.self),
+                path: name)
             if let n = Config.current.blasThreads {
                 blas.setThreads(n)
             } else if blas.setThreads(1) {
@@ -75,8 +98,9 @@ public final class BLAS: @unchecked Sendable {
             }
             return blas
         }
-        FileHandle.standardError.write(Data(
-            "theano: no BLAS found (tried \(candidates.joined(separator: ", "))); using the built-in GEMM, which is much slower. Install libopenblas0.\n".utf8))
+        let message = "theano: no BLAS found (tried \(candidates.joined(separator: ", "))); using the built-in GEMM, "
+            + "which is much slower. Install libopenblas0.\n"
+        FileHandle.standardError.write(Data(message.utf8))
         return nil
     }
 
@@ -84,8 +108,9 @@ public final class BLAS: @unchecked Sendable {
     static func coreTypeForThisCPU() -> String? {
         // Read to end of file: /proc files report size 0, so size-based reads come back empty.
         guard let data = FileHandle(forReadingAtPath: "/proc/cpuinfo")?.readDataToEndOfFile(),
-              let info = String(data: data, encoding: .utf8),
-              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+            let info = String(data: data, encoding: .utf8),
+            let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         if flags.contains("avx512f") && flags.contains("avx512bw") { return "SkylakeX" }
         if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
@@ -141,9 +166,12 @@ public final class BLAS: @unchecked Sendable {
     }
 
     /// Runs `body` on blocks of C's rows or columns, one per core, when the product is worth it.
-    private func split(m: Int, n: Int, k: Int, _ body: @escaping @Sendable (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+    private func split(
+        m: Int, n: Int, k: Int, _ body: @escaping @Sendable (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
+    ) {
         let parts = Config.current.threads ?? ElementwiseKernel.cores
-        let byRows = m >= n, length = max(m, n)
+        let byRows = m >= n
+        let length = max(m, n)
         guard splitsProducts, parts > 1, m * n * k >= Self.splitThreshold, length >= 32 * parts else {
             body(0..<m, 0..<n)
             return
@@ -163,28 +191,37 @@ public final class BLAS: @unchecked Sendable {
     }
 
     /// Row-major `cblas_sgemm` (order 101), split across cores when ``splitsProducts``.
-    func sgemm(_ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
-               _ a: UnsafePointer<Float>?, _ lda: Int32, _ b: UnsafePointer<Float>?, _ ldb: Int32, _ beta: Float,
-               _ c: UnsafeMutablePointer<Float>?, _ ldc: Int32) {
+    func sgemm(
+        _ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float,
+        _ a: UnsafePointer<Float>?, _ lda: Int32, _ b: UnsafePointer<Float>?, _ ldb: Int32, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>?, _ ldc: Int32
+    ) {
         let entry = sgemmEntry
-        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) { rows, columns, pa, pb, pc in
+        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) {
+            rows, columns, pa, pb, pc in
             entry(order, ta, tb, rows, columns, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
         }
     }
 
     /// Row-major `cblas_dgemm`, split like ``sgemm(_:_:_:_:_:_:_:_:_:_:_:_:_:_:)``.
-    func dgemm(_ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Double,
-               _ a: UnsafePointer<Double>?, _ lda: Int32, _ b: UnsafePointer<Double>?, _ ldb: Int32, _ beta: Double,
-               _ c: UnsafeMutablePointer<Double>?, _ ldc: Int32) {
+    func dgemm(
+        _ order: Int32, _ ta: Int32, _ tb: Int32, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Double,
+        _ a: UnsafePointer<Double>?, _ lda: Int32, _ b: UnsafePointer<Double>?, _ ldb: Int32, _ beta: Double,
+        _ c: UnsafeMutablePointer<Double>?, _ ldc: Int32
+    ) {
         let entry = dgemmEntry
-        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) { rows, columns, pa, pb, pc in
+        product(m, n, k, GemmOperands(a: a, b: b, c: c, ta: ta, tb: tb, lda: lda, ldb: ldb, ldc: ldc)) {
+            rows, columns, pa, pb, pc in
             entry(order, ta, tb, rows, columns, k, alpha, pa, lda, pb, ldb, beta, pc, ldc)
         }
     }
 
     /// Calls `call` (rows, columns and the operands' first elements) once per block of C.
-    private func product<T>(_ m: Int32, _ n: Int32, _ k: Int32, _ operands: GemmOperands<T>,
-                            _ call: @escaping @Sendable (Int32, Int32, UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) -> Void) {
+    private func product<T>(
+        _ m: Int32, _ n: Int32, _ k: Int32, _ operands: GemmOperands<T>,
+        _ call:
+            @escaping @Sendable (Int32, Int32, UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) -> Void
+    ) {
         split(m: Int(m), n: Int(n), k: Int(k)) { rows, columns in
             let (pa, pb, pc) = operands.block(rows, columns)
             call(Int32(rows.count), Int32(columns.count), pa, pb, pc)
@@ -193,8 +230,10 @@ public final class BLAS: @unchecked Sendable {
 
     /// One call of the library's own `sgemm` on all its threads (its default count), for the
     /// baseline that benchmarks compare with.
-    fileprivate func sgemmAsTheLibraryRunsIt(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                             _ c: UnsafeMutablePointer<Float>) {
+    fileprivate func sgemmAsTheLibraryRunsIt(
+        _ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>
+    ) {
         let call = { self.sgemmEntry(101, 111, 111, m, n, k, 1, a, k, b, n, 0, c, n) }
         if splitsProducts { withLibraryThreads(call) } else { call() }
     }
@@ -207,11 +246,16 @@ private struct GemmOperands<T>: @unchecked Sendable {
     let ta: Int32, tb: Int32, lda: Int32, ldb: Int32, ldc: Int32
 
     /// Where the block of C's `rows` × `columns` and the parts of op(A) and op(B) it needs begin.
-    func block(_ rows: Range<Int>, _ columns: Range<Int>) -> (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) {
-        let r = rows.lowerBound, j = columns.lowerBound
-        return (a.map { ta == 111 ? $0 + r * Int(lda) : $0 + r },
-                b.map { tb == 111 ? $0 + j : $0 + j * Int(ldb) },
-                c.map { $0 + r * Int(ldc) + j })
+    func block(
+        _ rows: Range<Int>, _ columns: Range<Int>
+    ) -> (UnsafePointer<T>?, UnsafePointer<T>?, UnsafeMutablePointer<T>?) {
+        let r = rows.lowerBound
+        let j = columns.lowerBound
+        return (
+            a.map { ta == 111 ? $0 + r * Int(lda) : $0 + r },
+            b.map { tb == 111 ? $0 + j : $0 + j * Int(ldb) },
+            c.map { $0 + r * Int(ldc) + j }
+        )
     }
 }
 
@@ -222,10 +266,13 @@ extension BLAS {
     public static func directMatmul(_ a: NDArray, _ b: NDArray) throws -> NDArray {
         guard let blas = shared else { throw TheanoError(.unsupported, "no BLAS library is loaded") }
         guard a.dtype == .float32, b.dtype == .float32, a.ndim == 2, b.ndim == 2, a.shape[1] == b.shape[0],
-              a.isContiguous, b.isContiguous else {
+            a.isContiguous, b.isContiguous
+        else {
             throw TheanoError(.badInput, "directMatmul takes contiguous float32 matrices of matching inner size")
         }
-        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+        let m = a.shape[0]
+        let k = a.shape[1]
+        let n = b.shape[1]
         let c = try NDArray.empty([m, n], dtype: .float32)
         let pa = (a.storage.pointer + a.offset * 4).assumingMemoryBound(to: Float.self)
         let pb = (b.storage.pointer + b.offset * 4).assumingMemoryBound(to: Float.self)

@@ -13,13 +13,13 @@ enum NarrowProduct {
     /// The kernels' instruction set for this CPU: 2 AVX-512, 1 AVX2 with FMA, 0 the baseline.
     static let level: Int32 = {
         #if arch(x86_64)
-        switch BLAS.coreTypeForThisCPU() {
-        case "SkylakeX": return 2
-        case "Haswell": return 1
-        default: return 0
-        }
+            switch BLAS.coreTypeForThisCPU() {
+            case "SkylakeX": return 2
+            case "Haswell": return 1
+            default: return 0
+            }
         #else
-        return 0
+            return 0
         #endif
     }()
 
@@ -34,24 +34,33 @@ enum NarrowProduct {
     /// false (nothing written) otherwise. `a` (m×k) and `b` (k×n) have `dtype`; `out` is a
     /// contiguous m×n array holding C when `beta` is not 0. `level` picks the instruction set
     /// (tests run every one the CPU has).
-    static func run(_ a: NDArray, _ b: NDArray, into out: NDArray, alpha: Double, beta: Double, dtype: DType,
-                    level: Int32 = NarrowProduct.level) -> Bool {
-        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    static func run(
+        _ a: NDArray, _ b: NDArray, into out: NDArray, alpha: Double, beta: Double, dtype: DType,
+        level: Int32 = NarrowProduct.level
+    ) -> Bool {
+        let m = a.shape[0]
+        let k = a.shape[1]
+        let n = b.shape[1]
         // Every product of a function passes here: the shape test comes first, and the settings
         // are read once, only for products that qualify.
         guard worthIt(m: m, n: n, k: k) || worthIt(m: n, n: m, k: k) else { return false }
         let config = Config.current
         guard config.narrowProducts, a.dtype == dtype, b.dtype == dtype, out.dtype == dtype,
-              out.shape == [m, n], out.isContiguous else { return false }
+            out.shape == [m, n], out.isContiguous
+        else { return false }
         let parts = config.threads ?? ElementwiseKernel.cores
         // The wide operand X (rows × k) and the narrow one S (k × columns); a narrow m is the
         // transposed problem Cᵀ = bᵀ · aᵀ.
         let (problem, x, s): (Problem, NDArray, NDArray)
         if worthIt(m: m, n: n, k: k) {
-            problem = Problem(rows: m, columns: n, k: k, xi: a.strides[0], xq: a.strides[1], sk: b.strides[0], sj: b.strides[1], ci: n, cj: 1)
+            problem = Problem(
+                rows: m, columns: n, k: k, xi: a.strides[0], xq: a.strides[1], sk: b.strides[0], sj: b.strides[1],
+                ci: n, cj: 1)
             (x, s) = (a, b)
         } else if worthIt(m: n, n: m, k: k) {
-            problem = Problem(rows: n, columns: m, k: k, xi: b.strides[1], xq: b.strides[0], sk: a.strides[1], sj: a.strides[0], ci: 1, cj: n)
+            problem = Problem(
+                rows: n, columns: m, k: k, xi: b.strides[1], xq: b.strides[0], sk: a.strides[1], sj: a.strides[0],
+                ci: 1, cj: n)
             (x, s) = (b, a)
         } else {
             return false
@@ -61,13 +70,19 @@ enum NarrowProduct {
         // The arrays' storage must outlive the raw pointers the kernels are given.
         return withExtendedLifetime((x, s, out)) {
             if dtype == .float32, let kernels = th_narrow_kernels_f32(level)?.pointee {
-                problem.run(Float(alpha), x.basePointer(as: Float.self), s.basePointer(as: Float.self), Float(beta), out.basePointer(as: Float.self), parts: parts,
-                            pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols, kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
+                problem.run(
+                    Float(alpha), x.basePointer(as: Float.self), s.basePointer(as: Float.self), Float(beta),
+                    out.basePointer(as: Float.self), parts: parts,
+                    pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols,
+                    kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
                 return true
             }
             if dtype == .float64, let kernels = th_narrow_kernels_f64(level)?.pointee {
-                problem.run(alpha, x.basePointer(as: Double.self), s.basePointer(as: Double.self), beta, out.basePointer(as: Double.self), parts: parts,
-                            pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols, kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
+                problem.run(
+                    alpha, x.basePointer(as: Double.self), s.basePointer(as: Double.self), beta,
+                    out.basePointer(as: Double.self), parts: parts,
+                    pack: problem.xq == 1 ? kernels.pack_rows : kernels.pack_cols,
+                    kernel: problem.xq == 1 ? kernels.rows : kernels.cols)
                 return true
             }
             return false
@@ -81,8 +96,10 @@ enum NarrowProduct {
         let xi: Int, xq: Int, sk: Int, sj: Int, ci: Int, cj: Int
 
         typealias Pack<T> = (Int64, Int64, UnsafePointer<T>?, Int64, Int64, UnsafeMutablePointer<T>?) -> Void
-        typealias Kernel<T> = (Int64, Int64, Int64, Int64, T, UnsafePointer<T>?, Int64, UnsafePointer<T>?, T,
-                                         UnsafeMutablePointer<T>?, Int64, Int64) -> Void
+        typealias Kernel<T> = (
+            Int64, Int64, Int64, Int64, T, UnsafePointer<T>?, Int64, UnsafePointer<T>?, T,
+            UnsafeMutablePointer<T>?, Int64, Int64
+        ) -> Void
 
         /// Packs S once, then computes C's rows on the caller's thread, or in one block per core
         /// when the product is large enough to pay for the hand-off (as ``BLAS`` splits its
@@ -91,11 +108,15 @@ enum NarrowProduct {
         /// add up, S packed per part): the logistic tutorial took 1.34–1.69 s against 1.26–1.55 s,
         /// and still 1.37–1.45 s against 1.31–1.34 s with the caller always running the first
         /// block (so that each core sums the rows it had read).
-        func run<T: Sendable>(_ alpha: T, _ x: UnsafePointer<T>, _ s: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
-                              parts: Int, pack: Pack<T>?, kernel: Kernel<T>?) {
+        func run<T: Sendable>(
+            _ alpha: T, _ x: UnsafePointer<T>, _ s: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
+            parts: Int, pack: Pack<T>?, kernel: Kernel<T>?
+        ) {
             guard let pack, let kernel else { return }
             let byRows = xq == 1
-            let size = Int(byRows ? th_narrow_rows_packed(Int64(columns), Int64(k)) : th_narrow_cols_packed(Int64(columns), Int64(k)))
+            let size = Int(
+                byRows
+                    ? th_narrow_rows_packed(Int64(columns), Int64(k)) : th_narrow_cols_packed(Int64(columns), Int64(k)))
             let packed = UnsafeMutablePointer<T>.allocate(capacity: max(size, 1))
             defer { packed.deallocate() }
             pack(Int64(columns), Int64(k), s, Int64(sk), Int64(sj), packed)
@@ -110,7 +131,9 @@ enum NarrowProduct {
             WorkerPool.shared.run(parts) { p in
                 let block = WorkerPool.block(p, of: total, parts: parts, multiple: 32)
                 guard !block.isEmpty else { return }
-                operands.kernel(Int64(block.lowerBound), Int64(block.upperBound), n, depth, alpha, operands.x, xs, operands.packed, beta, operands.c, ci, cj)
+                operands.kernel(
+                    Int64(block.lowerBound), Int64(block.upperBound), n, depth, alpha, operands.x, xs, operands.packed,
+                    beta, operands.c, ci, cj)
             }
         }
     }

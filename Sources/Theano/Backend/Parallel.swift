@@ -2,7 +2,10 @@
 /// ``WorkerPool`` (whose spinning workers would otherwise compete with Dispatch's threads for
 /// the cores), inline when the whole job is small.
 func parallelChunks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    _ = parallelChunksSucceed(count, work: work) { range in body(range); return true }
+    _ = parallelChunksSucceed(count, work: work) { range in
+        body(range)
+        return true
+    }
 }
 
 /// The same for a body that can fail (a native kernel that could not allocate its scratch
@@ -16,7 +19,7 @@ func parallelChunksSucceed(_ count: Int, work: Int, _ body: (Range<Int>) -> Bool
     withoutActuallyEscaping(body) { body in
         let chunk = UncheckedChunk(run: body)
         WorkerPool.shared.run(threads) { t in
-            results.flags[t] = chunk.run(count * t / threads ..< count * (t + 1) / threads)
+            results.flags[t] = chunk.run(count * t / threads..<count * (t + 1) / threads)
         }
     }
     return results.flags.allSatisfy { $0 }

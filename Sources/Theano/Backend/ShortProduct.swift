@@ -41,26 +41,38 @@ enum ShortProduct {
     /// (nothing written) otherwise. `a` (m×k) and `b` (k×n, unit stride along n) have `dtype`;
     /// `out` is a contiguous m×n array, not sharing memory with `a` or `b`, holding C when
     /// `beta` is not 0. `level` picks the instruction set (tests run every one the CPU has).
-    static func run(_ a: NDArray, _ b: NDArray, into out: NDArray, alpha: Double, beta: Double, dtype: DType,
-                    level: Int32 = NarrowProduct.level) -> Bool {
-        let m = a.shape[0], k = a.shape[1], n = b.shape[1]
+    static func run(
+        _ a: NDArray, _ b: NDArray, into out: NDArray, alpha: Double, beta: Double, dtype: DType,
+        level: Int32 = NarrowProduct.level
+    ) -> Bool {
+        let m = a.shape[0]
+        let k = a.shape[1]
+        let n = b.shape[1]
         // Every product of a function passes here: the shape test comes first.
         guard let kind = kind(m: m, n: n, k: k) else { return false }
         let config = Config.current
-        guard config.shortProducts, a.dtype == dtype, b.dtype == dtype, out.dtype == dtype, out.shape == [m, n], out.isContiguous,
-              b.strides[1] == 1, n >= Int(th_short_block(level, Int64(dtype.itemSize))),
-              !out.sharesStorage(with: a), !out.sharesStorage(with: b) else { return false }
+        guard config.shortProducts, a.dtype == dtype, b.dtype == dtype, out.dtype == dtype, out.shape == [m, n],
+            out.isContiguous,
+            b.strides[1] == 1, n >= Int(th_short_block(level, Int64(dtype.itemSize))),
+            !out.sharesStorage(with: a), !out.sharesStorage(with: b)
+        else { return false }
         let parts = min(config.threads ?? ElementwiseKernel.cores, WorkerPool.maxParts)
         let shape = Problem(kind: kind, m: m, n: n, k: k, ai: a.strides[0], aq: a.strides[1], bk: b.strides[0])
         return withExtendedLifetime((a, b, out)) {
-            if dtype == .float32, let kernels = th_short_kernels_f32(level)?.pointee, let product = kernels.product, let add = kernels.add {
-                shape.run(Float(alpha), a.basePointer(as: Float.self), b.basePointer(as: Float.self), Float(beta),
-                          out.basePointer(as: Float.self), parts: parts, product: product, add: add)
+            if dtype == .float32, let kernels = th_short_kernels_f32(level)?.pointee, let product = kernels.product,
+                let add = kernels.add
+            {
+                shape.run(
+                    Float(alpha), a.basePointer(as: Float.self), b.basePointer(as: Float.self), Float(beta),
+                    out.basePointer(as: Float.self), parts: parts, product: product, add: add)
                 return true
             }
-            if dtype == .float64, let kernels = th_short_kernels_f64(level)?.pointee, let product = kernels.product, let add = kernels.add {
-                shape.run(alpha, a.basePointer(as: Double.self), b.basePointer(as: Double.self), beta,
-                          out.basePointer(as: Double.self), parts: parts, product: product, add: add)
+            if dtype == .float64, let kernels = th_short_kernels_f64(level)?.pointee, let product = kernels.product,
+                let add = kernels.add
+            {
+                shape.run(
+                    alpha, a.basePointer(as: Double.self), b.basePointer(as: Double.self), beta,
+                    out.basePointer(as: Double.self), parts: parts, product: product, add: add)
                 return true
             }
             return false
@@ -74,14 +86,18 @@ enum ShortProduct {
         let m: Int, n: Int, k: Int
         let ai: Int, aq: Int, bk: Int
 
-        typealias Product<T> = (Int64, Int64, Int64, Int64, Int64, T, UnsafePointer<T>?, Int64, Int64,
-                                               UnsafePointer<T>?, Int64, T, UnsafeMutablePointer<T>?, Int64) -> Void
+        typealias Product<T> = (
+            Int64, Int64, Int64, Int64, Int64, T, UnsafePointer<T>?, Int64, Int64,
+            UnsafePointer<T>?, Int64, T, UnsafeMutablePointer<T>?, Int64
+        ) -> Void
         typealias Add<T> = (Int64, UnsafePointer<T>?, UnsafeMutablePointer<T>?) -> Void
 
         /// Runs the product on the caller's thread, or in one block per core when it is large
         /// enough to pay for the hand-off (as ``BLAS`` splits its products).
-        func run<T: Sendable & Numeric>(_ alpha: T, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
-                                        parts: Int, product: @escaping Product<T>, add: Add<T>) {
+        func run<T: Sendable & Numeric>(
+            _ alpha: T, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
+            parts: Int, product: @escaping Product<T>, add: Add<T>
+        ) {
             let (m64, n64, k64, ai64, aq64, bk64) = (Int64(m), Int64(n), Int64(k), Int64(ai), Int64(aq), Int64(bk))
             let along = kind == .fewRows ? k : m
             guard parts > 1, m * n * k >= BLAS.splitThreshold, along >= 64 * parts else {
@@ -93,8 +109,9 @@ enum ShortProduct {
                 WorkerPool.shared.run(parts) { p in
                     let rows = ShortProduct.block(p, of: along, parts: parts)
                     guard !rows.isEmpty else { return }
-                    operands.product(Int64(rows.lowerBound), Int64(rows.upperBound), n64, 0, k64, alpha, operands.a, ai64, aq64,
-                                     operands.b, bk64, beta, operands.c, n64)
+                    operands.product(
+                        Int64(rows.lowerBound), Int64(rows.upperBound), n64, 0, k64, alpha, operands.a, ai64, aq64,
+                        operands.b, bk64, beta, operands.c, n64)
                 }
                 return
             }
@@ -110,8 +127,9 @@ enum ShortProduct {
                     if p > 0 { target.initialize(repeating: T.zero, count: size) }
                     return
                 }
-                operands.product(0, m64, n64, Int64(depth.lowerBound), Int64(depth.upperBound), alpha, operands.a, ai64, aq64,
-                                 operands.b, bk64, p == 0 ? beta : T.zero, target, n64)
+                operands.product(
+                    0, m64, n64, Int64(depth.lowerBound), Int64(depth.upperBound), alpha, operands.a, ai64, aq64,
+                    operands.b, bk64, p == 0 ? beta : T.zero, target, n64)
             }
             for p in 1..<parts { add(Int64(size), partials + (p - 1) * size, c) }
         }

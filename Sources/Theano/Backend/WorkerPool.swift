@@ -65,7 +65,9 @@ final class WorkerPool: @unchecked Sendable {
             }
             return
         }
-        guard workers > 0, count > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+        guard workers > 0, count > 1,
+            busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else {
             for i in 0..<count { body(i) }
             return
         }
@@ -85,7 +87,10 @@ final class WorkerPool: @unchecked Sendable {
     private func claim(preferring first: Int) {
         var part = first
         while true {
-            if part < Self.maxParts, claimed.bitwiseOr(1 << UInt64(part), ordering: .acquiringAndReleasing).oldValue & (1 << UInt64(part)) == 0 {
+            if part < Self.maxParts,
+                claimed.bitwiseOr(1 << UInt64(part), ordering: .acquiringAndReleasing).oldValue & (1 << UInt64(part))
+                    == 0
+            {
                 // A part is taken only while its job runs, so `body` is that job's.
                 body?(part)
                 finished.add(1, ordering: .releasing)
@@ -107,7 +112,11 @@ final class WorkerPool: @unchecked Sendable {
                 th_spin_pause()
                 spins += 1
                 if spins & 63 != 0 { continue }
-                if DispatchTime.now().uptimeNanoseconds - start < Self.spinNanoseconds, parking.load(ordering: .relaxed) == parked { continue }
+                if DispatchTime.now().uptimeNanoseconds - start < Self.spinNanoseconds,
+                    parking.load(ordering: .relaxed) == parked
+                {
+                    continue
+                }
                 sleepers.add(1, ordering: .acquiringAndReleasing)
                 // A job posted between the check and here has signalled (or will): no lost wake-up.
                 if generation.load(ordering: .acquiring) == seen { wake.wait() }

@@ -56,7 +56,9 @@ public struct Config: Sendable {
         var excluded: [String] = []
         defer { for name in excluded { mode = mode.excluding(name) } }
         for pair in flags.split(separator: ",") where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard kv.count == 2 else { throw TheanoError(.config, "THEANO_FLAGS entry '\(pair)' is not key=value") }
             switch kv[0] {
             case "floatX":
@@ -75,7 +77,7 @@ public struct Config: Sendable {
                 }
                 onUnusedInput = p
             case "optimizer_excluding":
-                excluded += kv[1].split(separator: ":").map(String.init)   // applied after `mode=`, whatever the order
+                excluded += kv[1].split(separator: ":").map(String.init)  // applied after `mode=`, whatever the order
             case "profile":
                 profile = try Config.flag(kv)
             case "cxx":
@@ -83,12 +85,16 @@ public struct Config: Sendable {
             case "compiledir":
                 compiledir = kv[1]
             case "threads":
-                guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "threads must be a positive integer, got '\(kv[1])'") }
+                guard let n = Int(kv[1]), n >= 1 else {
+                    throw TheanoError(.config, "threads must be a positive integer, got '\(kv[1])'")
+                }
                 threads = n
             case "flush_denormals":
                 flushDenormals = try Config.flag(kv)
             case "blas_threads":
-                guard let n = Int(kv[1]), n >= 1 else { throw TheanoError(.config, "blas_threads must be a positive integer, got '\(kv[1])'") }
+                guard let n = Int(kv[1]), n >= 1 else {
+                    throw TheanoError(.config, "blas_threads must be a positive integer, got '\(kv[1])'")
+                }
                 blasThreads = n
             case "narrow_products":
                 narrowProducts = try Config.flag(kv)
@@ -149,7 +155,8 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// against the unoptimized graph, declared views and untouched inputs.
     public static let debug = Mode(named: "DEBUG")
     /// No rewrites and no native code: the graph exactly as built, run by the reference ops.
-    public static let unoptimized = Mode(named: "FAST_RUN").excluding("merge", "constant_folding", "canonicalize", "stabilize", "specialize", "fusion", "native")
+    public static let unoptimized = Mode(named: "FAST_RUN").excluding(
+        "merge", "constant_folding", "canonicalize", "stabilize", "specialize", "fusion", "native")
 
     /// Whether this mode runs native kernels (not excluded by `"native"`).
     public var usesNativeCode: Bool { !excluded.contains("native") }
@@ -163,7 +170,11 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     /// ```swift
     /// let f = try function(inputs: [x], outputs: [y], mode: .fastRun.flushingDenormals())
     /// ```
-    public func flushingDenormals(_ on: Bool = true) -> Mode { var m = self; m.flushesDenormals = on; return m }
+    public func flushingDenormals(_ on: Bool = true) -> Mode {
+        var m = self
+        m.flushesDenormals = on
+        return m
+    }
 
     private init(named name: String) { self.name = name }
 
@@ -177,10 +188,18 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// This mode without the named rewrites or tags (`"log1p"`, `"stabilize"`, `"merge"`, …).
-    public func excluding(_ names: String...) -> Mode { var m = self; m.excluded.formUnion(names); return m }
+    public func excluding(_ names: String...) -> Mode {
+        var m = self
+        m.excluded.formUnion(names)
+        return m
+    }
 
     /// This mode with previously excluded rewrites or tags enabled again.
-    public func including(_ names: String...) -> Mode { var m = self; m.excluded.subtract(names); return m }
+    public func including(_ names: String...) -> Mode {
+        var m = self
+        m.excluded.subtract(names)
+        return m
+    }
 
     public var description: String {
         (excluded.isEmpty ? name : "\(name) excluding \(excluded.sorted().joined(separator: ", "))")

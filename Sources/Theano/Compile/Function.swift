@@ -43,7 +43,10 @@ public final class Function: @unchecked Sendable {
     /// Values of inputs that callers may leave out (Theano's `In(x, value=…)`), by input index.
     let defaults: [Int: NDArray]
 
-    init(inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil, defaults: [Int: NDArray] = [:]) {
+    init(
+        inputs: [Variable], outputs: [Variable], mode: Mode, program: Program, debug: DebugCheck? = nil,
+        defaults: [Int: NDArray] = [:]
+    ) {
         self.inputs = inputs
         self.outputs = outputs
         self.mode = mode
@@ -62,18 +65,28 @@ public final class Function: @unchecked Sendable {
     /// try pretrain.call([3], named: [corruption: 0.3])
     /// ```
     @discardableResult
-    public func call(_ positional: [any TensorConvertible], named: [Variable: any TensorConvertible]) throws -> [NDArray] {
+    public func call(
+        _ positional: [any TensorConvertible], named: [Variable: any TensorConvertible]
+    ) throws -> [NDArray] {
         var args: [any TensorConvertible] = positional
         for (i, input) in inputs.enumerated().dropFirst(positional.count) {
-            if let v = named[input] { args.append(v) } else if let d = defaults[i] { args.append(d) } else {
-                throw TheanoError(.badInput, "no value for input \(input.label): pass it, by position or by name, or give it a default", location: input.location)
+            if let v = named[input] {
+                args.append(v)
+            } else if let d = defaults[i] {
+                args.append(d)
+            } else {
+                throw TheanoError(
+                    .badInput,
+                    "no value for input \(input.label): pass it, by position or by name, or give it a default",
+                    location: input.location)
             }
         }
         if let stray = named.keys.first(where: { !inputs.contains($0) }) {
             throw TheanoError(.badInput, "\(stray.label) is not an input of this function", location: stray.location)
         }
         if let twice = inputs.prefix(positional.count).first(where: { named[$0] != nil }) {
-            throw TheanoError(.badInput, "input \(twice.label) is given both by position and by name", location: twice.location)
+            throw TheanoError(
+                .badInput, "input \(twice.label) is given both by position and by name", location: twice.location)
         }
         return try call(args)
     }
@@ -91,18 +104,26 @@ public final class Function: @unchecked Sendable {
     @discardableResult
     public func callAsFunction(_ arguments: NDArray...) throws -> [NDArray] {
         guard arguments.count == inputs.count else { return try call(arguments.map { $0 as any TensorConvertible }) }
-        if trustInput, zip(inputs, arguments).allSatisfy({ $0.dtype == $1.dtype && $0.ndim == $1.ndim }) { return try run(arguments) }
+        if trustInput, zip(inputs, arguments).allSatisfy({ $0.dtype == $1.dtype && $0.ndim == $1.ndim }) {
+            return try run(arguments)
+        }
         return try run(zip(inputs, arguments).map { try Self.value($1, for: $0) })
     }
 
     /// ``callAsFunction(_:)`` with an array of arguments.
     @discardableResult
     public func call(_ arguments: [any TensorConvertible]) throws -> [NDArray] {
-        if arguments.count < inputs.count, !defaults.isEmpty, (arguments.count..<inputs.count).allSatisfy({ defaults[$0] != nil }) {
+        if arguments.count < inputs.count, !defaults.isEmpty,
+            (arguments.count..<inputs.count).allSatisfy({ defaults[$0] != nil })
+        {
             return try call(arguments + (arguments.count..<inputs.count).map { defaults[$0]! as any TensorConvertible })
         }
         guard arguments.count == inputs.count else {
-            throw TheanoError(.badInput, "function takes \(inputs.count) argument\(inputs.count == 1 ? "" : "s") (\(inputs.map(\.label).joined(separator: ", "))), got \(arguments.count)")
+            throw TheanoError(
+                .badInput,
+                "function takes \(inputs.count) argument\(inputs.count == 1 ? "" : "s") "
+                    + "(\(inputs.map(\.label).joined(separator: ", "))), got \(arguments.count)"
+            )
         }
         var values: [NDArray] = []
         values.reserveCapacity(arguments.count)
@@ -125,11 +146,15 @@ public final class Function: @unchecked Sendable {
             throw TheanoError(.badInput, "bad argument for input \(input.label): \(error)", location: input.location)
         }
         guard v.ndim == input.ndim else {
-            throw TheanoError(.badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)", location: input.location)
+            throw TheanoError(
+                .badInput, "input \(input.label) needs \(input.ndim) dimensions, got shape \(v.shape)",
+                location: input.location)
         }
         for (d, (want, got)) in zip(input.type.shape, v.shape).enumerated() {
             if let want, want != got {
-                throw TheanoError(.badInput, "input \(input.label) needs length \(want) on dimension \(d), got shape \(v.shape)", location: input.location)
+                throw TheanoError(
+                    .badInput, "input \(input.label) needs length \(want) on dimension \(d), got shape \(v.shape)",
+                    location: input.location)
             }
         }
         return v
@@ -147,7 +172,9 @@ public final class Function: @unchecked Sendable {
     public var profile: Profile? { program.profile }
 
     /// The compiled graph, one node per line (Theano's `debugprint`).
-    public var graphDescription: String { debugDescription(program.outputVariables, extraRoots: program.updateVariables) }
+    public var graphDescription: String {
+        debugDescription(program.outputVariables, extraRoots: program.updateVariables)
+    }
 }
 
 /// Compiles a function from `inputs` to `outputs`.
@@ -162,55 +189,79 @@ public final class Function: @unchecked Sendable {
 ///   or any input with ``Function/call(_:named:)``), checked against the input's type now.
 /// - `noDefaultUpdates`: do not apply the ``SharedVariable/defaultUpdate`` of the shared
 ///   variables the graph uses (a random stream then draws the same numbers on every call).
-public func function(inputs: [Variable], outputs: [Variable],
-                     updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
-                     mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil,
-                     noDefaultUpdates: Bool = false, defaults: [Variable: any TensorConvertible] = [:]) throws -> Function {
-    let updates = noDefaultUpdates ? updates : withDefaultUpdates(updates, roots: outputs + Array(updates.values) + Array(givens.values))
+public func function(
+    inputs: [Variable], outputs: [Variable],
+    updates: [SharedVariable: Variable] = [:], givens: [Variable: Variable] = [:],
+    mode: Mode? = nil, onUnusedInput: UnusedInputPolicy? = nil, profile: Bool? = nil,
+    noDefaultUpdates: Bool = false, defaults: [Variable: any TensorConvertible] = [:]
+) throws -> Function {
+    let updates =
+        noDefaultUpdates
+        ? updates : withDefaultUpdates(updates, roots: outputs + Array(updates.values) + Array(givens.values))
     let mode = mode ?? Config.current.mode
     let policy = onUnusedInput ?? Config.current.onUnusedInput
     // Explicit inputs: symbolic, not shared, not constant, not repeated.
     var seen = Set<Variable>()
     for v in inputs {
         if v is SharedVariable {
-            throw TheanoError(.sharedAsInput, "shared variable \(v.label) cannot be an explicit input: its value is used implicitly; change it with setValue or givens",
-                              location: v.location)
+            throw TheanoError(
+                .sharedAsInput,
+                "shared variable \(v.label) cannot be an explicit input: its value is used implicitly; change it "
+                    + "with setValue or givens",
+                location: v.location)
         }
-        if v is Constant { throw TheanoError(.badInput, "constant \(v.label) cannot be an input", location: v.location) }
-        if !seen.insert(v).inserted { throw TheanoError(.badInput, "input \(v.label) is listed twice", location: v.location) }
+        if v is Constant {
+            throw TheanoError(.badInput, "constant \(v.label) cannot be an input", location: v.location)
+        }
+        if !seen.insert(v).inserted {
+            throw TheanoError(.badInput, "input \(v.label) is listed twice", location: v.location)
+        }
     }
     // Givens: same dtype and rank.
     for (old, new) in givens {
         if old is SharedVariable || old is Constant || inputs.contains(old) {
-            throw TheanoError(.givens, "givens cannot replace \(old.label): it is a \(old is SharedVariable ? "shared variable" : old is Constant ? "constant" : "function input")",
-                              location: old.location)
+            throw TheanoError(
+                .givens,
+                "givens cannot replace \(old.label): it is a "
+                    + "\(old is SharedVariable ? "shared variable" : old is Constant ? "constant" : "function input")",
+                location: old.location)
         }
         guard old.dtype == new.dtype, old.ndim == new.ndim else {
-            throw TheanoError(.givens, "givens replaces \(old.label) with \(new.label): dtype and rank must match",
-                              location: new.owner?.location ?? new.location)
+            throw TheanoError(
+                .givens, "givens replaces \(old.label) with \(new.label): dtype and rank must match",
+                location: new.owner?.location ?? new.location)
         }
     }
     // Updates: the value must have the shared variable's dtype and rank.
     let updateList = updates.sorted { ($0.key.name ?? "") < ($1.key.name ?? "") }
     for (shared, value) in updateList {
         guard value.dtype == shared.dtype, value.ndim == shared.ndim else {
-            throw TheanoError(.update, "update of \(shared.label) has type \(value.type); it must be \(shared.dtype) with \(shared.ndim) dimensions\(value.dtype != shared.dtype ? " (use cast(…, .\(shared.dtype)))" : "")",
-                              location: value.owner?.location ?? value.location)
+            throw TheanoError(
+                .update,
+                "update of \(shared.label) has type \(value.type); it must be \(shared.dtype) with \(shared.ndim) "
+                    + "dimensions\(value.dtype != shared.dtype ? " (use cast(…, .\(shared.dtype)))" : "")",
+                location: value.owner?.location ?? value.location)
         }
     }
     let roots = outputs + updateList.map(\.value)
     let rebuilt = givens.isEmpty ? roots : Graph.clone(roots, replacing: givens)
     // Invalid nodes are reported before any rewrite sees them.
-    if let bad = Graph.topologicalOrder(rebuilt, stoppingAt: Set(inputs)).first(where: { $0.error != nil }), let e = bad.error { throw e }
+    if let bad = Graph.topologicalOrder(rebuilt, stoppingAt: Set(inputs)).first(where: { $0.error != nil }),
+        let e = bad.error
+    {
+        throw e
+    }
     // Unused inputs are judged on the graph as written, before rewrites simplify it.
     try checkUnusedInputs(inputs, rebuilt, policy: policy)
-    let (program, applied) = try Program.compile(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
-                                                 updates: updateList.map(\.key), mode: mode, excluded: mode.excluded,
-                                                 profile: profile ?? Config.current.profile)
+    let (program, applied) = try Program.compile(
+        inputs: inputs, roots: rebuilt, outputCount: outputs.count,
+        updates: updateList.map(\.key), mode: mode, excluded: mode.excluded,
+        profile: profile ?? Config.current.profile)
     var debug: DebugCheck?
     if mode.name == Mode.debug.name {
-        debug = try DebugCheck(inputs: inputs, roots: rebuilt, outputCount: outputs.count,
-                               updates: updateList.map(\.key), mode: mode, applied: applied)
+        debug = try DebugCheck(
+            inputs: inputs, roots: rebuilt, outputCount: outputs.count,
+            updates: updateList.map(\.key), mode: mode, applied: applied)
     }
     var defaultValues: [Int: NDArray] = [:]
     for (v, value) in defaults {
@@ -221,18 +272,23 @@ public func function(inputs: [Variable], outputs: [Variable],
             throw TheanoError(.badInput, "bad default for input \(v.label): \(error)", location: v.location)
         }
     }
-    return Function(inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug, defaults: defaultValues)
+    return Function(
+        inputs: inputs, outputs: outputs, mode: mode, program: program, debug: debug, defaults: defaultValues)
 }
 
 /// `updates` plus the default updates of every shared variable the roots (and those updates,
 /// transitively) use that has no explicit update.
-private func withDefaultUpdates(_ updates: [SharedVariable: Variable], roots: [Variable]) -> [SharedVariable: Variable] {
+private func withDefaultUpdates(_ updates: [SharedVariable: Variable], roots: [Variable]) -> [SharedVariable: Variable]
+{
     var all = updates
     var frontier = roots
     while !frontier.isEmpty {
         var added: [Variable] = []
         for case let s as SharedVariable in Graph.ancestors(frontier, stoppingAt: []) {
-            if all[s] == nil, let u = s.defaultUpdate { all[s] = u; added.append(u) }
+            if all[s] == nil, let u = s.defaultUpdate {
+                all[s] = u
+                added.append(u)
+            }
         }
         frontier = added
     }
@@ -244,7 +300,8 @@ private func checkUnusedInputs(_ inputs: [Variable], _ roots: [Variable], policy
     for v in inputs where !used.contains(v) {
         let msg = "input \(v.label) is not used by the outputs or updates"
         switch policy {
-        case .raise: throw TheanoError(.unusedInput, msg + " (pass onUnusedInput: .ignore to allow this)", location: v.location)
+        case .raise:
+            throw TheanoError(.unusedInput, msg + " (pass onUnusedInput: .ignore to allow this)", location: v.location)
         case .warn: FileHandle.standardError.write(Data("theano: warning: \(msg)\n".utf8))
         case .ignore: break
         }

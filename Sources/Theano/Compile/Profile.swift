@@ -22,14 +22,21 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
     }
 
     func record(node: Int, seconds: Double) {
-        lock.lock(); nodeSeconds[node] += seconds; lock.unlock()
+        lock.lock()
+        nodeSeconds[node] += seconds
+        lock.unlock()
     }
 
-    func finishCall() { lock.lock(); calls += 1; lock.unlock() }
+    func finishCall() {
+        lock.lock()
+        calls += 1
+        lock.unlock()
+    }
 
     /// Total seconds per op kind, largest first.
     public var byKind: [(kind: String, seconds: Double)] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         var totals: [String: Double] = [:]
         for (k, s) in zip(kindNames, nodeSeconds) { totals[k, default: 0] += s }
         return totals.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
@@ -37,17 +44,26 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
 
     /// Total seconds per node, largest first.
     public var byNode: [(node: String, seconds: Double)] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return zip(nodeNames, nodeSeconds).sorted { $0.1 > $1.1 }.map { ($0.0, $0.1) }
     }
 
     public var description: String {
         let total = byKind.reduce(0) { $0 + $1.seconds }
-        var lines = [String(format: "%d calls, %.3f s in nodes (%.1f µs per call)", calls, total, calls > 0 ? total / Double(calls) * 1e6 : 0)]
+        var lines = [
+            String(
+                format: "%d calls, %.3f s in nodes (%.1f µs per call)", calls, total,
+                calls > 0 ? total / Double(calls) * 1e6 : 0)
+        ]
         lines.append("by op kind:")
-        for (k, s) in byKind.prefix(15) { lines.append(String(format: "  %6.2f %%  %9.4f s  %@", total > 0 ? 100 * s / total : 0, s, k)) }
+        for (k, s) in byKind.prefix(15) {
+            lines.append(String(format: "  %6.2f %%  %9.4f s  %@", total > 0 ? 100 * s / total : 0, s, k))
+        }
         lines.append("slowest nodes:")
-        for (n, s) in byNode.prefix(15) { lines.append(String(format: "  %6.2f %%  %9.4f s  %@", total > 0 ? 100 * s / total : 0, s, n)) }
+        for (n, s) in byNode.prefix(15) {
+            lines.append(String(format: "  %6.2f %%  %9.4f s  %@", total > 0 ? 100 * s / total : 0, s, n))
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -34,8 +34,9 @@ public final class SharedVariable: Variable {
 
     init(_ value: NDArray, name: String?, location: SourceLocation) {
         stored = Mutex(value)
-        super.init(type: TensorType(value.dtype, shape: Array(repeating: nil, count: value.ndim)),
-                   name: name, owner: nil, index: 0, location: location)
+        super.init(
+            type: TensorType(value.dtype, shape: Array(repeating: nil, count: value.ndim)),
+            name: name, owner: nil, index: 0, location: location)
     }
 
     /// The current value. Arrays are values: changing the returned array never changes the
@@ -48,14 +49,20 @@ public final class SharedVariable: Variable {
     /// variable never share memory.
     public func setValue(_ newValue: NDArray, borrow: Bool = false) throws {
         guard newValue.ndim == ndim else {
-            throw TheanoError(.badInput, "shared variable \(label) needs a \(ndim)-d value, got shape \(newValue.shape)",
-                              location: location)
+            throw TheanoError(
+                .badInput, "shared variable \(label) needs a \(ndim)-d value, got shape \(newValue.shape)",
+                location: location)
         }
         guard newValue.dtype.canCastSafely(to: dtype) else {
-            throw TheanoError(.badInput, "shared variable \(label) cannot hold \(newValue.dtype) values without losing precision; cast to \(dtype) first",
-                              location: location)
+            throw TheanoError(
+                .badInput,
+                "shared variable \(label) cannot hold \(newValue.dtype) values without losing precision; cast to "
+                    + "\(dtype) first",
+                location: location)
         }
-        let converted = newValue.dtype != dtype ? newValue.cast(to: dtype) : (borrow ? newValue : newValue.contiguous(forceCopy: true))
+        let converted =
+            newValue.dtype != dtype
+            ? newValue.cast(to: dtype) : (borrow ? newValue : newValue.contiguous(forceCopy: true))
         stored.withLock { $0 = converted }
     }
 

@@ -24,7 +24,10 @@ extension NDArray: TensorConvertible {
     public func tensorValue(for type: TensorType) throws -> NDArray {
         if dtype == type.dtype { return self }
         if dtype.canCastSafely(to: type.dtype) || Config.current.allowDowncast { return cast(to: type.dtype) }
-        throw OpError("an array of \(dtype) cannot be passed as \(type.dtype) without losing precision; cast it first (or set allowDowncast)", kind: .badInput)
+        throw OpError(
+            "an array of \(dtype) cannot be passed as \(type.dtype) without losing precision; cast it first (or set "
+                + "allowDowncast)",
+            kind: .badInput)
     }
 }
 
@@ -36,7 +39,8 @@ protocol LiteralTensor: TensorConvertible {
 
 extension LiteralTensor {
     public func tensorValue(for type: TensorType) throws -> NDArray {
-        var values: [Double] = [], shape: [Int] = []
+        var values: [Double] = []
+        var shape: [Int] = []
         try flatten(into: &values, shape: &shape, depth: 0)
         let d = type.dtype
         for v in values {
@@ -54,7 +58,10 @@ extension LiteralTensor {
         }
         var a = try NDArray.zeros(shape, dtype: d)
         var i = 0
-        a = a.map { _ in defer { i += 1 }; return values[i] }
+        a = a.map { _ in
+            defer { i += 1 }
+            return values[i]
+        }
         return a
     }
 }
@@ -91,8 +98,12 @@ extension Array: TensorConvertible where Element: TensorConvertible {}
 
 extension Array: LiteralTensor where Element: TensorConvertible {
     func flatten(into values: inout [Double], shape: inout [Int], depth: Int) throws {
-        if shape.count == depth { shape.append(count) }
-        else if shape[depth] != count { throw OpError("nested arrays are ragged: lengths \(shape[depth]) and \(count) at depth \(depth)", kind: .badInput) }
+        if shape.count == depth {
+            shape.append(count)
+        } else if shape[depth] != count {
+            throw OpError(
+                "nested arrays are ragged: lengths \(shape[depth]) and \(count) at depth \(depth)", kind: .badInput)
+        }
         for e in self {
             guard let l = e as? LiteralTensor else {
                 throw OpError("nested arrays must hold Swift numbers or bools", kind: .badInput)

@@ -23,16 +23,25 @@ public enum DisconnectedPolicy: Sendable {
 /// let (gW, gb) = try grad(cost, wrt: W, b)
 /// let gs = try grad(cost, wrt: [W, b])
 /// ```
-public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable] = [],
-                 knownGrads: [Variable: Variable] = [:],
-                 disconnectedInputs: DisconnectedPolicy = .raise) throws -> [Variable] {
+public func grad(
+    _ cost: Variable, wrt: [Variable], considerConstant: [Variable] = [],
+    knownGrads: [Variable: Variable] = [:],
+    disconnectedInputs: DisconnectedPolicy = .raise
+) throws -> [Variable] {
     guard cost.ndim == 0 else {
-        throw TheanoError(.gradient, "the cost must be a scalar, got \(cost.label); reduce it first (e.g. mean or sum)",
-                          location: cost.owner?.location ?? cost.location)
+        throw TheanoError(
+            .gradient, "the cost must be a scalar, got \(cost.label); reduce it first (e.g. mean or sum)",
+            location: cost.owner?.location ?? cost.location)
     }
-    if let bad = Graph.topologicalOrder([cost] + Array(knownGrads.keys)).first(where: { $0.error != nil }), let e = bad.error { throw e }
+    if let bad = Graph.topologicalOrder([cost] + Array(knownGrads.keys)).first(where: { $0.error != nil }),
+        let e = bad.error
+    {
+        throw e
+    }
     for v in wrt where !v.isDifferentiable {
-        throw TheanoError(.gradient, "cannot differentiate with respect to \(v.label): it is not a float tensor", location: v.location)
+        throw TheanoError(
+            .gradient, "cannot differentiate with respect to \(v.label): it is not a float tensor", location: v.location
+        )
     }
     for (v, g) in knownGrads where g.ndim != v.ndim {
         throw TheanoError(.gradient, "known gradient for \(v.label) has type \(g.type)", location: g.location)
@@ -66,9 +75,14 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
         let outGrads = node.outputs.map(total)
         guard outGrads.contains(where: { $0 != nil }) else { continue }
         guard let op = node.op as? any DifferentiableOp else {
-            if let x = node.inputs.first(where: { dependsOnWrt.contains($0) && $0.isDifferentiable && !constant.contains($0) }) {
-                throw TheanoError(.gradient, "\(node.op) has no gradient, but \(x.label) (input \(node.inputs.firstIndex(of: x) ?? 0)) needs one",
-                                  op: "\(node.op)", inputs: node.inputs.map(\.type).summary, location: node.location)
+            if let x = node.inputs.first(where: {
+                dependsOnWrt.contains($0) && $0.isDifferentiable && !constant.contains($0)
+            }) {
+                throw TheanoError(
+                    .gradient,
+                    "\(node.op) has no gradient, but \(x.label) (input \(node.inputs.firstIndex(of: x) ?? 0)) needs "
+                        + "one",
+                    op: "\(node.op)", inputs: node.inputs.map(\.type).summary, location: node.location)
             }
             continue
         }
@@ -80,8 +94,9 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
             case .zero: grads[x, default: []].append(zerosLike(x))
             case .disconnected: continue
             case .undefined(let why):
-                throw TheanoError(.gradient, "the gradient with respect to input \(i) (\(x.label)) is undefined: \(why)",
-                                  op: "\(node.op)", inputs: node.inputs.map(\.type).summary, location: node.location)
+                throw TheanoError(
+                    .gradient, "the gradient with respect to input \(i) (\(x.label)) is undefined: \(why)",
+                    op: "\(node.op)", inputs: node.inputs.map(\.type).summary, location: node.location)
             }
         }
     }
@@ -91,7 +106,8 @@ public func grad(_ cost: Variable, wrt: [Variable], considerConstant: [Variable]
         let message = "\(v.label) does not influence the cost"
         switch disconnectedInputs {
         case .raise:
-            throw TheanoError(.gradient, message + " (pass disconnectedInputs: .ignore to get zeros)", location: v.location)
+            throw TheanoError(
+                .gradient, message + " (pass disconnectedInputs: .ignore to get zeros)", location: v.location)
         case .warn:
             FileHandle.standardError.write(Data("theano: warning: \(message); its gradient is zero\n".utf8))
         case .ignore: break
@@ -114,7 +130,9 @@ public func grad(_ cost: Variable, wrt a: Variable, _ b: Variable) throws -> (Va
 }
 
 /// Gradients of `cost` with respect to three variables, as a tuple.
-public func grad(_ cost: Variable, wrt a: Variable, _ b: Variable, _ c: Variable) throws -> (Variable, Variable, Variable) {
+public func grad(
+    _ cost: Variable, wrt a: Variable, _ b: Variable, _ c: Variable
+) throws -> (Variable, Variable, Variable) {
     let g = try grad(cost, wrt: [a, b, c])
     return (g[0], g[1], g[2])
 }

@@ -11,8 +11,11 @@ import NDArray
 public func jacobian(_ expression: Variable, wrt: Variable) throws -> Variable {
     if expression.ndim == 0 { return try grad(expression, wrt: wrt) }
     guard expression.ndim == 1, let n = expression.type.shape[0] else {
-        throw TheanoError(.gradient, "jacobian needs a scalar or a vector of statically known length, got \(expression.label); declare the shape, e.g. tensor(.float64, shape: [3])",
-                          location: expression.owner?.location ?? expression.location)
+        throw TheanoError(
+            .gradient,
+            "jacobian needs a scalar or a vector of statically known length, got \(expression.label); declare the "
+                + "shape, e.g. tensor(.float64, shape: [3])",
+            location: expression.owner?.location ?? expression.location)
     }
     if n == 0 { return invalid("jacobian of an empty vector", expression, op: "Jacobian") }
     let rows = try (0..<n).map { i in try grad(expression[i], wrt: [wrt], disconnectedInputs: .ignore)[0] }
@@ -38,7 +41,9 @@ public func Rop(_ expression: Variable, wrt: [Variable], _ v: [Variable]) throws
     }
     let u = Variable(type: expression.type, name: "u", owner: nil, index: 0, location: .capture())
     let vjp = try Lop(expression, wrt: wrt, u)
-    let inner = zip(vjp, v).map { sum($0 * $1) }.reduce(Constant(NDArray(scalar: 0, dtype: expression.dtype))) { $0 + $1 }
+    let inner = zip(vjp, v).map { sum($0 * $1) }.reduce(Constant(NDArray(scalar: 0, dtype: expression.dtype))) {
+        $0 + $1
+    }
     // J v does not depend on u (the product is linear in u), so u can be given any value.
     let jv = try grad(inner, wrt: [u])[0]
     return Graph.clone([jv], replacing: [u: zerosLike(expression)])[0]

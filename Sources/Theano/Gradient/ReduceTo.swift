@@ -9,7 +9,9 @@ public struct ReduceTo: DifferentiableOp {
     public var description: String { "ReduceTo\(staticShapeText(staticShape))" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        guard inputs[1].ndim == 1, inputs[1].dtype.isInteger else { throw OpError("ReduceTo needs an integer shape vector") }
+        guard inputs[1].ndim == 1, inputs[1].dtype.isInteger else {
+            throw OpError("ReduceTo needs an integer shape vector")
+        }
         guard inputs[0].ndim >= staticShape.count else {
             throw OpError("cannot reduce \(inputs[0]) to \(staticShape.count) dimensions", kind: .shape)
         }
@@ -54,7 +56,8 @@ public struct ReduceTo: DifferentiableOp {
 
 /// `g` summed to `x`'s run-time shape, or `g` itself when static shapes prove no broadcast.
 func reduceGradient(_ g: Variable, to x: Variable) -> Variable {
-    let gs = g.type.shape, xs = x.type.shape
+    let gs = g.type.shape
+    let xs = x.type.shape
     if gs.count == xs.count, zip(gs, xs).allSatisfy({ a, b in a != nil && a == b }) { return g }
     if gs.count == xs.count, zip(gs, xs).allSatisfy({ a, b in b != nil && b != 1 }) { return g }
     return apply1(ReduceTo(staticShape: xs), [g, x.shape])
@@ -87,7 +90,8 @@ struct ReduceToKernel: Kernel {
 extension ReduceToKernel: ReplayPlanning {
     /// With its target shape fixed, a sum back to it is the reduction it runs, planned like one.
     func replayCall(_ step: ReplayStep, _ memory: inout ReplayMemory) -> ReplayCall? {
-        guard step.args.count == 2, step.fixed[1], let (axes, _) = (try? ReduceTo.plan(step.args[0], step.args[1])) ?? nil
+        guard step.args.count == 2, step.fixed[1],
+            let (axes, _) = (try? ReduceTo.plan(step.args[0], step.args[1])) ?? nil
         else { return nil }
         return ReduceKernel(fixed: fixed, op: Reduce(kind: .sum, axes: axes)).replayCall(step, &memory)
     }

@@ -17,7 +17,8 @@ public struct GradCheckReport: CustomStringConvertible, Sendable {
 
     public var description: String {
         entries.enumerated().map { i, e in
-            "input \(i): max abs error \(e.maxAbsError), max rel error \(e.maxRelError) (element \(e.worstIndex): analytic \(e.analytic), numeric \(e.numeric))"
+            "input \(i): max abs error \(e.maxAbsError), max rel error \(e.maxRelError) (element \(e.worstIndex): "
+                + "analytic \(e.analytic), numeric \(e.numeric))"
         }.joined(separator: "\n")
     }
 }
@@ -34,13 +35,16 @@ public struct GradCheckReport: CustomStringConvertible, Sendable {
 /// try verifyGrad({ x in tanh(x[0]) * 2 }, at: [try NDArray([0.1, -0.7, 2] as [Double])])
 /// ```
 @discardableResult
-public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps: Double = 1e-6,
-                       relTolerance: Double = 1e-5, absTolerance: Double = 1e-7,
-                       seed: UInt64 = 42, mode: Mode? = nil) throws -> GradCheckReport {
+public func verifyGrad(
+    _ f: ([Variable]) -> Variable, at points: [NDArray], eps: Double = 1e-6,
+    relTolerance: Double = 1e-5, absTolerance: Double = 1e-7,
+    seed: UInt64 = 42, mode: Mode? = nil
+) throws -> GradCheckReport {
     let values = points.map { $0.cast(to: .float64) }
     let vars = values.enumerated().map { i, v in
-        Variable(type: TensorType(.float64, shape: Array(repeating: nil, count: v.ndim)), name: "x\(i)",
-                 owner: nil, index: 0, location: .capture())
+        Variable(
+            type: TensorType(.float64, shape: Array(repeating: nil, count: v.ndim)), name: "x\(i)",
+            owner: nil, index: 0, location: .capture())
     }
     let out = f(vars)
     if let bad = Graph.topologicalOrder([out]).first(where: { $0.error != nil }), let e = bad.error { throw e }
@@ -76,7 +80,12 @@ public func verifyGrad(_ f: ([Variable]) -> Variable, at points: [NDArray], eps:
             entry.maxAbsError = max(entry.maxAbsError, absErr)
             entry.maxRelError = max(entry.maxRelError, relErr)
             let excess = absErr - (absTolerance + relTolerance * scale)
-            if excess > worst { worst = excess; entry.worstIndex = i; entry.analytic = a[i]; entry.numeric = numeric }
+            if excess > worst {
+                worst = excess
+                entry.worstIndex = i
+                entry.analytic = a[i]
+                entry.numeric = numeric
+            }
             if excess > 0 { passed = false }
         }
         entries.append(entry)

@@ -36,12 +36,13 @@ public final class Apply {
     /// The variables this node computes, in order.
     public var outputs: [Variable] {
         slots.withLock { slots in
-            Handed((0..<slots.count).map { i in
-                if let v = slots[i].variable { return v }
-                let v = Variable(type: outputTypes[i], name: nil, owner: self, index: i, location: location)
-                slots[i].variable = v
-                return v
-            })
+            Handed(
+                (0..<slots.count).map { i in
+                    if let v = slots[i].variable { return v }
+                    let v = Variable(type: outputTypes[i], name: nil, owner: self, index: i, location: location)
+                    slots[i].variable = v
+                    return v
+                })
         }.value
     }
 

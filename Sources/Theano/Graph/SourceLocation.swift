@@ -72,7 +72,11 @@ public final class SourceLocation: @unchecked Sendable, CustomStringConvertible 
             guard let symbol = frame.symbol, let loc = symbol.sourceLocation else { continue }
             let path = loc.path
             // Our own frames: mangled names of module Theano, or files under Sources/Theano.
-            if symbol.rawName.hasPrefix("$s6Theano") || path.contains("Sources/Theano/") || path.hasPrefix("<") || loc.line == 0 { continue }
+            if symbol.rawName.hasPrefix("$s6Theano") || path.contains("Sources/Theano/") || path.hasPrefix("<")
+                || loc.line == 0
+            {
+                continue
+            }
             return Resolved(file: path, line: loc.line, function: symbol.name)
         }
         return nil

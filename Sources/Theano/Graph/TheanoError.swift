@@ -37,8 +37,10 @@ public struct TheanoError: Error, CustomStringConvertible, Sendable {
     public var inputs: String?
     public var location: SourceLocation?
 
-    public init(_ kind: Kind, _ message: String, op: String? = nil, inputs: String? = nil,
-                location: SourceLocation? = nil) {
+    public init(
+        _ kind: Kind, _ message: String, op: String? = nil, inputs: String? = nil,
+        location: SourceLocation? = nil
+    ) {
         self.kind = kind
         self.message = message
         self.op = op

@@ -8,7 +8,9 @@ public enum Graph {
         // Iterative DFS: deep graphs (long unrolled chains) must not overflow the stack.
         var stack: [(Apply, Int)] = []
         for out in outputs {
-            guard !stoppingAt.contains(out), let root = out.owner, !seen.contains(ObjectIdentifier(root)) else { continue }
+            guard !stoppingAt.contains(out), let root = out.owner, !seen.contains(ObjectIdentifier(root)) else {
+                continue
+            }
             seen.insert(ObjectIdentifier(root))
             stack.append((root, 0))
             while let (node, i) = stack.last {
@@ -49,8 +51,10 @@ public enum Graph {
     /// Copies the graph of `outputs`, substituting `replacements` (old → new). Nodes that depend on
     /// no replaced variable are shared, not copied, unless `full` (every node copied: what a
     /// ``FunctionGraph`` rewrites in place). Returns the new outputs in order.
-    public static func clone(_ outputs: [Variable], replacing replacements: [Variable: Variable],
-                             full: Bool = false) -> [Variable] {
+    public static func clone(
+        _ outputs: [Variable], replacing replacements: [Variable: Variable],
+        full: Bool = false
+    ) -> [Variable] {
         var map = replacements
         for node in topologicalOrder(outputs, stoppingAt: Set(replacements.keys)) {
             let newInputs = node.inputs.map { map[$0] ?? $0 }

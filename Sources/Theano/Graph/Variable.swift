@@ -55,8 +55,9 @@ public final class Constant: Variable {
     /// A constant holding `value`.
     public init(_ value: NDArray, name: String? = nil) {
         self.value = value
-        super.init(type: TensorType(value.dtype, shape: value.shape.map { $0 }), name: name, owner: nil,
-                   index: 0, location: .capture())
+        super.init(
+            type: TensorType(value.dtype, shape: value.shape.map { $0 }), name: name, owner: nil,
+            index: 0, location: .capture())
     }
 
     public override var description: String {

@@ -19,8 +19,12 @@ func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
     func id(_ o: AnyObject) -> String {
         let key = ObjectIdentifier(o)
         if let s = ids[key] { return s }
-        var n = ids.count, s = ""
-        repeat { s = String(UnicodeScalar(UInt8(65 + n % 26))) + s; n = n / 26 - 1 } while n >= 0
+        var n = ids.count
+        var s = ""
+        repeat {
+            s = String(UnicodeScalar(UInt8(65 + n % 26))) + s
+            n = n / 26 - 1
+        } while n >= 0
         ids[key] = s
         return s
     }

@@ -7,26 +7,37 @@ enum Canonicalize {
 
     static let rules: [NodeRewriter] = [
         // x·1 → x
-        NodeRewriter("mul_by_one", on: Elemwise<Mul>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Mul.self)) },
+        NodeRewriter("mul_by_one", on: Elemwise<Mul>.self, tags: tags) { n in
+            keep(n, n.outputs[0].droppingIdentity(Mul.self))
+        },
         // x+0 → x
-        NodeRewriter("add_zero", on: Elemwise<Add>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Add.self)) },
+        NodeRewriter("add_zero", on: Elemwise<Add>.self, tags: tags) { n in
+            keep(n, n.outputs[0].droppingIdentity(Add.self))
+        },
         // x−0 → x
-        NodeRewriter("sub_zero", on: Elemwise<Sub>.self, tags: tags) { n in keep(n, n.outputs[0].droppingIdentity(Sub.self)) },
+        NodeRewriter("sub_zero", on: Elemwise<Sub>.self, tags: tags) { n in
+            keep(n, n.outputs[0].droppingIdentity(Sub.self))
+        },
         // x/1 → x
         NodeRewriter("div_by_one", on: Elemwise<TrueDiv>.self, tags: tags) { n in
             keep(n, n.outputs[0].droppingIdentity(TrueDiv.self))
         },
         // −(−x) → x
-        NodeRewriter("double_negation", on: Elemwise<Neg>.self, tags: tags) { n in keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self)) },
+        NodeRewriter("double_negation", on: Elemwise<Neg>.self, tags: tags) { n in
+            keep(n, n.outputs[0].unary(Neg.self)?.unary(Neg.self))
+        },
         // cast(x, dtype(x)) → x
         NodeRewriter("useless_cast", on: Elemwise<Cast>.self, tags: tags) { n in
-            guard let (node, op) = n.outputs[0].node(Elemwise<Cast>.self), node.inputs[0].dtype == op.scalar.dtype else { return nil }
+            guard let (node, op) = n.outputs[0].node(Elemwise<Cast>.self), node.inputs[0].dtype == op.scalar.dtype
+            else { return nil }
             return [node.inputs[0]]
         },
         // cast(cast(x, a), b) → cast(x, b)
         NodeRewriter("cast_of_widening_cast", on: Elemwise<Cast>.self, tags: tags) { n in
-            guard let (outer, op) = n.outputs[0].node(Elemwise<Cast>.self), let (inner, _) = outer.inputs[0].node(Elemwise<Cast>.self),
-                  inner.inputs[0].dtype.canCastSafely(to: inner.outputs[0].dtype) else { return nil }
+            guard let (outer, op) = n.outputs[0].node(Elemwise<Cast>.self),
+                let (inner, _) = outer.inputs[0].node(Elemwise<Cast>.self),
+                inner.inputs[0].dtype.canCastSafely(to: inner.outputs[0].dtype)
+            else { return nil }
             return [cast(inner.inputs[0], op.scalar.dtype)]
         },
         // x − x → 0 (integers only: inf − inf is NaN)
@@ -46,7 +57,8 @@ enum Canonicalize {
         },
         // (−a)(−b) → ab
         NodeRewriter("neg_times_neg", on: Elemwise<Mul>.self, tags: tags) { n in
-            guard let (a, b) = n.outputs[0].binary(Mul.self), let na = a.unary(Neg.self), let nb = b.unary(Neg.self) else { return nil }
+            guard let (a, b) = n.outputs[0].binary(Mul.self), let na = a.unary(Neg.self), let nb = b.unary(Neg.self)
+            else { return nil }
             return keep(n, na * nb)
         },
         // −(a − b) → b − a
@@ -57,32 +69,42 @@ enum Canonicalize {
         // reshape to its own shape
         NodeRewriter("useless_reshape", on: Reshape.self, Flatten.self, tags: tags) { n in
             guard n.op is Reshape || n.op is Flatten, let shape = n.inputs[0].type.shape.allKnown,
-                  n.outputs[0].type.shape.allKnown == shape else { return nil }
+                n.outputs[0].type.shape.allKnown == shape
+            else { return nil }
             return [n.inputs[0]]
         },
         // Only when the shuffle is f's one reader: otherwise f would be computed twice.
         // ds(f(a, b)) → f(ds(a), ds(b))
-        NodeRewriter("lift_dimshuffle", on: DimShuffle.self, tags: tags, inGraph: { n, fgraph in
-            guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
-                  inner.op is ElemwiseNode, inner.outputCount == 1,
-                  fgraph.clients(of: inner.outputs[0]).count == 1, !fgraph.outputs.contains(where: { $0 === inner.outputs[0] }) else { return nil }
-            let nd = inner.outputs[0].ndim
-            let lifted = inner.inputs.map { x -> Variable in
-                // Align each input to the output's rank first (leading broadcast axes), then shuffle.
-                let aligned = x.ndim == nd ? x : apply1(DimShuffle(Array(repeating: nil, count: nd - x.ndim) + (0..<x.ndim).map { $0 }), [x])
-                return apply1(DimShuffle(op.pattern), [aligned])
-            }
-            return keep(n, Apply.make(inner.op, lifted).outputs[0])
-        }),
+        NodeRewriter(
+            "lift_dimshuffle", on: DimShuffle.self, tags: tags,
+            inGraph: { n, fgraph in
+                guard let (node, op) = n.outputs[0].node(DimShuffle.self), let inner = node.inputs[0].owner,
+                    inner.op is ElemwiseNode, inner.outputCount == 1,
+                    fgraph.clients(of: inner.outputs[0]).count == 1,
+                    !fgraph.outputs.contains(where: { $0 === inner.outputs[0] })
+                else { return nil }
+                let nd = inner.outputs[0].ndim
+                let lifted = inner.inputs.map { x -> Variable in
+                    // Align each input to the output's rank first (leading broadcast axes), then shuffle.
+                    let aligned =
+                        x.ndim == nd
+                        ? x
+                        : apply1(DimShuffle(Array(repeating: nil, count: nd - x.ndim) + (0..<x.ndim).map { $0 }), [x])
+                    return apply1(DimShuffle(op.pattern), [aligned])
+                }
+                return keep(n, Apply.make(inner.op, lifted).outputs[0])
+            }),
         // identity pattern
         NodeRewriter("useless_dimshuffle", on: DimShuffle.self, tags: tags) { n in
-            guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim) else { return nil }
+            guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == Array(0..<node.inputs[0].ndim)
+            else { return nil }
             return [node.inputs[0]]
         },
         // ds(ds(x)) → ds(x)
         NodeRewriter("merge_dimshuffles", on: DimShuffle.self, tags: tags) { n in
             guard let (outer, op) = n.outputs[0].node(DimShuffle.self),
-                  let (inner, innerOp) = outer.inputs[0].node(DimShuffle.self) else { return nil }
+                let (inner, innerOp) = outer.inputs[0].node(DimShuffle.self)
+            else { return nil }
             let composed = op.pattern.map { $0.flatMap { innerOp.pattern[$0] } }
             return [apply1(DimShuffle(composed), [inner.inputs[0]])]
         },
@@ -91,22 +113,34 @@ enum Canonicalize {
         // transposed operands cost BLAS nothing. Only when the transpose is the product's one
         // reader, else the product would be computed twice.
         // dot(a, b).T → dot(b.T, a.T)
-        NodeRewriter("lift_transpose_through_dot", on: DimShuffle.self, tags: tags, inGraph: { n, fgraph in
-            guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == [1, 0], let product = node.inputs[0].owner,
-                  product.op is Dot, product.inputs.allSatisfy({ $0.ndim == 2 }), fgraph.clients(of: product.outputs[0]).count == 1,
-                  !fgraph.outputs.contains(where: { $0 === product.outputs[0] }) else { return nil }
-            return keep(n, dot(product.inputs[1].T, product.inputs[0].T))
-        }),
+        NodeRewriter(
+            "lift_transpose_through_dot", on: DimShuffle.self, tags: tags,
+            inGraph: { n, fgraph in
+                guard let (node, op) = n.outputs[0].node(DimShuffle.self), op.pattern == [1, 0],
+                    let product = node.inputs[0].owner,
+                    product.op is Dot, product.inputs.allSatisfy({ $0.ndim == 2 }),
+                    fgraph.clients(of: product.outputs[0]).count == 1,
+                    !fgraph.outputs.contains(where: { $0 === product.outputs[0] })
+                else { return nil }
+                return keep(n, dot(product.inputs[1].T, product.inputs[0].T))
+            }),
         // Softmax and log-softmax keep the order within each row, so the position of a row's
         // largest (smallest) entry is that of the logits': the prediction `argmax(p, axis: 1)`
         // needs no softmax. (Logits that softmax would round to equal probabilities now give
         // the larger one; a row with NaN gives its first NaN instead of 0.)
         // argmax(softmax(x)) → argmax(x)
         NodeRewriter("argmax_of_softmax", on: ArgReduce.self, tags: tags) { n in
-            guard let (node, op) = n.outputs[0].node(ArgReduce.self), let a = op.axis, let inner = node.inputs[0].owner else { return nil }
+            guard let (node, op) = n.outputs[0].node(ArgReduce.self), let a = op.axis, let inner = node.inputs[0].owner
+            else { return nil }
             let x = inner.inputs[0]
             let axis: Int
-            if let s = inner.op as? Softmax { axis = s.axis } else if let s = inner.op as? LogSoftmax { axis = s.axis } else { return nil }
+            if let s = inner.op as? Softmax {
+                axis = s.axis
+            } else if let s = inner.op as? LogSoftmax {
+                axis = s.axis
+            } else {
+                return nil
+            }
             guard (axis < 0 ? axis + x.ndim : axis) == a else { return nil }
             return keep(n, apply1(ArgReduce(isMax: op.isMax, axis: a), [x]))
         },
@@ -118,30 +152,36 @@ enum Canonicalize {
         // Nested sums (differences) and products read as one flat list of terms: the constants
         // among them fold into one, and for integers a term and its negation cancel.
         // (a + 1) + (b + 2) → (a + b) + 3
-        NodeRewriter("flatten_add_mul", tags: tags, inGraph: { n, fgraph in
-            flattenAddMul(n, fgraph)
-        }),
+        NodeRewriter(
+            "flatten_add_mul", tags: tags,
+            inGraph: { n, fgraph in
+                flattenAddMul(n, fgraph)
+            }),
         ShapeInference.rule,
         // The shape of a value read off the input that determines it, without computing the value.
         // shape(f(x, c)) → shape(x)
         NodeRewriter("shape_of_elemwise", on: Shape.self, tags: tags) { n in
             guard n.op is Shape, let inner = n.inputs[0].owner, inner.op is ElemwiseNode,
-                  let x = shapeDefiningInput(inner) else { return nil }
+                let x = shapeDefiningInput(inner)
+            else { return nil }
             return [apply1(Shape(), [x])]
         },
         // A gradient already of the input's shape needs no summing back to it.
         // reduceTo(f(x, c), shape(x)) → f(x, c)
         NodeRewriter("useless_reduce_to", on: ReduceTo.self, tags: tags) { n in
             guard let (node, _) = n.outputs[0].node(ReduceTo.self), let shapeNode = node.inputs[1].owner,
-                  shapeNode.op is Shape else { return nil }
-            let x = shapeNode.inputs[0], g = node.inputs[0]
+                shapeNode.op is Shape
+            else { return nil }
+            let x = shapeNode.inputs[0]
+            let g = node.inputs[0]
             return g.ndim == x.ndim && sameShape(g, x) ? keep(n, g) : nil
         },
         // Summing back to a scalar is a full sum, which fusion folds into the kernel computing it.
         // reduceTo(g, []) → sum(g)
         NodeRewriter("reduce_to_scalar", on: ReduceTo.self, tags: tags) { n in
             guard let (node, _) = n.outputs[0].node(ReduceTo.self), let target = node.inputs[1] as? Constant,
-                  target.value.count == 0, node.inputs[0].dtype.isFloat else { return nil }
+                target.value.count == 0, node.inputs[0].dtype.isFloat
+            else { return nil }
             let g = node.inputs[0]
             return keep(n, Apply.make(Reduce(kind: .sum, axes: Array(0..<g.ndim)), [g]).outputs[0])
         },
@@ -149,8 +189,9 @@ enum Canonicalize {
         // f(alloc(v, s), c) → alloc(f(v, c), s)
         NodeRewriter("lift_alloc", tags: tags) { n in
             guard n.op is ElemwiseNode, n.inputs.count >= 2,
-                  let k = n.inputs.firstIndex(where: { $0.owner?.op is Alloc }), let allocNode = n.inputs[k].owner,
-                  n.inputs.enumerated().allSatisfy({ j, x in j == k || isScalarLike(x) }) else { return nil }
+                let k = n.inputs.firstIndex(where: { $0.owner?.op is Alloc }), let allocNode = n.inputs[k].owner,
+                n.inputs.enumerated().allSatisfy({ j, x in j == k || isScalarLike(x) })
+            else { return nil }
             var inputs = n.inputs
             inputs[k] = allocNode.inputs[0]
             let value = Apply.make(n.op, inputs).outputs[0]
@@ -164,7 +205,8 @@ enum Canonicalize {
                 guard let (allocNode, _) = a.node(Alloc.self) else { continue }
                 let dims = Array(allocNode.inputs.dropFirst())
                 let sameShape = n.inputs.enumerated().contains { j, x in
-                    j != k && x.ndim == dims.count && dims.enumerated().allSatisfy { d, v in isLength(v, of: x, dim: d) }
+                    j != k && x.ndim == dims.count
+                        && dims.enumerated().allSatisfy { d, v in isLength(v, of: x, dim: d) }
                 }
                 guard sameShape else { continue }
                 var inputs = n.inputs
@@ -172,7 +214,7 @@ enum Canonicalize {
                 return keep(n, Apply.make(n.op, inputs).outputs[0])
             }
             return nil
-        },
+        }
     ]
 
     /// The terms of a tree of `+`/`−` (or of `·`) nodes rooted at `root`, each with its sign (for
@@ -183,13 +225,25 @@ enum Canonicalize {
         let out = node.outputs[0]
         let isMul = out.binary(Mul.self) != nil
         guard isMul || out.binary(Add.self) != nil || out.binary(Sub.self) != nil else { return nil }
-        var terms: [(Variable, Bool)] = []   // (term, negated)
+        var terms: [(Variable, Bool)] = []  // (term, negated)
         func collect(_ v: Variable, _ negated: Bool, root: Bool) {
             let inner = root || (fgraph.clients(of: v).count == 1 && !fgraph.outputs.contains { $0 === v })
             if inner, v.type.shape == out.type.shape || root, v.dtype == out.dtype {
-                if isMul, let (a, b) = v.binary(Mul.self) { collect(a, false, root: false); collect(b, false, root: false); return }
-                if !isMul, let (a, b) = v.binary(Add.self) { collect(a, negated, root: false); collect(b, negated, root: false); return }
-                if !isMul, let (a, b) = v.binary(Sub.self) { collect(a, negated, root: false); collect(b, !negated, root: false); return }
+                if isMul, let (a, b) = v.binary(Mul.self) {
+                    collect(a, false, root: false)
+                    collect(b, false, root: false)
+                    return
+                }
+                if !isMul, let (a, b) = v.binary(Add.self) {
+                    collect(a, negated, root: false)
+                    collect(b, negated, root: false)
+                    return
+                }
+                if !isMul, let (a, b) = v.binary(Sub.self) {
+                    collect(a, negated, root: false)
+                    collect(b, !negated, root: false)
+                    return
+                }
             }
             terms.append((v, negated))
         }
@@ -204,7 +258,8 @@ enum Canonicalize {
             // Wrapping integer addition is a group: x and −x cancel exactly.
             var i = 0
             while i < rest.count {
-                if let j = rest.indices.first(where: { $0 > i && rest[$0].0 === rest[i].0 && rest[$0].1 != rest[i].1 }) {
+                if let j = rest.indices.first(where: { $0 > i && rest[$0].0 === rest[i].0 && rest[$0].1 != rest[i].1 })
+                {
                     rest.remove(at: j)
                     rest.remove(at: i)
                     removed += 2
@@ -223,7 +278,10 @@ enum Canonicalize {
         guard removed > 0 else { return nil }
         var result: Variable?
         for (t, negated) in rest {
-            guard let r = result else { result = negated ? -t : t; continue }
+            guard let r = result else {
+                result = negated ? -t : t
+                continue
+            }
             result = isMul ? r * t : (negated ? r - t : r + t)
         }
         let c = Constant(NDArray(scalar: folded, dtype: out.dtype))
@@ -249,7 +307,8 @@ enum Canonicalize {
     static func isLength(_ v: Variable, of x: Variable, dim d: Int) -> Bool {
         if let n = x.type.shape[d], v.constantScalar == Double(n) { return true }
         guard let (sub, op) = v.node(Subtensor.self), op.entries == [.at(.constant(d))],
-              let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape else { return false }
+            let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape
+        else { return false }
         return sameShape(shapeNode.inputs[0], x)
     }
 
@@ -267,8 +326,11 @@ enum Canonicalize {
     /// both have the shape of `y` broadcast with `p`. Through elementwise nodes (the union of
     /// their full-rank inputs' sets), `reduceTo(g, shape(x))` and `alloc(v, shape(x)[0], …)`
     /// (`x`'s set); anything else is its own set. Memoised and bounded in depth.
-    static func shapeClass(_ v: Variable, _ memo: inout [ObjectIdentifier: Set<ObjectIdentifier>], depth: Int = 0)
-        -> Set<ObjectIdentifier> {
+    static func shapeClass(
+        _ v: Variable, _ memo: inout [ObjectIdentifier: Set<ObjectIdentifier>], depth: Int = 0
+    )
+        -> Set<ObjectIdentifier>
+    {
         if let c = memo[ObjectIdentifier(v)] { return c }
         var result: Set<ObjectIdentifier> = [ObjectIdentifier(v)]
         if depth < 64, let node = v.owner {
@@ -279,7 +341,8 @@ enum Canonicalize {
                     for x in full { result.formUnion(shapeClass(x, &memo, depth: depth + 1)) }
                 }
             } else if node.op is ReduceTo, let shapeNode = node.inputs[1].owner, shapeNode.op is Shape,
-                      shapeNode.inputs[0].ndim == v.ndim {
+                shapeNode.inputs[0].ndim == v.ndim
+            {
                 result = shapeClass(shapeNode.inputs[0], &memo, depth: depth + 1)
             } else if node.op is Alloc, let x = allocShapeSource(node), x.ndim == v.ndim {
                 result = shapeClass(x, &memo, depth: depth + 1)
@@ -295,7 +358,8 @@ enum Canonicalize {
         var source: Variable?
         for (d, v) in dims.enumerated() {
             guard let (sub, op) = v.node(Subtensor.self), op.entries == [.at(.constant(d))],
-                  let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape else { return nil }
+                let shapeNode = sub.inputs[0].owner, shapeNode.op is Shape
+            else { return nil }
             let x = shapeNode.inputs[0]
             if let s = source, s !== x { return nil }
             source = x

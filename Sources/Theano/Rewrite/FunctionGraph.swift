@@ -14,7 +14,8 @@ final class FunctionGraph {
 
     init(inputs: [Variable], outputs: [Variable]) {
         self.inputs = Set(inputs)
-        self.outputs = Graph.clone(outputs, replacing: Dictionary(inputs.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }), full: true)
+        self.outputs = Graph.clone(
+            outputs, replacing: Dictionary(inputs.map { ($0, $0) }, uniquingKeysWith: { a, _ in a }), full: true)
         rebuildClients()
     }
 

@@ -15,7 +15,8 @@ enum Fusion {
     @discardableResult
     static func run(_ fgraph: FunctionGraph) -> Bool {
         let order = fgraph.nodes
-        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        let position = Dictionary(
+            uniqueKeysWithValues: order.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
         var taken = Set<ObjectIdentifier>()
         var changed = false
         for root in order.reversed() where root.op is ElemwiseNode && !taken.contains(ObjectIdentifier(root)) {
@@ -29,13 +30,15 @@ enum Fusion {
                 for node in group {
                     for x in node.inputs {
                         guard let p = x.owner, p.op is ElemwiseNode, !members.contains(ObjectIdentifier(p)),
-                              !taken.contains(ObjectIdentifier(p)) else { continue }
+                            !taken.contains(ObjectIdentifier(p))
+                        else { continue }
                         let outside = fgraph.clients(of: x).filter { !members.contains(ObjectIdentifier($0.node)) }
                         let isOutput = fgraph.outputs.contains { $0 === x }
                         if !outside.isEmpty || isOutput {
                             guard extras.count < 4, x.ndim == root.outputs[0].ndim,
-                                  Canonicalize.sameShape(x, root.outputs[0]),
-                                  !feedsBack(outside.map(\.node), into: members.union([ObjectIdentifier(p)]), fgraph) else { continue }
+                                Canonicalize.sameShape(x, root.outputs[0]),
+                                !feedsBack(outside.map(\.node), into: members.union([ObjectIdentifier(p)]), fgraph)
+                            else { continue }
                             extras.append(x)
                         }
                         group.append(p)
@@ -59,8 +62,11 @@ enum Fusion {
     }
 
     /// Whether any of `readers` reaches a member of the group (fusing would make a cycle).
-    private static func feedsBack(_ readers: [Apply], into members: Set<ObjectIdentifier>, _ fgraph: FunctionGraph) -> Bool {
-        var stack = readers, seen = Set<ObjectIdentifier>()
+    private static func feedsBack(
+        _ readers: [Apply], into members: Set<ObjectIdentifier>, _ fgraph: FunctionGraph
+    ) -> Bool {
+        var stack = readers
+        var seen = Set<ObjectIdentifier>()
         while let n = stack.popLast() {
             guard seen.insert(ObjectIdentifier(n)).inserted else { continue }
             if members.contains(ObjectIdentifier(n)) { return true }
@@ -76,20 +82,24 @@ enum Fusion {
         var changed = false
         for node in fgraph.nodes {
             guard let r = node.op as? Reduce, r.kind == .sum || r.kind == .mean,
-                  let producer = node.inputs[0].owner, var composite = producer.op as? Composite,
-                  composite.reduction == nil, composite.outputs.count == 1, node.inputs[0].dtype.isFloat,
-                  r.axes == Array(0..<node.inputs[0].ndim), fgraph.clients(of: node.inputs[0]).count == 1,
-                  !fgraph.outputs.contains(where: { $0 === node.inputs[0] }) else { continue }
+                let producer = node.inputs[0].owner, var composite = producer.op as? Composite,
+                composite.reduction == nil, composite.outputs.count == 1, node.inputs[0].dtype.isFloat,
+                r.axes == Array(0..<node.inputs[0].ndim), fgraph.clients(of: node.inputs[0]).count == 1,
+                !fgraph.outputs.contains(where: { $0 === node.inputs[0] })
+            else { continue }
             composite.reduction = r.kind
             let fused = Apply.make(composite, producer.inputs, location: node.location)
             guard fused.error == nil, fused.outputs[0].type == node.outputs[0].type else { continue }
-            if (try? fgraph.replace(node.outputs[0], with: fused.outputs[0], reason: "fusion")) != nil { changed = true }
+            if (try? fgraph.replace(node.outputs[0], with: fused.outputs[0], reason: "fusion")) != nil {
+                changed = true
+            }
         }
         return changed
     }
 
     /// The composite for `group` (in dependency order, `root` last) and the variables it reads.
-    private static func build(_ group: [Apply], root: Apply, extras: [Variable]) -> (op: Composite, inputs: [Variable])? {
+    private static func build(_ group: [Apply], root: Apply, extras: [Variable]) -> (op: Composite, inputs: [Variable])?
+    {
         var inputs: [Variable] = []
         var valueOf: [ObjectIdentifier: Int] = [:]
         var instructions: [Composite.Instruction] = []

@@ -20,7 +20,8 @@ enum Merge {
         var constants: [ConstantKey: Constant] = [:]
         var seenConstants = Set<ObjectIdentifier>()
         for node in fgraph.nodes {
-            for case let c as Constant in node.inputs where c.value.count <= 64 && seenConstants.insert(ObjectIdentifier(c)).inserted {
+            for case let c as Constant in node.inputs
+            where c.value.count <= 64 && seenConstants.insert(ObjectIdentifier(c)).inserted {
                 let key = ConstantKey(dtype: c.dtype, shape: c.value.shape, values: c.value.doubles)
                 if let first = constants[key] {
                     if first !== c, (try? fgraph.replace(c, with: first, reason: "merge")) != nil { changed = true }
@@ -52,7 +53,8 @@ enum ConstantFolding {
         var changed = false
         for node in fgraph.nodes where node.error == nil && node.inputs.allSatisfy({ $0 is Constant }) {
             guard let values = try? node.op.perform(node.inputs.compactMap { ($0 as? Constant)?.value }),
-                  values.count == node.outputCount, values.allSatisfy({ $0.count <= 10_000 }) else { continue }
+                values.count == node.outputCount, values.allSatisfy({ $0.count <= 10_000 })
+            else { continue }
             for (old, v) in zip(node.outputs, values) where old.type.accepts(v) {
                 let c = SourceLocation.$inherited.withValue(node.location) { Constant(v) }
                 if (try? fgraph.replace(old, with: c, reason: "constant_folding")) != nil { changed = true }

@@ -18,19 +18,25 @@ public struct NodeRewriter: Sendable {
     let roots: Set<ObjectIdentifier>?
     let transform: @Sendable (Apply, FunctionGraph) throws -> [Variable]?
 
-    public init(_ name: String, on roots: any Op.Type..., tags: Set<String>,
-                _ transform: @escaping @Sendable (Apply) throws -> [Variable]?) {
+    public init(
+        _ name: String, on roots: any Op.Type..., tags: Set<String>,
+        _ transform: @escaping @Sendable (Apply) throws -> [Variable]?
+    ) {
         self.init(name, roots: roots, tags: tags) { node, _ in try transform(node) }
     }
 
     /// A rule that also reads the graph around the node (who else uses a value).
-    init(_ name: String, on roots: any Op.Type..., tags: Set<String>,
-         inGraph transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
+    init(
+        _ name: String, on roots: any Op.Type..., tags: Set<String>,
+        inGraph transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?
+    ) {
         self.init(name, roots: roots, tags: tags, transform)
     }
 
-    private init(_ name: String, roots: [any Op.Type], tags: Set<String>,
-                 _ transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?) {
+    private init(
+        _ name: String, roots: [any Op.Type], tags: Set<String>,
+        _ transform: @escaping @Sendable (Apply, FunctionGraph) throws -> [Variable]?
+    ) {
         self.name = name
         self.tags = tags
         self.roots = roots.isEmpty ? nil : Set(roots.map { ObjectIdentifier($0) })
@@ -61,11 +67,13 @@ public enum Rewrites {
     public static let phases: [(phase: String, rewriters: [NodeRewriter])] = [
         ("canonicalize", Canonicalize.rules),
         ("stabilize", Stabilize.rules),
-        ("specialize", Specialize.rules),
+        ("specialize", Specialize.rules)
     ]
 
     /// All rewrite names, for `Mode.excluding`.
-    public static var names: [String] { ["merge", "constant_folding", "fusion"] + phases.flatMap { $0.rewriters.map(\.name) } }
+    public static var names: [String] {
+        ["merge", "constant_folding", "fusion"] + phases.flatMap { $0.rewriters.map(\.name) }
+    }
 
     /// Runs merge, constant folding and each phase's rewrites to a fixed point, skipping the
     /// names and tags in `excluded`. A rewrite that throws is skipped with a warning.
@@ -88,19 +96,26 @@ public enum Rewrites {
             if !excluded.contains("constant_folding") { changed = ConstantFolding.run(fgraph) || changed }
             for node in fgraph.nodes {
                 // A node may have been cut out by an earlier replacement in this sweep.
-                guard node.outputs.contains(where: { !fgraph.clients(of: $0).isEmpty || fgraph.outputs.contains($0) }) else { continue }
+                guard node.outputs.contains(where: { !fgraph.clients(of: $0).isEmpty || fgraph.outputs.contains($0) })
+                else { continue }
                 for rule in index.rules(for: node) {
                     let replacement: [Variable]?
                     do {
-                        replacement = try SourceLocation.$inherited.withValue(node.location) { try rule.transform(node, fgraph) }
+                        replacement = try SourceLocation.$inherited.withValue(node.location) {
+                            try rule.transform(node, fgraph)
+                        }
                     } catch {
                         warn("rewrite \(rule.name) failed on \(node.op) and was skipped: \(error)")
                         continue
                     }
                     guard let new = replacement, new.count == node.outputCount,
-                          !zip(new, node.outputs).allSatisfy({ $0 === $1 }) else { continue }
+                        !zip(new, node.outputs).allSatisfy({ $0 === $1 })
+                    else { continue }
                     if let bad = Graph.topologicalOrder(new).first(where: { $0.error != nil }) {
-                        warn("rewrite \(rule.name) built an invalid node (\(bad.error.map { "\($0)" } ?? "")) and was skipped")
+                        warn(
+                            "rewrite \(rule.name) built an invalid node (\(bad.error.map { "\($0)" } ?? "")) and "
+                                + "was skipped"
+                        )
                         continue
                     }
                     do {
@@ -173,7 +188,8 @@ extension Variable {
     /// `S`'s identity element and whose dimensions are all 1.
     func droppingIdentity<S: ScalarOp>(_: S.Type) -> Variable? {
         guard let (node, op) = node(Elemwise<S>.self), node.inputs.count == 2,
-              let e = op.scalar.identity else { return nil }
+            let e = op.scalar.identity
+        else { return nil }
         if node.inputs[1].isBroadcastConstant(e) { return node.inputs[0] }
         if op.scalar.isCommutative, node.inputs[0].isBroadcastConstant(e) { return node.inputs[1] }
         return nil

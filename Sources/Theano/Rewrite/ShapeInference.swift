@@ -24,8 +24,8 @@ enum ShapeInference {
     /// the product's). The two broadcast both ways, so neither decides alone; `max` would be wrong
     /// for a length 0 against 1.
     static func broadcastLength(accumulator c: Variable, _ d: Int, of rank: Int, product p: Variable) -> Variable {
-        let k = d - (rank - c.ndim)   // axes align on the right
-        guard k >= 0 else { return p }   // an axis the accumulator lacks: the product's length
+        let k = d - (rank - c.ndim)  // axes align on the right
+        guard k >= 0 else { return p }  // an axis the accumulator lacks: the product's length
         switch c.type.shape[k] {
         case 1?: return p
         case let n? where n != 1: return length(c, k)
@@ -36,24 +36,27 @@ enum ShapeInference {
     /// An elementwise node's output length: that of an input that provably has the output's
     /// shape (every input of the output's rank has the same shape class, the rest are scalars).
     static func throughFullInput(_ node: Apply, output o: Int, dim d: Int) -> Variable? {
-        let ins = node.inputs, x = node.outputs[o]
+        let ins = node.inputs
+        let x = node.outputs[o]
         var memo: [ObjectIdentifier: Set<ObjectIdentifier>] = [:]
         let full = ins.filter { !Canonicalize.isScalarLike($0) && $0.ndim == x.ndim }
         guard let first = full.first else { return nil }
         let shape = Canonicalize.shapeClass(first, &memo)
         guard full.allSatisfy({ Canonicalize.shapeClass($0, &memo) == shape }),
-              ins.allSatisfy({ Canonicalize.isScalarLike($0) || $0.ndim == x.ndim }) else { return nil }
+            ins.allSatisfy({ Canonicalize.isScalarLike($0) || $0.ndim == x.ndim })
+        else { return nil }
         return length(first, d)
     }
 
     // shape(f(a, b))[d] → g(shape(a), shape(b))
     static let rule = NodeRewriter("shape_of_dim", on: Subtensor.self, tags: Canonicalize.tags) { n in
         guard let (sub, op) = n.outputs[0].node(Subtensor.self), case .at(.constant(let d)) = op.entries.first,
-              op.entries.count == 1, let (shapeNode, _) = sub.inputs[0].node(Shape.self),
-              let producer = shapeNode.inputs[0].owner else { return nil }
+            op.entries.count == 1, let (shapeNode, _) = sub.inputs[0].node(Shape.self),
+            let producer = shapeNode.inputs[0].owner
+        else { return nil }
         let x = shapeNode.inputs[0]
         guard let o = producer.outputs.firstIndex(where: { $0 === x }), d >= 0, d < x.ndim,
-              let expr = producer.op.outputLength(producer, output: o, dim: d), expr.dtype == .int64, expr.ndim == 0
+            let expr = producer.op.outputLength(producer, output: o, dim: d), expr.dtype == .int64, expr.ndim == 0
         else { return nil }
         // Only a replacement that no longer reads x itself.
         if Graph.ancestors([expr]).contains(where: { $0 === x }) { return nil }

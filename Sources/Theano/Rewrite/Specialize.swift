@@ -9,13 +9,14 @@ enum Specialize {
         // x² → sqr, x^½ → sqrt, x⁻¹ → 1/x, x¹ → x
         NodeRewriter("pow_specialize", on: Elemwise<Pow>.self, tags: tags) { n in
             guard let (x, e) = n.outputs[0].binary(Pow.self), e.isBroadcastConstant(e.constantScalar ?? .nan),
-                  let c = e.constantScalar else { return nil }
+                let c = e.constantScalar
+            else { return nil }
             switch c {
             case 1: return keep(n, x, cast: true)
             case 2: return keep(n, sqr(x), cast: true)
             case 0.5: return keep(n, sqrt(x), cast: true)
             case -1: return keep(n, reciprocal(x), cast: true)
-            case 3...16 where c == c.rounded():                                 // x¹⁰ = ((x²)²·x)²: repeated squaring
+            case 3...16 where c == c.rounded():  // x¹⁰ = ((x²)²·x)²: repeated squaring
                 return keep(n, power(x, Int(c)), cast: true)
             default: return nil
             }
@@ -23,7 +24,8 @@ enum Specialize {
         // Σ c·x → c·Σ x
         NodeRewriter("constant_out_of_sum", on: Reduce.self, tags: tags) { n in
             guard let (node, op) = n.outputs[0].node(Reduce.self), op.kind == .sum || op.kind == .mean,
-                  let (a, b) = node.inputs[0].binary(Mul.self) else { return nil }
+                let (a, b) = node.inputs[0].binary(Mul.self)
+            else { return nil }
             for (c, x) in [(a, b), (b, a)] where c.isBroadcastConstant(c.constantScalar ?? .nan) && c.ndim <= x.ndim {
                 guard x.type.shape == node.inputs[0].type.shape else { continue }
                 let scalar = Constant(NDArray(scalar: c.constantScalar ?? 0, dtype: c.dtype))
@@ -39,7 +41,9 @@ enum Specialize {
         // C − s·(dot + Q) → (C − s·Q) − s·dot
         NodeRewriter("gemm_distribute", on: Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
             let out = n.outputs[0]
-            guard out.ndim == 2, let (c, term) = out.binary(Sub.self), let (l, r) = term.binary(Mul.self) else { return nil }
+            guard out.ndim == 2, let (c, term) = out.binary(Sub.self), let (l, r) = term.binary(Mul.self) else {
+                return nil
+            }
             for (s, sum) in [(l, r), (r, l)] where s.ndim == 0 && s.dtype == out.dtype {
                 guard let (p, q) = sum.binary(Add.self) else { continue }
                 for (d, rest) in [(p, q), (q, p)] where isScaledDot(d) != nil && d.type.shape.count == 2 {
@@ -67,16 +71,20 @@ enum Specialize {
         // dot(A, x) → gemv(0, 1, A, x, 0)
         NodeRewriter("dot_to_gemv", on: Dot.self, tags: tags.union(["blas"])) { n in
             guard let (node, _) = n.outputs[0].node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
-                  node.inputs[0].dtype == n.outputs[0].dtype, node.inputs[1].dtype == n.outputs[0].dtype,
-                  n.outputs[0].dtype.isFloat else { return nil }
-            let zero = Constant(NDArray(scalar: 0, dtype: n.outputs[0].dtype)), one = Constant(NDArray(scalar: 1, dtype: n.outputs[0].dtype))
+                node.inputs[0].dtype == n.outputs[0].dtype, node.inputs[1].dtype == n.outputs[0].dtype,
+                n.outputs[0].dtype.isFloat
+            else { return nil }
+            let zero = Constant(NDArray(scalar: 0, dtype: n.outputs[0].dtype))
+            let one = Constant(NDArray(scalar: 1, dtype: n.outputs[0].dtype))
             return keep(n, apply1(Gemv(), [zero, one, node.inputs[0], node.inputs[1], zero]), cast: true)
         },
         // A ± s·outer(x, y) → ger
         NodeRewriter("ger", on: Elemwise<Add>.self, Elemwise<Sub>.self, tags: tags.union(["blas"])) { n in
-            guard let (a, (scale, x, y), sign) = accumulation(n, rank: 2, isScaledOuter), a.ndim == 2 else { return nil }
+            guard let (a, (scale, x, y), sign) = accumulation(n, rank: 2, isScaledOuter), a.ndim == 2 else {
+                return nil
+            }
             return keep(n, apply1(Ger(), [a, sign < 0 ? -scale : scale, x, y]), cast: true)
-        },
+        }
     ]
 
     /// For a node `acc ± term` (float, of the given rank) where `match(term)` succeeds: the
@@ -85,9 +93,14 @@ enum Specialize {
         let out = n.outputs[0]
         guard out.ndim == rank, out.dtype.isFloat else { return nil }
         var pair: (acc: Variable, term: Variable, sign: Double)?
-        if let (acc, t) = out.binary(Sub.self) { pair = (acc, t, -1) }
-        else if let (l, r) = out.binary(Add.self) { pair = match(r) != nil ? (l, r, 1) : (r, l, 1) }
-        guard let (acc, term, sign) = pair, acc.dtype == out.dtype, acc.ndim <= rank, let m = match(term) else { return nil }
+        if let (acc, t) = out.binary(Sub.self) {
+            pair = (acc, t, -1)
+        } else if let (l, r) = out.binary(Add.self) {
+            pair = match(r) != nil ? (l, r, 1) : (r, l, 1)
+        }
+        guard let (acc, term, sign) = pair, acc.dtype == out.dtype, acc.ndim <= rank, let m = match(term) else {
+            return nil
+        }
         return (acc, m, sign)
     }
 
@@ -99,7 +112,8 @@ enum Specialize {
     static func isScaledMatvec(_ v: Variable) -> (Variable, Variable, Variable)? {
         func plain(_ d: Variable) -> (Variable, Variable, Variable)? {
             if let (node, _) = d.node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 1,
-               node.inputs[0].dtype == d.dtype, node.inputs[1].dtype == d.dtype {
+                node.inputs[0].dtype == d.dtype, node.inputs[1].dtype == d.dtype
+            {
                 return (Constant(NDArray(scalar: 1, dtype: d.dtype)), node.inputs[0], node.inputs[1])
             }
             if let (node, _) = d.node(Gemv.self), node.inputs[4].isConstant(0) {
@@ -120,9 +134,10 @@ enum Specialize {
     static func isScaledOuter(_ v: Variable) -> (Variable, Variable, Variable)? {
         func plain(_ o: Variable) -> (Variable, Variable)? {
             guard let (l, r) = o.binary(Mul.self),
-                  let (ln, lop) = l.node(DimShuffle.self), lop.pattern == [0, nil],
-                  let (rn, rop) = r.node(DimShuffle.self), rop.pattern == [nil, 0],
-                  ln.inputs[0].dtype == o.dtype, rn.inputs[0].dtype == o.dtype else { return nil }
+                let (ln, lop) = l.node(DimShuffle.self), lop.pattern == [0, nil],
+                let (rn, rop) = r.node(DimShuffle.self), rop.pattern == [nil, 0],
+                ln.inputs[0].dtype == o.dtype, rn.inputs[0].dtype == o.dtype
+            else { return nil }
             return (ln.inputs[0], rn.inputs[0])
         }
         if let (x, y) = plain(v) { return (Constant(NDArray(scalar: 1, dtype: v.dtype)), x, y) }
@@ -166,7 +181,8 @@ enum Specialize {
     static func isScaledDot(_ v: Variable) -> (Variable, Variable, Variable)? {
         func plainDot(_ d: Variable) -> (Variable, Variable)? {
             guard let (node, _) = d.node(Dot.self), node.inputs[0].ndim == 2, node.inputs[1].ndim == 2,
-                  node.inputs[0].dtype == d.dtype, node.inputs[1].dtype == d.dtype else { return nil }
+                node.inputs[0].dtype == d.dtype, node.inputs[1].dtype == d.dtype
+            else { return nil }
             return (node.inputs[0], node.inputs[1])
         }
         if let (a, b) = plainDot(v) { return (Constant(NDArray(scalar: 1, dtype: v.dtype)), a, b) }

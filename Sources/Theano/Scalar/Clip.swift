@@ -11,9 +11,14 @@ public struct Clip: ScalarOp {
         return lo > c ? c : lo
     }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { min(max(a, b), c) }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "th_clip\(t.f)(\(x[0]), \(x[1]), \(x[2]))" : "th_iclip(\(x[0]), \(x[1]), \(x[2]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "th_clip\(t.f)(\(x[0]), \(x[1]), \(x[2]))" : "th_iclip(\(x[0]), \(x[1]), \(x[2]))"
+    }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
-        [g * cast(ge(x[0], x[1]) && le(x[0], x[2]), g.dtype), g * cast(lt(x[0], x[1]), g.dtype), g * cast(gt(x[0], x[2]), g.dtype)]
+        [
+            g * cast(ge(x[0], x[1]) && le(x[0], x[2]), g.dtype), g * cast(lt(x[0], x[1]), g.dtype),
+            g * cast(gt(x[0], x[2]), g.dtype)
+        ]
     }
 }
 

@@ -13,7 +13,9 @@ public struct IntDiv: ScalarOp {
         if overflow { return q }
         return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
     }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "floor\(t.f)(\(x[0]) / \(x[1]))" : "th_ifloordiv(\(x[0]), \(x[1]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "floor\(t.f)(\(x[0]) / \(x[1]))" : "th_ifloordiv(\(x[0]), \(x[1]))"
+    }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [nil, nil] }
 }
 

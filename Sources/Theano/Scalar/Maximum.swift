@@ -8,7 +8,9 @@ public struct Maximum: ScalarOp {
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a.isNaN || b.isNaN ? .nan : (a > b ? a : b) }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { max(a, b) }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "th_max\(t.f)(\(x[0]), \(x[1]))" : "(\(x[0]) > \(x[1]) ? \(x[0]) : \(x[1]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "th_max\(t.f)(\(x[0]), \(x[1]))" : "(\(x[0]) > \(x[1]) ? \(x[0]) : \(x[1]))"
+    }
     /// Each input gets `g` where it alone is the larger and half of it where the two tie (as JAX
     /// and PyTorch split it), so d/dx maximum(x, x) is 1, not 2.
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {

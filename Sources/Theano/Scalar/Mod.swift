@@ -15,7 +15,9 @@ public struct Mod: ScalarOp {
         if overflow { return 0 }
         return (r != 0 && (r < 0) != (b < 0)) ? r + b : r
     }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "th_mod\(t.f)(\(x[0]), \(x[1]))" : "th_imod(\(x[0]), \(x[1]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "th_mod\(t.f)(\(x[0]), \(x[1]))" : "th_imod(\(x[0]), \(x[1]))"
+    }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g, -g * intdiv(x[0], x[1])] }
 }
 

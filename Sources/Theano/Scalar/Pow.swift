@@ -33,11 +33,16 @@ public struct Pow: ScalarOp {
     public func run(_ args: [NDArray], into out: NDArray) {
         let b = args[1]
         guard out.dtype.isFloat, b.strides.allSatisfy({ $0 == 0 }),
-              let e = try? b.element(at: Array(repeating: 0, count: b.ndim)), e == e.rounded(), Swift.abs(e) <= 64 else {
+            let e = try? b.element(at: Array(repeating: 0, count: b.ndim)), e == e.rounded(), Swift.abs(e) <= 64
+        else {
             return runElementwise(args, into: out)
         }
         let n = Int(e)
-        if out.dtype == .float32 { Pow.fixed(Float.self, n, args[0], out) } else { Pow.fixed(Double.self, n, args[0], out) }
+        if out.dtype == .float32 {
+            Pow.fixed(Float.self, n, args[0], out)
+        } else {
+            Pow.fixed(Double.self, n, args[0], out)
+        }
     }
 
     private static func fixed<T: FloatElement>(_: T.Type, _ n: Int, _ x: NDArray, _ out: NDArray) {
@@ -51,7 +56,9 @@ public struct Pow: ScalarOp {
 
     @inline(__always)
     static func power<T: FloatElement>(_ a: T, _ b: Int) -> T {
-        var e = Swift.abs(b), base = a, result: T = 1
+        var e = Swift.abs(b)
+        var base = a
+        var result: T = 1
         while e > 0 {
             if e & 1 == 1 { result *= base }
             base *= base
@@ -62,7 +69,9 @@ public struct Pow: ScalarOp {
 
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 {
         if b < 0 { return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0) }
-        var result: Int64 = 1, base = a, e = b
+        var result: Int64 = 1
+        var base = a
+        var e = b
         while e > 0 {
             if e & 1 == 1 { result = result &* base }
             base = base &* base
@@ -70,7 +79,9 @@ public struct Pow: ScalarOp {
         }
         return result
     }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "pow\(t.f)(\(x[0]), \(x[1]))" : "th_ipow(\(x[0]), \(x[1]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "pow\(t.f)(\(x[0]), \(x[1]))" : "th_ipow(\(x[0]), \(x[1]))"
+    }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] {
         [g * x[1] * x[0] ** (x[1] - 1), g * z * log(x[0])]
     }

@@ -67,7 +67,11 @@ public enum CDomain: Hashable, Sendable {
     public var isFloat: Bool { self != .int64 }
     /// The C type name.
     public var cType: String {
-        switch self { case .float32: "float"; case .float64: "double"; case .int64: "int64_t" }
+        switch self {
+        case .float32: "float"
+        case .float64: "double"
+        case .int64: "int64_t"
+        }
     }
     /// The libm-style suffix of this domain's functions: `expf` for float, `exp` for double.
     public var f: String { self == .float32 ? "f" : "" }
@@ -104,12 +108,19 @@ extension ScalarOp {
             return p == .bool ? .int8 : p
         }
         switch typeRule {
-        case .promote: let p = promoted(inputs); return (p, p)
-        case .upgradeToFloat: let p = promoted(inputs).upgradedToFloat; return (p, p)
+        case .promote:
+            let p = promoted(inputs)
+            return (p, p)
+        case .upgradeToFloat:
+            let p = promoted(inputs).upgradedToFloat
+            return (p, p)
         case .predicate: return (inputs.dropFirst().reduce(inputs[0]) { DType.promote($0, $1) }, .bool)
         case .logical:
             guard inputs.allSatisfy({ $0 == .bool }) else {
-                throw OpError("\(self) needs bool inputs, got \(inputs.map(\.description).joined(separator: ", ")); compare first (e.g. neq(x, 0))")
+                throw OpError(
+                    "\(self) needs bool inputs, got \(inputs.map(\.description).joined(separator: ", ")); compare "
+                        + "first (e.g. neq(x, 0))"
+                )
             }
             return (.bool, .bool)
         case .select:
@@ -144,31 +155,55 @@ func loop<T: NDElement>(_: T.Type, _ args: [NDArray], _ out: NDArray, _ f: (T, T
         let pa = p[0]
         loop.forEachRow(offsets: offs) { o, n, s in
             if s[0] == 1 && s[1] == 1 {
-                let a = pa + o[0], r = po + o[1]
+                let a = pa + o[0]
+                let r = po + o[1]
                 for t in 0..<n { r[t] = f(a[t], z, z) }
                 return
             }
-            var i = o[0], k = o[1]
-            for _ in 0..<n { po[k] = f(pa[i], z, z); i += s[0]; k += s[1] }
+            var i = o[0]
+            var k = o[1]
+            for _ in 0..<n {
+                po[k] = f(pa[i], z, z)
+                i += s[0]
+                k += s[1]
+            }
         }
     case 2:
-        let pa = p[0], pb = p[1]
+        let pa = p[0]
+        let pb = p[1]
         loop.forEachRow(offsets: offs) { o, n, s in
             if s[0] == 1 && s[1] == 1 && s[2] == 1 {
-                let a = pa + o[0], b = pb + o[1], r = po + o[2]
+                let a = pa + o[0]
+                let b = pb + o[1]
+                let r = po + o[2]
                 for t in 0..<n { r[t] = f(a[t], b[t], z) }
                 return
             }
-            var i = o[0], j = o[1], k = o[2]
-            for _ in 0..<n { po[k] = f(pa[i], pb[j], z); i += s[0]; j += s[1]; k += s[2] }
+            var i = o[0]
+            var j = o[1]
+            var k = o[2]
+            for _ in 0..<n {
+                po[k] = f(pa[i], pb[j], z)
+                i += s[0]
+                j += s[1]
+                k += s[2]
+            }
         }
     default:
-        let pa = p[0], pb = p[1], pc = p[2]
+        let pa = p[0]
+        let pb = p[1]
+        let pc = p[2]
         loop.forEachRow(offsets: offs) { o, n, s in
-            var i = o[0], j = o[1], l = o[2], k = o[3]
+            var i = o[0]
+            var j = o[1]
+            var l = o[2]
+            var k = o[3]
             for _ in 0..<n {
                 po[k] = f(pa[i], pb[j], pc[l])
-                i += s[0]; j += s[1]; l += s[2]; k += s[3]
+                i += s[0]
+                j += s[1]
+                l += s[2]
+                k += s[3]
             }
         }
     }

@@ -8,7 +8,9 @@ public struct Sub: ScalarOp {
     public var arity: Int { 2 }
     public func float<T: FloatElement>(_ a: T, _ b: T, _ c: T) -> T { a - b }
     public func int(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64 { a &- b }
-    public func c(_ x: [String], _ t: CDomain) -> String { t.isFloat ? "(\(x[0]) - \(x[1]))" : "th_wsub(\(x[0]), \(x[1]))" }
+    public func c(_ x: [String], _ t: CDomain) -> String {
+        t.isFloat ? "(\(x[0]) - \(x[1]))" : "th_wsub(\(x[0]), \(x[1]))"
+    }
     public func gradient(_ x: [Variable], _ z: Variable, _ g: Variable) -> [Variable?] { [g, -g] }
 }
 

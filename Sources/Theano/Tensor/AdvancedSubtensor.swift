@@ -20,7 +20,8 @@ public struct AdvancedSubtensor: DifferentiableOp {
     public var description: String { "AdvancedSubtensor{axes \(first)..<\(first + count)}" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let x = inputs[0], idx = Array(inputs.dropFirst())
+        let x = inputs[0]
+        let idx = Array(inputs.dropFirst())
         try checkAdvanced(x: x, idx: idx, first: first)
         let b = try broadcastStatic(idx.map(\.shape))
         return [TensorType(x.dtype, shape: Array(x.shape[..<first]) + b + Array(x.shape[(first + idx.count)...]))]
@@ -30,9 +31,10 @@ public struct AdvancedSubtensor: DifferentiableOp {
         let x = inputs[0]
         let plan = try AdvancedPlan(x: x, idx: Array(inputs.dropFirst()), first: first)
         let out = try NDArray.zeros(plan.resultShape, dtype: x.dtype)
-        transferBlocks(from: x, offsets: plan.offsets, strides: plan.trailingStrides,
-                       to: out, offsets: plan.contiguousOffsets, strides: NDArray.contiguousStrides(plan.trailing),
-                       shape: plan.trailing, accumulate: false)
+        transferBlocks(
+            from: x, offsets: plan.offsets, strides: plan.trailingStrides,
+            to: out, offsets: plan.contiguousOffsets, strides: NDArray.contiguousStrides(plan.trailing),
+            shape: plan.trailing, accumulate: false)
         return [out]
     }
 }
@@ -42,8 +44,9 @@ func checkAdvanced(x: TensorType, idx: [TensorType], first: Int) throws {
         throw OpError("too many indices (\(first + idx.count)) for a \(x.ndim)-d tensor")
     }
     for t in idx where !t.dtype.isInteger {
-        throw OpError("advanced indices must be integer tensors, got \(t)" +
-                      (t.dtype == .bool ? " (boolean masks are not supported; use nonzero positions)" : ""))
+        throw OpError(
+            "advanced indices must be integer tensors, got \(t)"
+                + (t.dtype == .bool ? " (boolean masks are not supported; use nonzero positions)" : ""))
     }
 }
 
@@ -68,7 +71,8 @@ struct AdvancedPlan {
         trailing = Array(x.shape[(first + m)...])
         trailingStrides = Array(x.strides[(first + m)...])
         resultShape = prefix + b + trailing
-        let nb = b.reduce(1, *), blockSize = trailing.reduce(1, *)
+        let nb = b.reduce(1, *)
+        let blockSize = trailing.reduce(1, *)
         var idxOffsets = [Int](repeating: 0, count: nb)
         for k in 0..<nb {
             var off = 0
@@ -77,7 +81,8 @@ struct AdvancedPlan {
                 var i = Int(ind[j][k])
                 if i < 0 { i += n }
                 guard i >= 0 && i < n else {
-                    throw OpError("index \(ind[j][k]) is out of bounds for axis \(first + j) with size \(n)", kind: .shape)
+                    throw OpError(
+                        "index \(ind[j][k]) is out of bounds for axis \(first + j) with size \(n)", kind: .shape)
                 }
                 off += i * x.strides[first + j]
             }
@@ -100,13 +105,17 @@ public struct AdvancedIncSubtensor: Op {
     public var description: String { "Advanced\(set ? "Set" : "Inc")Subtensor{axes \(first)..<\(first + count)}" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let x = inputs[0], y = inputs[1], idx = Array(inputs.dropFirst(2))
+        let x = inputs[0]
+        let y = inputs[1]
+        let idx = Array(inputs.dropFirst(2))
         try checkAdvanced(x: x, idx: idx, first: first)
         try checkIncValue(x: x, y: y)
         let b = try broadcastStatic(idx.map(\.shape))
         let target = Array(x.shape[..<first]) + b + Array(x.shape[(first + idx.count)...])
         _ = try broadcastStatic([target, y.shape])
-        guard y.ndim <= target.count else { throw OpError("value \(y) has more dimensions than the indexed \(target.count)-d selection", kind: .shape) }
+        guard y.ndim <= target.count else {
+            throw OpError("value \(y) has more dimensions than the indexed \(target.count)-d selection", kind: .shape)
+        }
         return [x]
     }
 
@@ -115,18 +124,21 @@ public struct AdvancedIncSubtensor: Op {
         let out = x.freshCopy()
         let plan = try AdvancedPlan(x: out, idx: Array(inputs.dropFirst(2)), first: first)
         let y = try broadcastValue(inputs[1], to: plan.resultShape, dtype: x.dtype)
-        let yBlocks = allOffsets(shape: Array(plan.resultShape.prefix(plan.resultShape.count - plan.trailing.count)),
-                                 strides: Array(y.strides.prefix(y.ndim - plan.trailing.count)), base: y.offset)
-        transferBlocks(from: y, offsets: yBlocks, strides: Array(y.strides.suffix(plan.trailing.count)),
-                       to: out, offsets: plan.offsets, strides: plan.trailingStrides,
-                       shape: plan.trailing, accumulate: !set)
+        let yBlocks = allOffsets(
+            shape: Array(plan.resultShape.prefix(plan.resultShape.count - plan.trailing.count)),
+            strides: Array(y.strides.prefix(y.ndim - plan.trailing.count)), base: y.offset)
+        transferBlocks(
+            from: y, offsets: yBlocks, strides: Array(y.strides.suffix(plan.trailing.count)),
+            to: out, offsets: plan.offsets, strides: plan.trailingStrides,
+            shape: plan.trailing, accumulate: !set)
         return [out]
     }
 }
 
 func checkIncValue(x: TensorType, y: TensorType) throws {
     guard y.dtype.canCastSafely(to: x.dtype) else {
-        throw OpError("cannot write \(y.dtype) values into a \(x.dtype) tensor without losing precision; cast them first")
+        throw OpError(
+            "cannot write \(y.dtype) values into a \(x.dtype) tensor without losing precision; cast them first")
     }
 }
 
@@ -151,14 +163,24 @@ extension AdvancedSubtensor {
 extension AdvancedIncSubtensor: DifferentiableOp {
     /// `x`: the gradient (with the selection zeroed when setting); `y`: the selected gradient.
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
-        let x = node.inputs[0], y = node.inputs[1], idx = Array(node.inputs.dropFirst(2))
+        let x = node.inputs[0]
+        let y = node.inputs[1]
+        let idx = Array(node.inputs.dropFirst(2))
         let rest = idx.map { _ in InputGradient.disconnected }
         guard let g = gradients[0] else { return [.disconnected, .disconnected] + rest }
-        let gx: InputGradient = !x.isDifferentiable ? .disconnected
-            : .value(set ? apply1(AdvancedIncSubtensor(first: first, count: count, set: true),
-                                  [g, Constant(NDArray(scalar: 0, dtype: g.dtype))] + idx) : g)
-        let gy: InputGradient = !y.isDifferentiable ? .disconnected
-            : .value(reduceGradient(cast(apply1(AdvancedSubtensor(first: first, count: count), [g] + idx), y.dtype), to: y))
+        let gx: InputGradient =
+            !x.isDifferentiable
+            ? .disconnected
+            : .value(
+                set
+                    ? apply1(
+                        AdvancedIncSubtensor(first: first, count: count, set: true),
+                        [g, Constant(NDArray(scalar: 0, dtype: g.dtype))] + idx) : g)
+        let gy: InputGradient =
+            !y.isDifferentiable
+            ? .disconnected
+            : .value(
+                reduceGradient(cast(apply1(AdvancedSubtensor(first: first, count: count), [g] + idx), y.dtype), to: y))
         return [gx, gy] + rest
     }
 }

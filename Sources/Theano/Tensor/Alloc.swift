@@ -7,7 +7,8 @@ public struct Alloc: DifferentiableOp {
     public var description: String { "Alloc" }
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let v = inputs[0], dims = inputs.dropFirst()
+        let v = inputs[0]
+        let dims = inputs.dropFirst()
         guard dims.count == staticShape.count, dims.allSatisfy({ $0.ndim == 0 && $0.dtype.isInteger }) else {
             throw OpError("alloc needs one integer scalar per dimension, got \(Array(dims).summary)")
         }
@@ -20,15 +21,19 @@ public struct Alloc: DifferentiableOp {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let shape = try inputs.dropFirst().map { Int(try $0.item()) }
-        if let bad = shape.first(where: { $0 < 0 }) { throw OpError("negative dimension \(bad) in alloc", kind: .shape) }
+        if let bad = shape.first(where: { $0 < 0 }) {
+            throw OpError("negative dimension \(bad) in alloc", kind: .shape)
+        }
         // One value (the usual case: a scalar gradient spread over a shape): a plain fill.
-        if inputs[0].count == 1 && inputs[0].ndim <= shape.count && inputs[0].dtype != .int64 {   // int64 does not round-trip through Double
+        // int64 does not round-trip through Double
+        if inputs[0].count == 1 && inputs[0].ndim <= shape.count && inputs[0].dtype != .int64 {
             return [try NDArray.full(shape, value: try inputs[0].item(), dtype: inputs[0].dtype)]
         }
         let out = try NDArray.zeros(shape, dtype: inputs[0].dtype)
         let v = try broadcastValue(inputs[0], to: shape, dtype: out.dtype)
-        transferBlocks(from: v, offsets: [v.offset], strides: v.strides, to: out, offsets: [out.offset],
-                       strides: out.strides, shape: shape, accumulate: false)
+        transferBlocks(
+            from: v, offsets: [v.offset], strides: v.strides, to: out, offsets: [out.offset],
+            strides: out.strides, shape: shape, accumulate: false)
         return [out]
     }
 }
@@ -39,10 +44,13 @@ public struct Alloc: DifferentiableOp {
 /// let h0 = alloc(constant(0), [n, 500])
 /// ```
 public func alloc(_ value: Variable, _ shape: [IndexValue]) -> Variable {
-    var known: [Int?] = [], dims: [Variable] = []
+    var known: [Int?] = []
+    var dims: [Variable] = []
     for d in shape {
         switch d {
-        case .int(let i): known.append(i); dims.append(Constant(NDArray(scalar: Int64(i))))
+        case .int(let i):
+            known.append(i)
+            dims.append(Constant(NDArray(scalar: Int64(i))))
         case .variable(let v):
             known.append((v as? Constant).flatMap { try? $0.value.item() }.map { Int($0) })
             dims.append(v)

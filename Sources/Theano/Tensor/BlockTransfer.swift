@@ -5,13 +5,17 @@ import NDArray
 /// processed in order, so repeated destinations accumulate when `accumulate` is set.
 ///
 /// Writes through `dst`'s storage directly: callers pass a freshly made (unshared) array.
-func transferBlocks(from src: NDArray, offsets srcOffsets: [Int], strides srcStrides: [Int],
-                    to dst: NDArray, offsets dstOffsets: [Int], strides dstStrides: [Int],
-                    shape: [Int], accumulate: Bool) {
+func transferBlocks(
+    from src: NDArray, offsets srcOffsets: [Int], strides srcStrides: [Int],
+    to dst: NDArray, offsets dstOffsets: [Int], strides dstStrides: [Int],
+    shape: [Int], accumulate: Bool
+) {
     precondition(src.dtype == dst.dtype, "transferBlocks needs one dtype")  // internal invariant
-    src.dtype.visit(BlockVisitor(src: src, srcOffsets: srcOffsets, srcStrides: srcStrides, dst: dst,
-                                 dstOffsets: dstOffsets, dstStrides: dstStrides, shape: shape,
-                                 accumulate: accumulate))
+    src.dtype.visit(
+        BlockVisitor(
+            src: src, srcOffsets: srcOffsets, srcStrides: srcStrides, dst: dst,
+            dstOffsets: dstOffsets, dstStrides: dstStrides, shape: shape,
+            accumulate: accumulate))
 }
 
 private struct BlockVisitor: DTypeVisitor {
@@ -26,15 +30,23 @@ private struct BlockVisitor: DTypeVisitor {
         let isFloat = T.dtype.isFloat
         for (so, dOff) in zip(srcOffsets, dstOffsets) {
             loop.forEachRow(offsets: [so, dOff]) { o, n, st in
-                var i = o[0], j = o[1]
+                var i = o[0]
+                var j = o[1]
                 if accumulate {
                     for _ in 0..<n {
-                        d[j] = isFloat ? T(double: d[j].doubleValue + s[i].doubleValue)
-                                       : T(int64: d[j].int64Value &+ s[i].int64Value)
-                        i += st[0]; j += st[1]
+                        d[j] =
+                            isFloat
+                            ? T(double: d[j].doubleValue + s[i].doubleValue)
+                            : T(int64: d[j].int64Value &+ s[i].int64Value)
+                        i += st[0]
+                        j += st[1]
                     }
                 } else {
-                    for _ in 0..<n { d[j] = s[i]; i += st[0]; j += st[1] }
+                    for _ in 0..<n {
+                        d[j] = s[i]
+                        i += st[0]
+                        j += st[1]
+                    }
                 }
             }
         }
@@ -51,7 +63,10 @@ func allOffsets(shape: [Int], strides: [Int], base: Int) -> [Int] {
     var out: [Int] = []
     out.reserveCapacity(shape.reduce(1, *))
     func walk(_ axis: Int, _ off: Int) {
-        if axis == shape.count { out.append(off); return }
+        if axis == shape.count {
+            out.append(off)
+            return
+        }
         for i in 0..<shape[axis] { walk(axis + 1, off + i * strides[axis]) }
     }
     walk(0, base)

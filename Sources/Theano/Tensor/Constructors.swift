@@ -6,8 +6,9 @@ import NDArray
 /// let x = tensor(.float32, shape: [nil, 784], name: "x")
 /// ```
 public func tensor(_ dtype: DType? = nil, shape: [Int?], name: String? = nil) -> Variable {
-    Variable(type: TensorType(dtype ?? Config.current.floatX, shape: shape), name: name, owner: nil, index: 0,
-             location: .capture())
+    Variable(
+        type: TensorType(dtype ?? Config.current.floatX, shape: shape), name: name, owner: nil, index: 0,
+        location: .capture())
 }
 
 private func rank(_ n: Int, _ dtype: DType?, _ name: String?) -> Variable {

@@ -18,7 +18,8 @@ public struct DimShuffle: DifferentiableOp {
         }
         for axis in 0..<x.ndim where !used.contains(axis) {
             if let n = x.shape[axis], n != 1 {
-                throw OpError("cannot drop axis \(axis) of length \(n); only length-1 axes can be dropped", kind: .shape)
+                throw OpError(
+                    "cannot drop axis \(axis) of length \(n); only length-1 axes can be dropped", kind: .shape)
             }
         }
         return [TensorType(x.dtype, shape: pattern.map { $0.map { x.shape[$0] } ?? 1 })]
@@ -31,7 +32,8 @@ public struct DimShuffle: DifferentiableOp {
         let x = inputs[0]
         let used = pattern.compactMap { $0 }
         for axis in 0..<x.ndim where !used.contains(axis) && x.shape[axis] != 1 {
-            throw OpError("cannot drop axis \(axis) of length \(x.shape[axis]); only length-1 axes can be dropped", kind: .shape)
+            throw OpError(
+                "cannot drop axis \(axis) of length \(x.shape[axis]); only length-1 axes can be dropped", kind: .shape)
         }
         let shape = pattern.map { $0.map { x.shape[$0] } ?? 1 }
         let strides = pattern.map { $0.map { x.strides[$0] } ?? 0 }
@@ -75,7 +77,9 @@ extension Variable {
     public func expandDims(_ axis: Int) -> Variable {
         let a = axis < 0 ? axis + ndim + 1 : axis
         var p: [Int?] = Array(0..<ndim)
-        guard a >= 0 && a <= ndim else { return invalid("axis \(axis) is out of range for expandDims of a \(ndim)-d tensor", self, op: "DimShuffle") }
+        guard a >= 0 && a <= ndim else {
+            return invalid("axis \(axis) is out of range for expandDims of a \(ndim)-d tensor", self, op: "DimShuffle")
+        }
         p.insert(nil, at: a)
         return apply1(DimShuffle(p), [self])
     }

@@ -62,7 +62,7 @@ func broadcastStatic(_ shapes: [[Int?]]) throws -> [Int?] {
             case (1, _): out[j] = n
             case (_, 1): break
             case (nil, _), (_, nil): out[j] = out[j] ?? n
-            case let (a?, b?) where a != b:
+            case (let a?, let b?) where a != b:
                 let listed = shapes.map(staticShapeText).joined(separator: ", ")
                 throw OpError("shapes \(listed) cannot be broadcast: dimension \(j) is \(a) and \(b)", kind: .shape)
             default: break

@@ -15,7 +15,9 @@ public struct Eye: Op {
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let v = try inputs.map { Int(try $0.item()) }
-        guard v[0] >= 0 && v[1] >= 0 else { throw OpError("eye dimensions must be non-negative, got \(v[0])×\(v[1])", kind: .shape) }
+        guard v[0] >= 0 && v[1] >= 0 else {
+            throw OpError("eye dimensions must be non-negative, got \(v[0])×\(v[1])", kind: .shape)
+        }
         var out = try NDArray.zeros([v[0], v[1]], dtype: dtype)
         for i in 0..<v[0] where i + v[2] >= 0 && i + v[2] < v[1] {
             try out.setElement(at: [i, i + v[2]], to: 1)
@@ -36,5 +38,7 @@ public func eye(_ n: Int, _ m: Int? = nil, k: Int = 0, dtype: DType? = nil) -> V
 
 /// ``eye(_:_:k:dtype:)`` with a symbolic size.
 public func eye(_ n: Variable, dtype: DType? = nil) -> Variable {
-    apply1(Eye(dtype: dtype ?? Config.current.floatX, staticShape: [nil, nil]), [n, n, Constant(NDArray(scalar: Int64(0)))])
+    apply1(
+        Eye(dtype: dtype ?? Config.current.floatX, staticShape: [nil, nil]), [n, n, Constant(NDArray(scalar: Int64(0)))]
+    )
 }

@@ -7,14 +7,20 @@ public struct Gemm: DifferentiableOp, AccumulatingOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let c = inputs[0], alpha = inputs[1], a = inputs[2], b = inputs[3], beta = inputs[4]
+        let c = inputs[0]
+        let alpha = inputs[1]
+        let a = inputs[2]
+        let b = inputs[3]
+        let beta = inputs[4]
         guard a.ndim == 2, b.ndim == 2, c.ndim == 2, alpha.ndim == 0, beta.ndim == 0 else {
             throw OpError("gemm needs matrices C, A, B and scalars alpha, beta, got \(inputs.summary)")
         }
         guard Set([c.dtype, a.dtype, b.dtype, alpha.dtype, beta.dtype]).count == 1, c.dtype.isFloat else {
             throw OpError("gemm needs one float dtype, got \(inputs.summary)")
         }
-        if let x = a.shape[1], let y = b.shape[0], x != y { throw OpError("A and B are not aligned: \(x) != \(y)", kind: .shape) }
+        if let x = a.shape[1], let y = b.shape[0], x != y {
+            throw OpError("A and B are not aligned: \(x) != \(y)", kind: .shape)
+        }
         let shape = try broadcastStatic([c.shape, [a.shape[0], b.shape[1]]])
         return [TensorType(c.dtype, shape: shape)]
     }
@@ -38,7 +44,8 @@ public struct Gemm: DifferentiableOp, AccumulatingOp {
 
     public func perform(_ inputs: [NDArray], reusing buffers: [NDArray?]) throws -> [NDArray] {
         let (c, a, b) = (inputs[0], inputs[2], inputs[3])
-        let alpha = try inputs[1].item(), beta = try inputs[4].item()
+        let alpha = try inputs[1].item()
+        let beta = try inputs[4].item()
         let target = [a.shape[0], b.shape[1]]
         guard let cb = try? c.broadcast(to: target) else {
             let product = try gemm(a, b, dtype: c.dtype, alpha: alpha)
@@ -51,8 +58,10 @@ public struct Gemm: DifferentiableOp, AccumulatingOp {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (c, alpha, a, b, beta) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4])
         let gp = reduceToProduct(g, [(a, 0), (b, 1)], accumulator: c)
-        return [.value(reduceGradient(g * beta, to: c)), .value(sum(g * dot(a, b))),
-                .value(dot(gp, b.T) * alpha), .value(dot(a.T, gp) * alpha), .value(sum(g * c))]
+        return [
+            .value(reduceGradient(g * beta, to: c)), .value(sum(g * dot(a, b))),
+            .value(dot(gp, b.T) * alpha), .value(dot(a.T, gp) * alpha), .value(sum(g * c))
+        ]
     }
 }
 

@@ -7,20 +7,27 @@ public struct Gemv: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let y = inputs[0], alpha = inputs[1], a = inputs[2], x = inputs[3], beta = inputs[4]
+        let y = inputs[0]
+        let alpha = inputs[1]
+        let a = inputs[2]
+        let x = inputs[3]
+        let beta = inputs[4]
         guard a.ndim == 2, x.ndim == 1, y.ndim <= 1, alpha.ndim == 0, beta.ndim == 0 else {
             throw OpError("gemv needs a matrix, a vector, an accumulator vector and two scalars, got \(inputs.summary)")
         }
         guard Set([y.dtype, a.dtype, x.dtype, alpha.dtype, beta.dtype]).count == 1, a.dtype.isFloat else {
             throw OpError("gemv needs one float dtype, got \(inputs.summary)")
         }
-        if let k = a.shape[1], let n = x.shape[0], k != n { throw OpError("A and x are not aligned: \(k) != \(n)", kind: .shape) }
+        if let k = a.shape[1], let n = x.shape[0], k != n {
+            throw OpError("A and x are not aligned: \(k) != \(n)", kind: .shape)
+        }
         return [TensorType(a.dtype, shape: try broadcastStatic([y.shape, [a.shape[0]]]))]
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let (y, a, x) = (inputs[0], inputs[2], inputs[3])
-        let alpha = try inputs[1].item(), beta = try inputs[4].item()
+        let alpha = try inputs[1].item()
+        let beta = try inputs[4].item()
         guard let yb = try? y.broadcast(to: [a.shape[0]]) else {
             let zeros = try NDArray.zeros([a.shape[0]], dtype: a.dtype)
             let product = try gemv(a, x, y: zeros, alpha: alpha, beta: 0, dtype: a.dtype)
@@ -33,8 +40,10 @@ public struct Gemv: DifferentiableOp {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (y, alpha, a, x, beta) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4])
         let gp = reduceToProduct(g, [(a, 0)], accumulator: y)
-        return [.value(reduceGradient(g * beta, to: y)), .value(sum(g * dot(a, x))), .value(outer(gp, x) * alpha),
-                .value(dot(a.T, gp) * alpha), .value(sum(g * y))]
+        return [
+            .value(reduceGradient(g * beta, to: y)), .value(sum(g * dot(a, x))), .value(outer(gp, x) * alpha),
+            .value(dot(a.T, gp) * alpha), .value(sum(g * y))
+        ]
     }
 }
 
@@ -49,9 +58,11 @@ extension Gemv: ReplayPlanning {
     func replayCall(_ step: ReplayStep, _ memory: inout ReplayMemory) -> ReplayCall? {
         let (y, a, x) = (step.args[0], step.args[2], step.args[3])
         guard a.dtype == .float32 || a.dtype == .float64, a.shape[0] * a.shape[1] <= smallGemvLimit,
-              x.shape[0] <= 1 || x.strides[0] == 1, y.count == 1 || y.shape == [a.shape[0]] else { return nil }
-        let planned = PlannedGemv(rows: a.shape[0], columns: a.shape[1], rowStride: a.strides[0],
-                                  columnStride: a.strides[1], yStride: y.count == 1 ? 0 : y.strides[0])
+            x.shape[0] <= 1 || x.strides[0] == 1, y.count == 1 || y.shape == [a.shape[0]]
+        else { return nil }
+        let planned = PlannedGemv(
+            rows: a.shape[0], columns: a.shape[1], rowStride: a.strides[0],
+            columnStride: a.strides[1], yStride: y.count == 1 ? 0 : y.strides[0])
         let parameters = memory.parameters(planned)
         if a.dtype == .float32 {
             return ReplayCall(name: "gemv", body: { p, q in Self.replay(Float.self, p, q) }, parameters: parameters)
@@ -64,13 +75,17 @@ extension Gemv: ReplayPlanning {
     ) {
         let q = parameters.assumingMemoryBound(to: PlannedGemv.self).pointee
         guard let py = pointers[0], let alpha = pointers[1], let pa = pointers[2], let px = pointers[3],
-              let beta = pointers[4], let po = pointers[5] else { return }
-        let out = po.assumingMemoryBound(to: T.self), y = py.assumingMemoryBound(to: T.self)
-        let al = alpha.load(as: T.self), be = beta.load(as: T.self)
+            let beta = pointers[4], let po = pointers[5]
+        else { return }
+        let out = po.assumingMemoryBound(to: T.self)
+        let y = py.assumingMemoryBound(to: T.self)
+        let al = alpha.load(as: T.self)
+        let be = beta.load(as: T.self)
         if be != 0 { for i in 0..<q.rows { out[i] = y[i * q.yStride] } }
-        smallGemv(UnsafePointer(pa.assumingMemoryBound(to: T.self)), rows: q.rows, columns: q.columns,
-                  rowStride: q.rowStride, columnStride: q.columnStride,
-                  UnsafePointer(px.assumingMemoryBound(to: T.self)), out, alpha: al, beta: be)
+        smallGemv(
+            UnsafePointer(pa.assumingMemoryBound(to: T.self)), rows: q.rows, columns: q.columns,
+            rowStride: q.rowStride, columnStride: q.columnStride,
+            UnsafePointer(px.assumingMemoryBound(to: T.self)), out, alpha: al, beta: be)
     }
 }
 
@@ -79,7 +94,10 @@ public struct Ger: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let a = inputs[0], alpha = inputs[1], x = inputs[2], y = inputs[3]
+        let a = inputs[0]
+        let alpha = inputs[1]
+        let x = inputs[2]
+        let y = inputs[3]
         guard a.ndim == 2, alpha.ndim == 0, x.ndim == 1, y.ndim == 1 else {
             throw OpError("ger needs a matrix, a scalar and two vectors, got \(inputs.summary)")
         }
@@ -104,8 +122,10 @@ public struct Ger: DifferentiableOp {
         guard let g = gradients[0] else { return node.inputs.map { _ in .disconnected } }
         let (a, alpha, x, y) = (node.inputs[0], node.inputs[1], node.inputs[2], node.inputs[3])
         let gp = reduceToProduct(g, [(x, 0), (y, 0)], accumulator: a)
-        return [.value(reduceGradient(g, to: a)), .value(sum(g * outer(x, y))), .value(dot(gp, y) * alpha),
-                .value(dot(x, gp) * alpha)]
+        return [
+            .value(reduceGradient(g, to: a)), .value(sum(g * outer(x, y))), .value(dot(gp, y) * alpha),
+            .value(dot(x, gp) * alpha)
+        ]
     }
 }
 

@@ -105,13 +105,21 @@ extension Variable {
     }
 
     func index(_ components: [IndexComponent]) -> Variable {
-        let arrays = components.indices.filter { if case .array = components[$0] { return true }; return false }
+        let arrays = components.indices.filter {
+            if case .array = components[$0] { return true }
+            return false
+        }
         if arrays.isEmpty { return basicIndex(components) }
         guard let first = arrays.first, arrays == Array(first..<first + arrays.count) else {
             return invalid("advanced indices separated by slices are not supported; index in two steps", self)
         }
-        if components.contains(where: { if case .at = $0 { return true }; return false }) {
-            return invalid("mixing integer positions with advanced (array) indices is not supported; use a slice or an array", self)
+        if components.contains(where: {
+            if case .at = $0 { return true }
+            return false
+        }) {
+            return invalid(
+                "mixing integer positions with advanced (array) indices is not supported; use a slice or an array", self
+            )
         }
         // Slices first (a view), then the arrays on their contiguous block of axes.
         let basic = components.map { c -> IndexComponent in
@@ -125,7 +133,8 @@ extension Variable {
     }
 
     func basicIndex(_ components: [IndexComponent]) -> Variable {
-        var entries: [IndexEntry] = [], bounds: [Variable] = []
+        var entries: [IndexEntry] = []
+        var bounds: [Variable] = []
         func bound(_ v: IndexValue?) -> IndexBound? {
             switch v {
             case nil: return nil

@@ -28,7 +28,8 @@ public struct Join: DifferentiableOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let nd = inputs[0].ndim, a = axis < 0 ? axis + nd : axis
+        let nd = inputs[0].ndim
+        let a = axis < 0 ? axis + nd : axis
         let dtype = inputs.dropFirst().reduce(inputs[0].dtype) { DType.promote($0, $1.dtype) }
         var shape = inputs[0].shape
         for x in inputs.dropFirst() {
@@ -45,8 +46,9 @@ public struct Join: DifferentiableOp {
             idx[a] = .range(start: start, stop: start + n, step: 1)
             let dst = try out.sliced(idx)
             let src = x.dtype == dtype ? x : x.cast(to: dtype)
-            transferBlocks(from: src, offsets: [src.offset], strides: src.strides, to: dst, offsets: [dst.offset],
-                           strides: dst.strides, shape: dst.shape, accumulate: false)
+            transferBlocks(
+                from: src, offsets: [src.offset], strides: src.strides, to: dst, offsets: [dst.offset],
+                strides: dst.strides, shape: dst.shape, accumulate: false)
             start += n
         }
         return [out]

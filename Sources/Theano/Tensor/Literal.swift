@@ -11,9 +11,12 @@ func literal(_ value: Double, like x: Variable) -> Variable {
         dtype = d
     } else if value == value.rounded(), abs(value) < 9.2e18 {
         let i = Int64(value)
-        dtype = Int64(Int8.min)...Int64(Int8.max) ~= i ? .int8
-            : Int64(Int16.min)...Int64(Int16.max) ~= i ? .int16
-            : Int64(Int32.min)...Int64(Int32.max) ~= i ? .int32 : .int64
+        dtype =
+            Int64(Int8.min)...Int64(Int8.max) ~= i
+            ? .int8
+            : Int64(Int16.min)...Int64(Int16.max) ~= i
+                ? .int16
+                : Int64(Int32.min)...Int64(Int32.max) ~= i ? .int32 : .int64
     } else {
         dtype = .float64
     }

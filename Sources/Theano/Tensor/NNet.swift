@@ -14,13 +14,16 @@ public func binaryCrossentropy(_ p: Variable, _ t: Variable) -> Variable {
 public func categoricalCrossentropy(_ p: Variable, _ targets: Variable) -> Variable {
     if targets.dtype.isInteger && targets.ndim == p.ndim - 1 {
         guard p.ndim == 2 else {
-            return invalid("integer labels need a matrix of probabilities, got \(p.label)", p, targets, op: "CategoricalCrossentropy")
+            return invalid(
+                "integer labels need a matrix of probabilities, got \(p.label)", p, targets,
+                op: "CategoricalCrossentropy")
         }
         return -log(p[arange(targets.shape[0]), targets])
     }
     guard targets.ndim == p.ndim else {
-        return invalid("targets \(targets.label) must be integer labels (one rank less) or a tensor shaped like \(p.label)",
-                       p, targets, op: "CategoricalCrossentropy")
+        return invalid(
+            "targets \(targets.label) must be integer labels (one rank less) or a tensor shaped like \(p.label)",
+            p, targets, op: "CategoricalCrossentropy")
     }
     return -sum(targets * log(p), axis: -1)
 }

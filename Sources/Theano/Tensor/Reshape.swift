@@ -20,13 +20,16 @@ public struct Reshape: DifferentiableOp {
             let rest = shape.compactMap { $0 }.filter { $0 != -1 }.reduce(1, *)
             if shape.allSatisfy({ $0 != nil }) {
                 guard rest != 0, total % rest == 0 else {
-                    throw OpError("cannot reshape \(inputs[0]) into \(staticShape.map { $0.map(String.init) ?? "?" })", kind: .shape)
+                    throw OpError(
+                        "cannot reshape \(inputs[0]) into \(staticShape.map { $0.map(String.init) ?? "?" })",
+                        kind: .shape)
                 }
                 shape = shape.map { $0 == -1 ? total / rest : $0 }
             }
         }
         shape = shape.map { $0 == -1 ? nil : $0 }
-        if let known = inputs[0].shape.allKnown, let target = shape.allKnown, known.reduce(1, *) != target.reduce(1, *) {
+        if let known = inputs[0].shape.allKnown, let target = shape.allKnown, known.reduce(1, *) != target.reduce(1, *)
+        {
             throw OpError("cannot reshape \(inputs[0]) (\(known.reduce(1, *)) elements) into \(target)", kind: .shape)
         }
         return [TensorType(inputs[0].dtype, shape: shape)]
@@ -78,7 +81,8 @@ extension Variable {
     /// Reshaped to a symbolic shape (an integer vector of static length).
     public func reshape(_ shape: Variable) -> Variable {
         guard shape.ndim == 1, let n = shape.type.shape[0] else {
-            return invalid("reshape needs an integer vector of known length, got \(shape.label)", self, shape, op: "Reshape")
+            return invalid(
+                "reshape needs an integer vector of known length, got \(shape.label)", self, shape, op: "Reshape")
         }
         if let c = shape as? Constant { return reshape(c.value.scalars(as: Int64.self).map(Int.init)) }
         return apply1(Reshape(ndim: n, staticShape: Array(repeating: nil, count: n)), [self, shape])

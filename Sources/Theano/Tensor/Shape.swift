@@ -29,7 +29,10 @@ extension Array where Element == Int? {
     /// All lengths, when every one is known.
     var allKnown: [Int]? {
         var out: [Int] = []
-        for d in self { guard let d else { return nil }; out.append(d) }
+        for d in self {
+            guard let d else { return nil }
+            out.append(d)
+        }
         return out
     }
 }

@@ -44,8 +44,11 @@ private func alongAxis(_ x: NDArray, axis: Int, log: Bool) throws -> NDArray {
     let moved = try x.permuted(perm).contiguous(forceCopy: true)
     let n = x.shape[axis]
     let rows = n == 0 ? 0 : moved.count / n
-    if x.dtype == .float32 { rowsSoftmax(moved.basePointer(as: Float.self), rows: rows, n: n, log: log) }
-    else { rowsSoftmax(moved.basePointer(as: Double.self), rows: rows, n: n, log: log) }
+    if x.dtype == .float32 {
+        rowsSoftmax(moved.basePointer(as: Float.self), rows: rows, n: n, log: log)
+    } else {
+        rowsSoftmax(moved.basePointer(as: Double.self), rows: rows, n: n, log: log)
+    }
     var inverse = [Int](repeating: 0, count: perm.count)
     for (i, p) in perm.enumerated() { inverse[p] = i }
     return try moved.permuted(inverse)
@@ -144,7 +147,8 @@ struct SoftmaxKernel: Kernel {
         }
         let src = x.contiguous()
         let out = try reusable(buffers, 0, shape: x.shape, dtype: x.dtype) ?? NDArray.empty(x.shape, dtype: x.dtype)
-        let n = x.shape.last ?? 1, rows = n == 0 ? 0 : src.count / n
+        let n = x.shape.last ?? 1
+        let rows = n == 0 ? 0 : src.count / n
         withExtendedLifetime(src) { f(Int64(rows), Int64(n), src.rawBase, out.rawBase, log ? 1 : 0) }
         return [out]
     }

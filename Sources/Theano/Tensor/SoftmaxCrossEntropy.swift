@@ -8,7 +8,8 @@ public struct SoftmaxCrossEntropy: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let z = inputs[0], y = inputs[1]
+        let z = inputs[0]
+        let y = inputs[1]
         guard z.ndim == 2, z.dtype.isFloat else { throw OpError("logits must be a float matrix, got \(z)") }
         guard y.ndim == 1, y.dtype.isInteger else { throw OpError("labels must be an integer vector, got \(y)") }
         if let a = z.shape[0], let b = y.shape[0], a != b {
@@ -18,9 +19,14 @@ public struct SoftmaxCrossEntropy: DifferentiableOp {
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let z = inputs[0].contiguous(), labels = try checkedLabels(inputs[1], rows: z.shape[0], classes: z.shape[1])
+        let z = inputs[0].contiguous()
+        let labels = try checkedLabels(inputs[1], rows: z.shape[0], classes: z.shape[1])
         let out = try NDArray.empty([z.shape[0]], dtype: z.dtype)
-        if z.dtype == .float32 { crossEntropyRows(Float.self, z, labels, out) } else { crossEntropyRows(Double.self, z, labels, out) }
+        if z.dtype == .float32 {
+            crossEntropyRows(Float.self, z, labels, out)
+        } else {
+            crossEntropyRows(Double.self, z, labels, out)
+        }
         return [out]
     }
 
@@ -36,19 +42,31 @@ public struct SoftmaxCrossEntropyGrad: DifferentiableOp {
     public init() {}
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
-        let z = inputs[0], y = inputs[1], g = inputs[2]
+        let z = inputs[0]
+        let y = inputs[1]
+        let g = inputs[2]
         guard z.ndim == 2, z.dtype.isFloat, y.ndim == 1, y.dtype.isInteger, g.ndim == 1, g.dtype == z.dtype else {
-            throw OpError("needs float logits (matrix), integer labels and a gradient vector of the logits' dtype, got \(inputs.summary)")
+            throw OpError(
+                "needs float logits (matrix), integer labels and a gradient vector of the logits' dtype, got "
+                    + "\(inputs.summary)"
+            )
         }
         return [z]
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
-        let z = inputs[0].contiguous(), g = inputs[2].contiguous()
+        let z = inputs[0].contiguous()
+        let g = inputs[2].contiguous()
         let labels = try checkedLabels(inputs[1], rows: z.shape[0], classes: z.shape[1])
-        guard g.count == z.shape[0] else { throw OpError("\(z.shape[0]) rows of logits but \(g.count) gradients", kind: .shape) }
+        guard g.count == z.shape[0] else {
+            throw OpError("\(z.shape[0]) rows of logits but \(g.count) gradients", kind: .shape)
+        }
         let out = try NDArray.empty(z.shape, dtype: z.dtype)
-        if z.dtype == .float32 { crossEntropyGradRows(Float.self, z, labels, g, out) } else { crossEntropyGradRows(Double.self, z, labels, g, out) }
+        if z.dtype == .float32 {
+            crossEntropyGradRows(Float.self, z, labels, g, out)
+        } else {
+            crossEntropyGradRows(Double.self, z, labels, g, out)
+        }
         return [out]
     }
 
@@ -60,7 +78,10 @@ public struct SoftmaxCrossEntropyGrad: DifferentiableOp {
         let s = softmax(z)
         let onehot = incSubtensor(zerosLike(z)[arange(y.shape[0]), y], Constant(NDArray(scalar: 1, dtype: z.dtype)))
         let gg = G * g.dimshuffle(0, "x")
-        return [.value(s * (gg - sum(s * gg, axis: 1, keepdims: true))), .disconnected, .value(sum((s - onehot) * G, axis: 1))]
+        return [
+            .value(s * (gg - sum(s * gg, axis: 1, keepdims: true))), .disconnected,
+            .value(sum((s - onehot) * G, axis: 1))
+        ]
     }
 }
 
@@ -70,14 +91,18 @@ private func checkedLabels(_ y: NDArray, rows: Int, classes: Int) throws -> [Int
     guard labels.count == rows else { throw OpError("\(rows) rows of logits but \(labels.count) labels", kind: .shape) }
     return try labels.map { l in
         let k = l < 0 ? Int(l) + classes : Int(l)
-        guard k >= 0 && k < classes else { throw OpError("label \(l) is out of range for \(classes) classes", kind: .shape) }
+        guard k >= 0 && k < classes else {
+            throw OpError("label \(l) is out of range for \(classes) classes", kind: .shape)
+        }
         return k
     }
 }
 
 /// `logsumexp(row) − row[label]` per row, accumulated in float64.
 private func crossEntropyRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z: NDArray, _ labels: [Int], _ out: NDArray) {
-    let cols = z.shape[1], p = z.basePointer(as: T.self), o = out.basePointer(as: T.self)
+    let cols = z.shape[1]
+    let p = z.basePointer(as: T.self)
+    let o = out.basePointer(as: T.self)
     for (r, label) in labels.enumerated() {
         let row = p + r * cols
         var m = -T.infinity
@@ -90,10 +115,16 @@ private func crossEntropyRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z: NDA
 }
 
 /// `(softmax(row) − onehot(label)) · g[row]` per row.
-private func crossEntropyGradRows<T: Real & BinaryFloatingPoint>(_: T.Type, _ z: NDArray, _ labels: [Int], _ g: NDArray, _ out: NDArray) {
-    let cols = z.shape[1], p = z.basePointer(as: T.self), o = out.basePointer(as: T.self), pg = g.basePointer(as: T.self)
+private func crossEntropyGradRows<T: Real & BinaryFloatingPoint>(
+    _: T.Type, _ z: NDArray, _ labels: [Int], _ g: NDArray, _ out: NDArray
+) {
+    let cols = z.shape[1]
+    let p = z.basePointer(as: T.self)
+    let o = out.basePointer(as: T.self)
+    let pg = g.basePointer(as: T.self)
     for (r, label) in labels.enumerated() {
-        let row = p + r * cols, dst = o + r * cols
+        let row = p + r * cols
+        let dst = o + r * cols
         var m = -T.infinity
         for j in 0..<cols where row[j] > m { m = row[j] }
         if m.isInfinite { m = 0 }
@@ -161,7 +192,8 @@ struct CrossEntropyKernel: Kernel {
         let table = fixed[z.dtype]
         // Out-of-range labels get the reference's error.
         guard let f = grad ? table?.crossEntropyGrad : table?.crossEntropy,
-              !labels.contains(where: { $0 < 0 || $0 >= Int64(classes) }) else { return try reference(inputs) }
+            !labels.contains(where: { $0 < 0 || $0 >= Int64(classes) })
+        else { return try reference(inputs) }
         let g = grad ? inputs[2].contiguous() : z
         if grad && g.count != count { throw OpError("\(count) rows of logits but \(g.count) gradients", kind: .shape) }
         let shape = grad ? z.shape : [count]

@@ -5,7 +5,10 @@ public enum IndexBound: Hashable, Sendable, CustomStringConvertible {
     case constant(Int)
     case input
     public var description: String {
-        switch self { case .constant(let i): "\(i)"; case .input: "$" }
+        switch self {
+        case .constant(let i): "\(i)"
+        case .input: "$"
+        }
     }
 }
 
@@ -49,15 +52,24 @@ public struct Subtensor: DifferentiableOp {
         var shape: [Int?] = []
         for axis in 0..<x.ndim {
             let n = x.shape[axis]
-            guard axis < entries.count else { shape.append(n); continue }
+            guard axis < entries.count else {
+                shape.append(n)
+                continue
+            }
             switch entries[axis] {
             case .at(.constant(let i)):
-                if let n, i >= n || i < -n { throw OpError("index \(i) is out of bounds for axis \(axis) with size \(n)", kind: .shape) }
+                if let n, i >= n || i < -n {
+                    throw OpError("index \(i) is out of bounds for axis \(axis) with size \(n)", kind: .shape)
+                }
             case .at(.input): break
             case .slice(let a, let b, let c):
                 if case .constant(0)? = c { throw OpError("slice step cannot be zero") }
                 func k(_ v: IndexBound?) -> Int?? {
-                    switch v { case nil: .some(nil); case .constant(let i)?: .some(i); case .input?: nil }
+                    switch v {
+                    case nil: .some(nil)
+                    case .constant(let i)?: .some(i)
+                    case .input?: nil
+                    }
                 }
                 if let n, let a = k(a), let b = k(b), let c = k(c) {
                     shape.append(NDArray.sliceBounds(n: n, start: a, stop: b, step: c ?? 1).count)
@@ -87,7 +99,9 @@ public struct Subtensor: DifferentiableOp {
             switch e {
             case .at(let b): return .at(try value(b) ?? 0)
             case .slice(let a, let b, let c):
-                let start = try value(a), stop = try value(b), step = try value(c) ?? 1
+                let start = try value(a)
+                let stop = try value(b)
+                let step = try value(c) ?? 1
                 guard step != 0 else { throw OpError("slice step cannot be zero", kind: .shape) }
                 return .range(start: start, stop: stop, step: step)
             }
@@ -110,7 +124,8 @@ extension Subtensor {
         let x = node.inputs[0]
         let rest = node.inputs.dropFirst().map { _ in InputGradient.disconnected }
         guard let g = gradients[0], x.isDifferentiable else { return [.disconnected] + rest }
-        return [.value(apply1(IncSubtensor(entries: entries, set: false), [zerosLike(x), g] + node.inputs.dropFirst()))] + rest
+        return [.value(apply1(IncSubtensor(entries: entries, set: false), [zerosLike(x), g] + node.inputs.dropFirst()))]
+            + rest
     }
 }
 

@@ -65,7 +65,8 @@ enum CodeGen {
                 case .constant(let v, let d): convert(CDomain(d).literal(v), from: d, to: domain)
                 }
             }
-            body.append("\(storage(ins.dtype)) v\(i) = \(store(ins.op.base.c(args, domain), from: domain, to: ins.dtype));")
+            body.append(
+                "\(storage(ins.dtype)) v\(i) = \(store(ins.op.base.c(args, domain), from: domain, to: ins.dtype));")
             valueType.append(ins.dtype)
         }
         let outputs = op.outputs.enumerated()
@@ -76,41 +77,52 @@ enum CodeGen {
             lines += outputs.map { j, o in reducing ? "acc += (double)v\(o);" : "\(storeAt(j)) = v\(o);" }
             return lines.map { "        " + $0 }.joined(separator: "\n")
         }
-        var pointers = (0..<nin).map { k in "    const \(storage(op.inputDTypes[k])) *a\(k) = (const \(storage(op.inputDTypes[k])) *)p[\(k)];" }
-        pointers += reducing ? ["    double acc = 0;"]
-            : outputs.map { j, o in "    \(storage(op.instructions[o].dtype)) *r\(j) = (\(storage(op.instructions[o].dtype)) *)p[\(nin + j)];" }
+        var pointers = (0..<nin).map { k in
+            "    const \(storage(op.inputDTypes[k])) *a\(k) = (const \(storage(op.inputDTypes[k])) *)p[\(k)];"
+        }
+        pointers +=
+            reducing
+            ? ["    double acc = 0;"]
+            : outputs.map { j, o in
+                "    \(storage(op.instructions[o].dtype)) *r\(j) = (\(storage(op.instructions[o].dtype)) "
+                    + "*)p[\(nin + j)];"
+            }
         let finish = reducing ? "    *(double *)p[\(nin)] += acc;" : ""
         let strideVars = (0..<(nin + op.outputs.count)).map { k in "    const int64_t s\(k) = s[\(k)];" }
-        let fastLoop = loop({ k in fast[k] == 0 ? "a\(k)[0]" : "a\(k)[i]" }, { j in fast[nin + j] == 0 ? "r\(j)[0]" : "r\(j)[i]" })
-        let stridedLoop = loop({ k in "*(const \(storage(op.inputDTypes[k])) *)((const char *)a\(k) + i * s\(k))" },
-                               { j in "*(\(storage(op.instructions[op.outputs[j]].dtype)) *)((char *)r\(j) + i * s\(nin + j))" })
+        let fastLoop = loop(
+            { k in fast[k] == 0 ? "a\(k)[0]" : "a\(k)[i]" }, { j in fast[nin + j] == 0 ? "r\(j)[0]" : "r\(j)[i]" })
+        let stridedLoop = loop(
+            { k in "*(const \(storage(op.inputDTypes[k])) *)((const char *)a\(k) + i * s\(k))" },
+            { j in "*(\(storage(op.instructions[op.outputs[j]].dtype)) *)((char *)r\(j) + i * s\(nin + j))" })
         // Sums vectorise only when the compiler may reorder them: OpenMP's simd reduction says so
         // for this one loop (-fopenmp-simd), without -ffast-math's other licences.
         let pragma = reducing ? "_Pragma(\"omp simd reduction(+:acc)\")" : "TH_IVDEP"
         return """
-        /* \(op.description) */
-        static void \(name)_fast(int64_t n, char *const *p, const int64_t *s) {
-        \(pointers.joined(separator: "\n"))
-            (void)s;
-            \(pragma)
-            for (int64_t i = 0; i < n; ++i) {
-        \(fastLoop)
+            /* \(op.description) */
+            static void \(name)_fast(int64_t n, char *const *p, const int64_t *s) {
+            \(pointers.joined(separator: "\n"))
+                (void)s;
+                \(pragma)
+                for (int64_t i = 0; i < n; ++i) {
+            \(fastLoop)
+                }
+            \(finish)
             }
-        \(finish)
-        }
-        static void \(name)_strided(int64_t n, char *const *p, const int64_t *s) {
-        \(pointers.joined(separator: "\n"))
-        \(strideVars.joined(separator: "\n"))
-            (void)s\(nin);
-            for (int64_t i = 0; i < n; ++i) {
-        \(stridedLoop)
+            static void \(name)_strided(int64_t n, char *const *p, const int64_t *s) {
+            \(pointers.joined(separator: "\n"))
+            \(strideVars.joined(separator: "\n"))
+                (void)s\(nin);
+                for (int64_t i = 0; i < n; ++i) {
+            \(stridedLoop)
+                }
+            \(finish)
             }
-        \(finish)
-        }
-        void \(name)(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data, const int64_t *strides, int32_t fast) {
-            th_drive(begin, end, nd, shape, data, strides, \(nin + op.outputs.count), fast, (fast & 1) ? \(name)_fast : \(name)_strided);
-        }
+            void \(name)(int64_t begin, int64_t end, int32_t nd, const int64_t *shape, char *const *data,
+                         const int64_t *strides, int32_t fast) {
+                th_drive(begin, end, nd, shape, data, strides, \(nin + op.outputs.count), fast,
+                         (fast & 1) ? \(name)_fast : \(name)_strided);
+            }
 
-        """
+            """
     }
 }

@@ -2,10 +2,11 @@ import Crypto
 import Dispatch
 import Foundation
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A loaded shared object of generated kernels. Never unloaded: compiled functions keep pointers
@@ -58,7 +59,11 @@ final class NativeCompiler: @unchecked Sendable {
         self.flags = flags
         self.cacheDirectory = cacheDirectory
         var st = stat()
-        let resolved = realpath(path, nil).map { p in defer { free(p) }; return String(cString: p) } ?? path
+        let resolved =
+            realpath(path, nil).map { p in
+                defer { free(p) }
+                return String(cString: p)
+            } ?? path
         if stat(resolved, &st) == 0 {
             identity = "\(resolved) \(st.st_size) \(st.st_mtim.tv_sec)"
         } else {
@@ -66,7 +71,10 @@ final class NativeCompiler: @unchecked Sendable {
         }
     }
 
-    static let defaultFlags = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd", "-std=gnu11"]
+    static let defaultFlags = [
+        "-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math", "-fopenmp-simd",
+        "-std=gnu11"
+    ]
 
     /// The flags for a compiler: GCC gets `-O2` with `-O3`'s vectoriser instead of `-O3`, which
     /// vectorises these loops the same way but compiles a module in 25–50 % less time (its extra
@@ -74,7 +82,11 @@ final class NativeCompiler: @unchecked Sendable {
     /// modules, 0.79 → 0.60 s of compiler time, same kernel speed). Clang keeps `-O3` (it has no
     /// `-fvect-cost-model`, and its `-O3` costs little more than `-O2`).
     static func flags(for compiler: String) -> [String] {
-        let resolved = realpath(compiler, nil).map { p in defer { free(p) }; return String(cString: p) } ?? compiler
+        let resolved =
+            realpath(compiler, nil).map { p in
+                defer { free(p) }
+                return String(cString: p)
+            } ?? compiler
         let name = resolved.split(separator: "/").last.map(String.init) ?? resolved
         guard name.contains("gcc") && !name.contains("clang") else { return defaultFlags }
         return ["-O2", "-ftree-vectorize", "-fvect-cost-model=dynamic"] + defaultFlags.dropFirst()
@@ -100,14 +112,21 @@ final class NativeCompiler: @unchecked Sendable {
         if requested == "" { return nil }
         let candidates = requested.map { [$0] } ?? ["cc", "gcc", "clang"]
         guard let found = candidates.lazy.compactMap(findExecutable).first else {
-            Rewrites.warn("no C compiler found (\(candidates.joined(separator: ", "))); elementwise kernels run on the reference implementation. Install gcc or clang, or set CC / THEANO_FLAGS=cxx=…")
+            Rewrites.warn(
+                "no C compiler found (\(candidates.joined(separator: ", "))); elementwise kernels run on the "
+                    + "reference implementation. Install gcc or clang, or set CC / THEANO_FLAGS=cxx=…"
+            )
             return nil
         }
         let directory = config.compiledir ?? defaultCacheDirectory()
         // A cache that cannot be written is reported once; the kernels then run as reference code.
         guard (try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)) != nil,
-              access(directory, W_OK) == 0 else {
-            Rewrites.warn("the kernel cache \(directory) cannot be written; elementwise kernels run on the reference implementation. Set THEANO_FLAGS=compiledir=… to a writable folder")
+            access(directory, W_OK) == 0
+        else {
+            Rewrites.warn(
+                "the kernel cache \(directory) cannot be written; elementwise kernels run on the reference "
+                    + "implementation. Set THEANO_FLAGS=compiledir=… to a writable folder"
+            )
             return nil
         }
         return NativeCompiler(path: found, flags: flags(for: found), cacheDirectory: directory)
@@ -115,7 +134,8 @@ final class NativeCompiler: @unchecked Sendable {
 
     static func defaultCacheDirectory() -> String {
         let env = ProcessInfo.processInfo.environment
-        let base = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((env["HOME"] ?? NSTemporaryDirectory()) + "/.cache")
         return base + "/theano-swift"
     }
@@ -140,7 +160,8 @@ final class NativeCompiler: @unchecked Sendable {
         let base = cacheDirectory + "/" + key
         let module: NativeModule
         if let cached = try? String(contentsOfFile: base + ".c", encoding: .utf8), cached == source,
-           let m = open(base + ".so") {
+            let m = open(base + ".so")
+        {
             module = m
         } else {
             module = try compile(source, to: base)
@@ -174,10 +195,16 @@ final class NativeCompiler: @unchecked Sendable {
         do {
             try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
         } catch {
-            throw TheanoError(.compile, "cannot create the kernel cache \(cacheDirectory): \(error.localizedDescription) (set THEANO_FLAGS=compiledir=…)")
+            throw TheanoError(
+                .compile,
+                "cannot create the kernel cache \(cacheDirectory): \(error.localizedDescription) (set "
+                    + "THEANO_FLAGS=compiledir=…)"
+            )
         }
         let unique = "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-        let tmpSource = "\(base).\(unique).c", tmpObject = "\(base).\(unique).so", log = "\(base).\(unique).log"
+        let tmpSource = "\(base).\(unique).c"
+        let tmpObject = "\(base).\(unique).so"
+        let log = "\(base).\(unique).log"
         guard FileManager.default.createFile(atPath: tmpSource, contents: Data(source.utf8)) else {
             throw TheanoError(.compile, "cannot write \(tmpSource)")
         }
@@ -191,15 +218,19 @@ final class NativeCompiler: @unchecked Sendable {
             rename(tmpSource, failed)
             unlink(tmpObject)
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw TheanoError(.compile, "\(path) failed (exit \(status)) on the generated kernels in \(failed):\n\(output.prefix(4000))")
+            throw TheanoError(
+                .compile,
+                "\(path) failed (exit \(status)) on the generated kernels in \(failed):\n\(output.prefix(4000))")
         }
         // The object first: a reader that finds the source also finds a complete object.
         guard rename(tmpObject, base + ".so") == 0, rename(tmpSource, base + ".c") == 0 else {
             unlink(tmpObject)
-            throw TheanoError(.compile, "cannot move compiled kernels into \(cacheDirectory): \(String(cString: strerror(errno)))")
+            throw TheanoError(
+                .compile, "cannot move compiled kernels into \(cacheDirectory): \(String(cString: strerror(errno)))")
         }
         guard let m = open(base + ".so") else {
-            throw TheanoError(.compile, "cannot load \(base).so: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
+            throw TheanoError(
+                .compile, "cannot load \(base).so: \(dlerror().map { String(cString: $0) } ?? "unknown error")")
         }
         return m
     }
@@ -220,7 +251,9 @@ final class NativeCompiler: @unchecked Sendable {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw TheanoError(.compile, "waiting for \(executable) failed: \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw TheanoError(.compile, "waiting for \(executable) failed: \(String(cString: strerror(errno)))")
+            }
         }
         // WIFEXITED / WEXITSTATUS are macros Swift cannot import.
         return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)

@@ -63,7 +63,9 @@ public struct Composite: Op {
         // Each input can hold at most one output.
         var used = Set<Int>()
         for (o, i) in outputs.enumerated() {
-            if let k = inputDTypes.indices.first(where: { inputDTypes[$0] == instructions[i].dtype && !used.contains($0) }) {
+            if let k = inputDTypes.indices.first(where: {
+                inputDTypes[$0] == instructions[i].dtype && !used.contains($0)
+            }) {
                 map[o] = k
                 used.insert(k)
             }
@@ -89,7 +91,8 @@ public struct Composite: Op {
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         guard inputs.map(\.dtype) == inputDTypes else {
-            throw OpError("Composite expects \(inputDTypes.map(\.description).joined(separator: ", ")), got \(inputs.summary)")
+            throw OpError(
+                "Composite expects \(inputDTypes.map(\.description).joined(separator: ", ")), got \(inputs.summary)")
         }
         if let reduction, let o = outputs.first {
             _ = try broadcastStatic(inputs.map(\.shape))
@@ -102,7 +105,9 @@ public struct Composite: Op {
 
     /// The composite inputs an instruction reads, directly or through other instructions.
     func dependencies(of instruction: Int) -> [Int] {
-        var seen = Set<Int>(), inputs = Set<Int>(), stack = [instruction]
+        var seen = Set<Int>()
+        var inputs = Set<Int>()
+        var stack = [instruction]
         while let i = stack.popLast() {
             guard seen.insert(i).inserted else { continue }
             for a in instructions[i].args {
@@ -160,8 +165,9 @@ extension Composite: NativeLowering {
     }
 
     func nativeKernel(_ node: Apply, _ code: LinkedCode) throws -> (any Kernel)? {
-        ElementwiseKernel(op: self, entry: unsafeBitCast(try code.generatedEntry(), to: ElementwiseKernel.Entry.self),
-                          fast: ElementwiseKernel.fastPattern(self, inputs: node.inputs.map(\.type)),
-                          cost: ElementwiseKernel.cost(self), flush: code.options.flushDenormals)
+        ElementwiseKernel(
+            op: self, entry: unsafeBitCast(try code.generatedEntry(), to: ElementwiseKernel.Entry.self),
+            fast: ElementwiseKernel.fastPattern(self, inputs: node.inputs.map(\.type)),
+            cost: ElementwiseKernel.cost(self), flush: code.options.flushDenormals)
     }
 }

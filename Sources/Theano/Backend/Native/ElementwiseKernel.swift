@@ -4,8 +4,11 @@ import NDArray
 /// A compiled composite: runs its generated C kernel over broadcast, strided inputs, splitting
 /// large loops across cores (on ``WorkerPool``).
 struct ElementwiseKernel: Kernel, @unchecked Sendable {
-    typealias Entry = @convention(c) (Int64, Int64, Int32, UnsafePointer<Int64>?, UnsafePointer<UnsafeMutableRawPointer?>?,
-                                      UnsafePointer<Int64>?, Int32) -> Void
+    typealias Entry =
+        @convention(c) (
+            Int64, Int64, Int32, UnsafePointer<Int64>?, UnsafePointer<UnsafeMutableRawPointer?>?,
+            UnsafePointer<Int64>?, Int32
+        ) -> Void
 
     let op: Composite
     let entry: Entry
@@ -51,7 +54,9 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         if !reducing {
             outputs.reserveCapacity(op.outputs.count)
             for (j, o) in op.outputs.enumerated() {
-                if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == op.instructions[o].dtype, p.isContiguous {
+                if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == op.instructions[o].dtype,
+                    p.isContiguous
+                {
                     outputs.append(p)
                 } else {
                     outputs.append(try NDArray.empty(shape, dtype: op.instructions[o].dtype))
@@ -65,8 +70,10 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         let (dims, st, isFast) = loop(shape, operands)
         let cnd = dims.count
         let base: [UnsafeMutableRawPointer?] = operands.map { $0.storage.pointer + $0.offset * $0.dtype.itemSize }
-        let shape64 = dims.map { Int64($0) }, strides64 = st.map { Int64($0) }
-        let entry = self.entry, fastLoop = isFast
+        let shape64 = dims.map { Int64($0) }
+        let strides64 = st.map { Int64($0) }
+        let entry = self.entry
+        let fastLoop = isFast
         let threads = Config.current.threads ?? Self.cores
         let chunks = splits(total) ? min(threads, max(1, total / 4096)) : 1
         var partials = [Double](repeating: 0, count: chunks)
@@ -82,7 +89,8 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
                 shape64.withUnsafeBufferPointer { sp in
                     strides64.withUnsafeBufferPointer { tp in
                         pointers.withUnsafeBufferPointer { pp in
-                            let args = KernelArgs(shape: sp.baseAddress, strides: tp.baseAddress, data: pp.baseAddress, nd: Int32(cnd))
+                            let args = KernelArgs(
+                                shape: sp.baseAddress, strides: tp.baseAddress, data: pp.baseAddress, nd: Int32(cnd))
                             if chunks == 1 {
                                 entry(0, Int64(total), args.nd, args.shape, args.data, args.strides, isFast)
                                 return
@@ -91,7 +99,9 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
                                 // Chunk edges on 64-element boundaries so threads do not share cache lines.
                                 let chunk = WorkerPool.block(c, of: total, parts: chunks, multiple: 64)
                                 if !chunk.isEmpty {
-                                    entry(Int64(chunk.lowerBound), Int64(chunk.upperBound), args.nd, args.shape, args.data.map { $0 + c * nops }, args.strides, fastLoop)
+                                    entry(
+                                        Int64(chunk.lowerBound), Int64(chunk.upperBound), args.nd, args.shape,
+                                        args.data.map { $0 + c * nops }, args.strides, fastLoop)
                                 }
                             }
                         }
@@ -111,7 +121,8 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         let nd = shape.count
         var strides = [Int](repeating: 0, count: nops * nd)
         for (k, a) in operands.enumerated() {
-            let lead = nd - a.ndim, size = a.dtype.itemSize
+            let lead = nd - a.ndim
+            let size = a.dtype.itemSize
             for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * size }
         }
         var (dims, st) = Self.coalesce(shape, strides, nops)
@@ -128,7 +139,9 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
     }
 
     /// Whether a loop of `total` elements is split across threads.
-    func splits(_ total: Int) -> Bool { total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold }
+    func splits(_ total: Int) -> Bool {
+        total.multipliedReportingOverflow(by: cost).partialValue >= Self.parallelThreshold
+    }
 
     /// The common small case without any array work: no reduction, every input either
     /// contiguous with the output's shape or a single element, a loop too small to split.
@@ -144,15 +157,20 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         guard inputs.allSatisfy({ $0.ndim <= shape.count }) else { return nil }
         let total = shape.reduce(1, *)
         guard total > 0, !splits(total),
-              inputs.allSatisfy({ $0.count == 1 || $0.isContiguous }) else { return nil }
+            inputs.allSatisfy({ $0.count == 1 || $0.isContiguous })
+        else { return nil }
         var outputs: [NDArray] = []
         outputs.reserveCapacity(op.outputs.count)
         for (j, o) in op.outputs.enumerated() {
             let dtype = op.instructions[o].dtype
-            if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == dtype, p.isContiguous { outputs.append(p) }
-            else { outputs.append(try NDArray.empty(shape, dtype: dtype)) }
+            if j < provided.count, let p = provided[j], p.shape == shape, p.dtype == dtype, p.isContiguous {
+                outputs.append(p)
+            } else {
+                outputs.append(try NDArray.empty(shape, dtype: dtype))
+            }
         }
-        let nin = inputs.count, nops = nin + outputs.count
+        let nin = inputs.count
+        let nops = nin + outputs.count
         // Inputs of one element are read with stride 0, the others with stride 1: the pattern
         // the fast loop assumes unless a static type predicted otherwise.
         var isFast: Int32 = 1
@@ -170,8 +188,9 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
                 }
                 numbers[0] = Int64(total)
                 withExtendedLifetime((inputs, outputs)) {
-                    entry(0, Int64(total), 1, UnsafePointer(numbers.baseAddress), UnsafePointer(pointers.baseAddress),
-                          UnsafePointer(numbers.baseAddress.map { $0 + 1 }), isFast)
+                    entry(
+                        0, Int64(total), 1, UnsafePointer(numbers.baseAddress), UnsafePointer(pointers.baseAddress),
+                        UnsafePointer(numbers.baseAddress.map { $0 + 1 }), isFast)
                 }
             }
         }
@@ -194,11 +213,12 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         let nd = shape.count
         let keep = (0..<nd).filter { shape[$0] != 1 }
         var dims: [Int] = []
-        var cols: [[Int]] = []   // per kept dimension, the strides of every operand
+        var cols: [[Int]] = []  // per kept dimension, the strides of every operand
         for d in keep {
             let col = (0..<nops).map { strides[$0 * nd + d] }
             if let last = cols.last, let n = dims.last,
-               (0..<nops).allSatisfy({ last[$0] == col[$0] * shape[d] }) {
+                (0..<nops).allSatisfy({ last[$0] == col[$0] * shape[d] })
+            {
                 dims[dims.count - 1] = n * shape[d]
                 cols[cols.count - 1] = col
             } else {

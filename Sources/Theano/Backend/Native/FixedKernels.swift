@@ -29,15 +29,24 @@ struct FixedKernels: @unchecked Sendable {
         /// (rows, n, x, out, take_log)
         typealias Rows = @convention(c) (Int64, Int64, UnsafeRawPointer?, UnsafeMutableRawPointer?, Int32) -> Void
         /// (rows, n, logits, labels, gradients, out)
-        typealias CrossEntropy = @convention(c) (Int64, Int64, UnsafeRawPointer?, UnsafePointer<Int64>?,
-                                                 UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void
+        typealias CrossEntropy =
+            @convention(c) (
+                Int64, Int64, UnsafeRawPointer?, UnsafePointer<Int64>?,
+                UnsafeRawPointer?, UnsafeMutableRawPointer?
+            ) -> Void
         /// (outer, n, inner, x, out, kind): over n of a contiguous (outer, n, inner) block; kind
         /// 0 sum, 1 mean, 2 max, 3 min.
-        typealias Reduction = @convention(c) (Int64, Int64, Int64, UnsafeRawPointer?, UnsafeMutableRawPointer?,
-                                              Int32) -> Void
+        typealias Reduction =
+            @convention(c) (
+                Int64, Int64, Int64, UnsafeRawPointer?, UnsafeMutableRawPointer?,
+                Int32
+            ) -> Void
         /// (outer, n, inner, x, positions, is_max)
-        typealias ArgReduction = @convention(c) (Int64, Int64, Int64, UnsafeRawPointer?, UnsafeMutablePointer<Int64>?,
-                                                 Int32) -> Void
+        typealias ArgReduction =
+            @convention(c) (
+                Int64, Int64, Int64, UnsafeRawPointer?, UnsafeMutablePointer<Int64>?,
+                Int32
+            ) -> Void
 
         var softmax: Rows?
         var crossEntropy: CrossEntropy?, crossEntropyGrad: CrossEntropy?

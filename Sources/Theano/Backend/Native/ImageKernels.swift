@@ -8,8 +8,11 @@ import NDArray
 /// sizes, `lo ..< hi` is the share of the work (rows or planes) one thread does, and the status
 /// is nonzero when the kernel could not allocate its scratch rows (the caller throws).
 struct ImageKernels: @unchecked Sendable {
-    typealias Entry = @convention(c) (UnsafePointer<Int64>?, UnsafeRawPointer?, UnsafeRawPointer?,
-                                      UnsafeMutableRawPointer?, Int64, Int64) -> Int32
+    typealias Entry =
+        @convention(c) (
+            UnsafePointer<Int64>?, UnsafeRawPointer?, UnsafeRawPointer?,
+            UnsafeMutableRawPointer?, Int64, Int64
+        ) -> Int32
 
     /// y = x ⋆ w for output rows lo..<hi (dims C H W F KH KW OH OW; w packed tap-major).
     var correlate: Entry?

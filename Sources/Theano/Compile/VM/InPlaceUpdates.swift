@@ -27,7 +27,8 @@ extension Program {
         let memory = accumulator.map { (ObjectIdentifier($0.storage), $0.offset, $0.shape) }
         let result = try shared.withStoredValue { stored -> NDArray? in
             guard let memory, ObjectIdentifier(stored.storage) == memory.0, stored.offset == memory.1,
-                  stored.shape == memory.2 else { return nil }
+                stored.shape == memory.2
+            else { return nil }
             accumulator = nil
             guard stored.hasUniqueStorage(), stored.isContiguous else { return nil }
             let args = [stored] + others.compactMap { $0 }

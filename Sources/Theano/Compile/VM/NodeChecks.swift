@@ -6,13 +6,17 @@ enum NodeChecks {
     /// input's storage.
     static func check(_ node: Apply, args: [NDArray], before: [NDArray], results: [NDArray]) throws {
         for (i, (now, then)) in zip(args, before).enumerated()
-        where !now.sharesStorage(with: then) && now.doubles != then.doubles && !now.doubles.contains(where: { $0.isNaN }) {
-            throw TheanoError(.runtime, "DEBUG: \(node.op) changed its input \(i) without declaring it",
-                              op: "\(node.op)", inputs: args.summary, location: node.location)
+        where !now.sharesStorage(with: then) && now.doubles != then.doubles
+            && !now.doubles.contains(where: { $0.isNaN })
+        {
+            throw TheanoError(
+                .runtime, "DEBUG: \(node.op) changed its input \(i) without declaring it",
+                op: "\(node.op)", inputs: args.summary, location: node.location)
         }
         for (o, i) in node.op.viewMap where results[o].count > 0 && !results[o].sharesStorage(with: args[i]) {
-            throw TheanoError(.runtime, "DEBUG: \(node.op) declares output \(o) a view of input \(i), but it is a copy",
-                              op: "\(node.op)", inputs: args.summary, location: node.location)
+            throw TheanoError(
+                .runtime, "DEBUG: \(node.op) declares output \(o) a view of input \(i), but it is a copy",
+                op: "\(node.op)", inputs: args.summary, location: node.location)
         }
     }
 
@@ -22,24 +26,30 @@ enum NodeChecks {
         let reference = try node.op.perform(args)
         for (o, (got, want)) in zip(results, reference).enumerated() {
             guard got.shape == want.shape, got.dtype == want.dtype else {
-                throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) gave output \(o) as \(got.dtype) "
-                                  + "\(got.shape), the reference \(want.dtype) \(want.shape)",
-                                  op: "\(node.op)", inputs: args.summary, location: node.location)
+                throw TheanoError(
+                    .runtime,
+                    "DEBUG: the native kernel of \(node.op) gave output \(o) as \(got.dtype) "
+                        + "\(got.shape), the reference \(want.dtype) \(want.shape)",
+                    op: "\(node.op)", inputs: args.summary, location: node.location)
             }
             let (rtol, atol) = tolerance(node.op.kernelAgreement, got, want, args)
             for (k, (u, v)) in zip(got.doubles, want.doubles).enumerated() {
                 if u == v || (u.isNaN && v.isNaN) { continue }
                 if !(abs(u - v) <= atol + rtol * abs(v)) {
-                    throw TheanoError(.runtime, "DEBUG: the native kernel of \(node.op) differs from its reference at "
-                                      + "output \(o), element \(k): \(u) instead of \(v)",
-                                      op: "\(node.op)", inputs: args.summary, location: node.location)
+                    throw TheanoError(
+                        .runtime,
+                        "DEBUG: the native kernel of \(node.op) differs from its reference at "
+                            + "output \(o), element \(k): \(u) instead of \(v)",
+                        op: "\(node.op)", inputs: args.summary, location: node.location)
                 }
             }
         }
     }
 
-    private static func tolerance(_ agreement: KernelAgreement, _ got: NDArray, _ want: NDArray,
-                                  _ args: [NDArray]) -> (rtol: Double, atol: Double) {
+    private static func tolerance(
+        _ agreement: KernelAgreement, _ got: NDArray, _ want: NDArray,
+        _ args: [NDArray]
+    ) -> (rtol: Double, atol: Double) {
         // A float64 result computed from float32 values (a float32 `exp` divided into a float64)
         // carries float32 rounding: the native and reference transcendentals differ by a few
         // float32 ulps there, not float64 ones.

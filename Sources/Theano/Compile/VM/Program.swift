@@ -63,8 +63,10 @@ final class Program {
     /// Calls answered by a replay (for tests and diagnostics).
     let replayedCalls = Atomic<Int>(0)
 
-    init(inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
-         profile: Bool) throws {
+    init(
+        inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
+        profile: Bool
+    ) throws {
         let checkNodes = mode.name == Mode.debug.name
         let inplace = !checkNodes && !mode.excluded.contains("inplace")
         let schedule = try Schedule(inputs: Set(inputs), outputs: outputs, updates: updates, inplace: inplace)
@@ -98,14 +100,18 @@ final class Program {
 
     /// Rewrites a private copy of `roots` (outputs, then update values) without the `excluded`
     /// rewrites and plans it; also returns the replacements the rewrites made.
-    static func compile(inputs: [Variable], roots: [Variable], outputCount: Int, updates: [SharedVariable],
-                        mode: Mode, excluded: Set<String>, profile: Bool) throws
-        -> (program: Program, applied: [(String, Variable, Variable)]) {
+    static func compile(
+        inputs: [Variable], roots: [Variable], outputCount: Int, updates: [SharedVariable],
+        mode: Mode, excluded: Set<String>, profile: Bool
+    ) throws
+        -> (program: Program, applied: [(String, Variable, Variable)])
+    {
         let fgraph = FunctionGraph(inputs: inputs, outputs: roots)
         Rewrites.optimize(fgraph, excluded: excluded)
         let outs = fgraph.outputs
-        let program = try Program(inputs: inputs, outputs: Array(outs[..<outputCount]),
-                                  updates: zip(updates, outs[outputCount...]).map { ($0, $1) }, mode: mode, profile: profile)
+        let program = try Program(
+            inputs: inputs, outputs: Array(outs[..<outputCount]),
+            updates: zip(updates, outs[outputCount...]).map { ($0, $1) }, mode: mode, profile: profile)
         return (program, fgraph.history)
     }
 
@@ -132,8 +138,11 @@ final class Program {
 
     /// Runs every step. With `trace`, no value is released or overwritten in place, and every
     /// slot's value is returned for ``Replay`` to plan from.
-    private func runSteps(_ inputs: [NDArray], _ shared: [NDArray]?, trace: Bool) throws
-        -> (outputs: ([NDArray], [(SharedVariable, NDArray)]), slots: [NDArray?]) {
+    private func runSteps(
+        _ inputs: [NDArray], _ shared: [NDArray]?, trace: Bool
+    ) throws
+        -> (outputs: ([NDArray], [(SharedVariable, NDArray)]), slots: [NDArray?])
+    {
         var buffers = pool.take(steps: steps.count)
         defer { pool.putBack(buffers) }
         var slots = [NDArray?](repeating: nil, count: slotCount)
@@ -159,7 +168,9 @@ final class Program {
             args.removeAll(keepingCapacity: true)
             for s in step.inputSlots {
                 guard let v = slots[s] ?? (step.updatesInPlace.map { $0.value }) else {
-                    throw TheanoError(.runtime, "internal error: an input of \(step.node.op) was released early", location: step.node.location)
+                    throw TheanoError(
+                        .runtime, "internal error: an input of \(step.node.op) was released early",
+                        location: step.node.location)
                 }
                 args.append(v)
             }
@@ -168,7 +179,9 @@ final class Program {
             // snapshotted: the check would cost more than the graph.
             let before = checkNodes ? args.map { $0.count <= 1_000_000 ? $0.contiguous(forceCopy: true) : $0 } : []
             let reuses = step.kernel != nil || step.node.op.reusesBuffers
-            var free = reuses && !buffers[index].isEmpty ? BufferPool.free(&buffers[index], outputs: step.outputSlots.count) : []
+            var free =
+                reuses && !buffers[index].isEmpty
+                ? BufferPool.free(&buffers[index], outputs: step.outputSlots.count) : []
             // In place: an input read for the last time, held by nothing but this call, becomes
             // the output's memory (DEBUG mode keeps inputs intact to check them).
             if reuses && inplace && !trace {
@@ -198,8 +211,10 @@ final class Program {
             for (k, (s, r)) in zip(step.outputSlots, results).enumerated() {
                 let want = step.node.outputs[k].type
                 guard want.accepts(r) else {
-                    throw TheanoError(.runtime, "internal error: \(step.node.op) produced \(r.dtype) shape \(r.shape), but its type is \(want)",
-                                      op: "\(step.node.op)", inputs: args.summary, location: step.node.location)
+                    throw TheanoError(
+                        .runtime,
+                        "internal error: \(step.node.op) produced \(r.dtype) shape \(r.shape), but its type is \(want)",
+                        op: "\(step.node.op)", inputs: args.summary, location: step.node.location)
                 }
                 slots[s] = r
             }
@@ -209,13 +224,18 @@ final class Program {
             }
         }
         profile?.finishCall()
-        var outs: [NDArray] = [], ups: [(SharedVariable, NDArray)] = []
+        var outs: [NDArray] = []
+        var ups: [(SharedVariable, NDArray)] = []
         for s in outputSlots {
-            guard let v = slots[s] else { throw TheanoError(.runtime, "internal error: output slot \(s) was not computed") }
+            guard let v = slots[s] else {
+                throw TheanoError(.runtime, "internal error: output slot \(s) was not computed")
+            }
             outs.append(v)
         }
         for u in updates {
-            guard let v = slots[u.slot] else { throw TheanoError(.runtime, "internal error: update slot \(u.slot) was not computed") }
+            guard let v = slots[u.slot] else {
+                throw TheanoError(.runtime, "internal error: update slot \(u.slot) was not computed")
+            }
             ups.append((u.shared, v))
         }
         return ((outs, ups), trace ? slots : [])

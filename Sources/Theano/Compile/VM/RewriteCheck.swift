@@ -16,24 +16,31 @@ final class DebugCheck {
     /// carry float32 rounding, so they are compared at float32 tolerance.
     let carriesSingle: Bool
 
-    init(inputs: [Variable], roots: [Variable], outputCount: Int, updates: [SharedVariable], mode: Mode,
-         applied: [(String, Variable, Variable)]) throws {
+    init(
+        inputs: [Variable], roots: [Variable], outputCount: Int, updates: [SharedVariable], mode: Mode,
+        applied: [(String, Variable, Variable)]
+    ) throws {
         self.inputs = inputs
         self.roots = roots
         self.outputCount = outputCount
         self.updates = updates
         self.mode = mode
         self.applied = applied
-        carriesSingle = Graph.topologicalOrder(roots).contains { node in
-            node.inputs.contains { $0.dtype == .float32 } || node.outputs.contains { $0.dtype == .float32 }
-        } || inputs.contains { $0.dtype == .float32 }
-        reference = try Program.compile(inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
-                                        excluded: Mode.unoptimized.excluded, profile: false).program
+        carriesSingle =
+            Graph.topologicalOrder(roots).contains { node in
+                node.inputs.contains { $0.dtype == .float32 } || node.outputs.contains { $0.dtype == .float32 }
+            } || inputs.contains { $0.dtype == .float32 }
+        reference = try Program.compile(
+            inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
+            excluded: Mode.unoptimized.excluded, profile: false
+        ).program
     }
 
     private func program(excluded: Set<String>) throws -> Program {
-        try Program.compile(inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
-                            excluded: excluded, profile: false).program
+        try Program.compile(
+            inputs: inputs, roots: roots, outputCount: outputCount, updates: updates, mode: mode,
+            excluded: excluded, profile: false
+        ).program
     }
 
     func verify(_ values: [NDArray], outputs: [NDArray]) throws {
@@ -45,8 +52,9 @@ final class DebugCheck {
             let p = try program(excluded: mode.excluded.union([name]))
             let (o, u) = try p.run(values)
             if firstDifference(o + u.map(\.1), refOuts + refUps.map(\.1)) == nil {
-                throw TheanoError(.runtime, "DEBUG: rewrite \(name) changed \(label(index)): \(detail)",
-                                  op: old.owner.map { "\($0.op)" }, location: old.owner?.location ?? old.location)
+                throw TheanoError(
+                    .runtime, "DEBUG: rewrite \(name) changed \(label(index)): \(detail)",
+                    op: old.owner.map { "\($0.op)" }, location: old.owner?.location ?? old.location)
             }
         }
         throw TheanoError(.runtime, "DEBUG: the optimized graph changed \(label(index)): \(detail)")
@@ -63,7 +71,9 @@ final class DebugCheck {
             let (rtol, atol) = x.dtype == .float32 || carriesSingle ? (1e-4, 1e-5) : (1e-7, 1e-9)
             for (k, (u, v)) in zip(x.doubles, y.doubles).enumerated() {
                 if u == v || (u.isNaN && v.isNaN) || !v.isFinite { continue }
-                if !(abs(u - v) <= atol + rtol * abs(v)) { return (i, "element \(k) is \(u), the unoptimized graph gives \(v)") }
+                if !(abs(u - v) <= atol + rtol * abs(v)) {
+                    return (i, "element \(k) is \(u), the unoptimized graph gives \(v)")
+                }
             }
         }
         return nil

@@ -29,32 +29,38 @@ struct Schedule {
         var chains: [ObjectIdentifier: SharedVariable] = [:]
         for (shared, value) in updates {
             guard reads[ObjectIdentifier(value)] == nil, !outputs.contains(where: { $0 === value }),
-                  updates.filter({ $0.1 === value }).count == 1 else { continue }
+                updates.filter({ $0.1 === value }).count == 1
+            else { continue }
             for node in Self.chain(shared, value, reads: reads, outputs: outputs, updates: updates) {
                 chains[ObjectIdentifier(node)] = shared
             }
         }
         // Nothing reads these updates, and running them after everything else keeps a failed call
         // from changing any shared variable.
-        self.order = order.filter { chains[ObjectIdentifier($0)] == nil } + order.filter { chains[ObjectIdentifier($0)] != nil }
+        self.order =
+            order.filter { chains[ObjectIdentifier($0)] == nil } + order.filter { chains[ObjectIdentifier($0)] != nil }
         inPlaceUpdates = chains
     }
 
     /// The accumulating nodes from `value` back to `shared`, each accumulating into the one before
     /// and the first into the variable (two gradient terms of a tied weight, the two phases of
     /// CD); empty when the chain does not reach the variable.
-    private static func chain(_ shared: SharedVariable, _ value: Variable, reads: [ObjectIdentifier: Int],
-                              outputs: [Variable], updates: [(SharedVariable, Variable)]) -> [Apply] {
+    private static func chain(
+        _ shared: SharedVariable, _ value: Variable, reads: [ObjectIdentifier: Int],
+        outputs: [Variable], updates: [(SharedVariable, Variable)]
+    ) -> [Apply] {
         var chain: [Apply] = []
         var v = value
         while let node = v.owner, node.op is any AccumulatingOp,
-              !node.inputs.dropFirst().contains(where: { $0 === node.inputs[0] }) {
+            !node.inputs.dropFirst().contains(where: { $0 === node.inputs[0] })
+        {
             chain.append(node)
             let accumulator = node.inputs[0]
             if accumulator === shared { break }
             // An earlier link: read by this node alone, as its accumulator.
             guard reads[ObjectIdentifier(accumulator)] == 1, !outputs.contains(where: { $0 === accumulator }),
-                  !updates.contains(where: { $0.1 === accumulator }) else { break }
+                !updates.contains(where: { $0.1 === accumulator })
+            else { break }
             v = accumulator
         }
         guard let first = chain.last, first.inputs[0] === shared else { return [] }

@@ -22,8 +22,10 @@ struct StoragePlan {
             return slotOf.count - 1
         }
         inputSlots = inputs.map(slot)
-        let roots = outputs + updates.map(\.1), inputSet = Set(inputs)
-        var constants: [(Int, NDArray)] = [], shared: [(Int, SharedVariable)] = []
+        let roots = outputs + updates.map(\.1)
+        let inputSet = Set(inputs)
+        var constants: [(Int, NDArray)] = []
+        var shared: [(Int, SharedVariable)] = []
         for v in Graph.roots(roots, stoppingAt: inputSet) where !inputSet.contains(v) {
             if let c = v as? Constant {
                 constants.append((slot(c), c.value))
@@ -31,9 +33,11 @@ struct StoragePlan {
                 shared.append((slot(s), s))
             } else {
                 let user = order.first { $0.inputs.contains(v) }
-                throw TheanoError(.missingInput, "the graph needs \(v.label), which is not an input of the function; "
-                                  + "add it to `inputs` or replace it with `givens`",
-                                  op: user.map { "\($0.op)" }, location: v.location)
+                throw TheanoError(
+                    .missingInput,
+                    "the graph needs \(v.label), which is not an input of the function; "
+                        + "add it to `inputs` or replace it with `givens`",
+                    op: user.map { "\($0.op)" }, location: v.location)
             }
         }
         // Last reader of each slot; outputs and updates are kept to the end.
@@ -48,7 +52,8 @@ struct StoragePlan {
             step.updatesInPlace = schedule.inPlaceUpdates[ObjectIdentifier(node)]
             step.inplaceCandidates = node.op.inplaceMap.sorted { $0.key < $1.key }
                 .filter { o, i in
-                    i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1 && o < outs.count
+                    i < ins.count && release.contains(ins[i]) && ins.filter { $0 == ins[i] }.count == 1
+                        && o < outs.count
                 }
                 .map { ($0.key, $0.value) }
             return step

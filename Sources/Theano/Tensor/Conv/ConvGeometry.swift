@@ -20,7 +20,7 @@ public enum BorderMode: Hashable, Sendable, CustomStringConvertible {
         case .valid: "valid"
         case .full: "full"
         case .half: "half"
-        case let .padding(r, c): "(\(r), \(c))"
+        case .padding(let r, let c): "(\(r), \(c))"
         }
     }
 
@@ -30,7 +30,7 @@ public enum BorderMode: Hashable, Sendable, CustomStringConvertible {
         case .valid: 0
         case .full: extent - 1
         case .half: extent / 2
-        case let .padding(r, c): axis == 0 ? r : c
+        case .padding(let r, let c): axis == 0 ? r : c
         }
     }
 }
@@ -52,9 +52,15 @@ public struct ConvGeometry: Hashable, Sendable, CustomStringConvertible {
     }
 
     func validate() throws {
-        guard stride.count == 2, stride.allSatisfy({ $0 >= 1 }) else { throw OpError("strides must be two positive integers, got \(stride)") }
-        guard dilation.count == 2, dilation.allSatisfy({ $0 >= 1 }) else { throw OpError("dilation must be two positive integers, got \(dilation)") }
-        if case let .padding(r, c) = border, r < 0 || c < 0 { throw OpError("padding must not be negative, got (\(r), \(c))") }
+        guard stride.count == 2, stride.allSatisfy({ $0 >= 1 }) else {
+            throw OpError("strides must be two positive integers, got \(stride)")
+        }
+        guard dilation.count == 2, dilation.allSatisfy({ $0 >= 1 }) else {
+            throw OpError("dilation must be two positive integers, got \(dilation)")
+        }
+        if case .padding(let r, let c) = border, r < 0 || c < 0 {
+            throw OpError("padding must not be negative, got (\(r), \(c))")
+        }
     }
 
     /// Output length along `axis` for an input length and a filter length.
@@ -79,11 +85,19 @@ struct ConvShape {
     let padH, padW, strideH, strideW, dilH, dilW: Int
 
     init(input x: [Int], filters w: [Int], geometry g: ConvGeometry) {
-        batch = x[0]; channels = x[1]; height = x[2]; width = x[3]
-        filters = w[0]; kh = w[2]; kw = w[3]
+        batch = x[0]
+        channels = x[1]
+        height = x[2]
+        width = x[3]
+        filters = w[0]
+        kh = w[2]
+        kw = w[3]
         padH = g.border.pad(extent: (kh - 1) * g.dilation[0] + 1, axis: 0)
         padW = g.border.pad(extent: (kw - 1) * g.dilation[1] + 1, axis: 1)
-        strideH = g.stride[0]; strideW = g.stride[1]; dilH = g.dilation[0]; dilW = g.dilation[1]
+        strideH = g.stride[0]
+        strideW = g.stride[1]
+        dilH = g.dilation[0]
+        dilW = g.dilation[1]
         outH = g.outputLength(input: height, filter: kh, axis: 0)
         outW = g.outputLength(input: width, filter: kw, axis: 1)
     }

@@ -9,9 +9,12 @@ enum DirectConv {
     static let channelLimit = 4
 
     /// The kernel for this call, if the direct loops handle it.
-    static func entry(_ kernels: ImageKernels, role: Conv2d.Role, geometry: ConvGeometry, shape s: ConvShape) -> ImageKernels.Entry? {
+    static func entry(
+        _ kernels: ImageKernels, role: Conv2d.Role, geometry: ConvGeometry, shape s: ConvShape
+    ) -> ImageKernels.Entry? {
         guard geometry.stride == [1, 1], geometry.dilation == [1, 1], s.channels <= channelLimit,
-              s.batch > 0, s.filters > 0, s.patch > 0, s.pixels > 0 else { return nil }
+            s.batch > 0, s.filters > 0, s.patch > 0, s.pixels > 0
+        else { return nil }
         switch role {
         case .forward: return kernels.correlate
         case .gradFilters: return kernels.correlateGradFilters
@@ -20,12 +23,16 @@ enum DirectConv {
     }
 
     /// Runs `role` (forward or gradFilters) on contiguous inputs of type `T` into `out`.
-    static func run<T: ConvFloat>(_: T.Type, _ kernel: ImageKernels.Entry, role: Conv2d.Role, flip: Bool,
-                                  _ a: [NDArray], _ s: ConvShape, _ out: NDArray) throws {
+    static func run<T: ConvFloat>(
+        _: T.Type, _ kernel: ImageKernels.Entry, role: Conv2d.Role, flip: Bool,
+        _ a: [NDArray], _ s: ConvShape, _ out: NDArray
+    ) throws {
         let x = try padded(a[0], s)
-        let h = s.height + 2 * s.padH, w = s.width + 2 * s.padW
+        let h = s.height + 2 * s.padH
+        let w = s.width + 2 * s.padW
         let dims = [s.channels, h, w, s.filters, s.kh, s.kw, s.outH, s.outW].map { Int64($0) }
-        let rows = s.batch * s.outH, work = rows * s.outW * s.filters * s.patch
+        let rows = s.batch * s.outH
+        let work = rows * s.outW * s.filters * s.patch
         let xp = UnsafeRawPointer(x.basePointer(as: T.self))
         if role == .forward {
             let packed = pack(a[1], s, flip: flip, T.self)
@@ -34,7 +41,9 @@ enum DirectConv {
                 dims.withUnsafeBufferPointer { d in
                     packed.withUnsafeBufferPointer { wp in
                         parallelChunksSucceed(rows, work: work) { r in
-                            kernel(d.baseAddress, xp, UnsafeRawPointer(wp.baseAddress), y, Int64(r.lowerBound), Int64(r.upperBound)) == 0
+                            kernel(
+                                d.baseAddress, xp, UnsafeRawPointer(wp.baseAddress), y, Int64(r.lowerBound),
+                                Int64(r.upperBound)) == 0
                         }
                     }
                 }
@@ -54,8 +63,9 @@ enum DirectConv {
                     let base = UnsafeMutableRawPointer(start)
                     return parallelChunksSucceed(parts, work: work) { r in
                         r.allSatisfy { p in
-                            kernel(d.baseAddress, xp, gy, base + p * size * MemoryLayout<T>.stride,
-                                   Int64(rows * p / parts), Int64(rows * (p + 1) / parts)) == 0
+                            kernel(
+                                d.baseAddress, xp, gy, base + p * size * MemoryLayout<T>.stride,
+                                Int64(rows * p / parts), Int64(rows * (p + 1) / parts)) == 0
                         }
                     }
                 }
@@ -74,13 +84,17 @@ enum DirectConv {
     }
 
     private static func outOfMemory(_ role: Conv2d.Role, _ s: ConvShape) -> OpError {
-        OpError("the native \(role) convolution kernel could not allocate its scratch rows (images \([s.batch, s.channels, s.height, s.width]), filters \([s.filters, s.channels, s.kh, s.kw]))")
+        OpError(
+            "the native \(role) convolution kernel could not allocate its scratch rows (images "
+                + "\([s.batch, s.channels, s.height, s.width]), filters \([s.filters, s.channels, s.kh, s.kw]))"
+        )
     }
 
     /// The images with the border's zero padding added (the images themselves without one).
     private static func padded(_ x: NDArray, _ s: ConvShape) throws -> NDArray {
         guard s.padH > 0 || s.padW > 0 else { return x }
-        let h = s.height + 2 * s.padH, w = s.width + 2 * s.padW
+        let h = s.height + 2 * s.padH
+        let w = s.width + 2 * s.padW
         let out = try NDArray.zeros([s.batch, s.channels, h, w], dtype: x.dtype)
         switch x.dtype {
         case .float32: copyPadded(x.basePointer(as: Float.self), out.basePointer(as: Float.self), s)
@@ -90,10 +104,12 @@ enum DirectConv {
     }
 
     private static func copyPadded<T>(_ src: UnsafePointer<T>, _ dst: UnsafeMutablePointer<T>, _ s: ConvShape) {
-        let w = s.width + 2 * s.padW, planeOut = (s.height + 2 * s.padH) * w
+        let w = s.width + 2 * s.padW
+        let planeOut = (s.height + 2 * s.padH) * w
         for plane in 0..<(s.batch * s.channels) {
             for r in 0..<s.height {
-                (dst + plane * planeOut + (r + s.padH) * w + s.padW).update(from: src + (plane * s.height + r) * s.width, count: s.width)
+                (dst + plane * planeOut + (r + s.padH) * w + s.padW).update(
+                    from: src + (plane * s.height + r) * s.width, count: s.width)
             }
         }
     }
@@ -101,7 +117,8 @@ enum DirectConv {
     /// The filters tap-major, `packed[(c·kh + a)·kw + b][f]`, turned by 180° for a convolution,
     /// so that the kernel reads one tap's weights for all filters from adjacent memory.
     private static func pack<T: ConvFloat>(_ w: NDArray, _ s: ConvShape, flip: Bool, _: T.Type) -> [T] {
-        let src = w.basePointer(as: T.self), kk = s.kh * s.kw
+        let src = w.basePointer(as: T.self)
+        let kk = s.kh * s.kw
         var packed = [T](repeating: 0, count: s.patch * s.filters)
         for f in 0..<s.filters {
             for c in 0..<s.channels {

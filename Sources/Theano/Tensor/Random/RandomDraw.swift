@@ -24,14 +24,18 @@ public struct RandomDraw: DifferentiableOp {
             switch self {
             case .uniform: "uniform"
             case .normal: "normal"
-            case let .binomial(n): "binomial(n=\(n))"
-            case let .choice(n): "choice(\(n))"
+            case .binomial(let n): "binomial(n=\(n))"
+            case .choice(let n): "choice(\(n))"
             case .permutation: "permutation"
             }
         }
 
         var paramCount: Int {
-            switch self { case .uniform, .normal: 2; case .binomial: 1; case .choice, .permutation: 0 }
+            switch self {
+            case .uniform, .normal: 2
+            case .binomial: 1
+            case .choice, .permutation: 0
+            }
         }
     }
 
@@ -44,9 +48,14 @@ public struct RandomDraw: DifferentiableOp {
 
     public func outputTypes(_ inputs: [TensorType]) throws -> [TensorType] {
         guard inputs.count == 1 + ndim + distribution.paramCount else {
-            throw OpError("\(self) takes a state, \(ndim) lengths and \(distribution.paramCount) parameters, got \(inputs.count) inputs")
+            throw OpError(
+                "\(self) takes a state, \(ndim) lengths and \(distribution.paramCount) parameters, got "
+                    + "\(inputs.count) inputs"
+            )
         }
-        guard inputs[0].dtype == .int64, inputs[0].ndim == 1 else { throw OpError("a random state is an int64 vector, got \(inputs[0])") }
+        guard inputs[0].dtype == .int64, inputs[0].ndim == 1 else {
+            throw OpError("a random state is an int64 vector, got \(inputs[0])")
+        }
         for d in inputs[1...ndim] where !(d.dtype.isInteger && d.ndim == 0) {
             throw OpError("random shapes are integer scalars, got \(d)")
         }
@@ -54,35 +63,46 @@ public struct RandomDraw: DifferentiableOp {
             guard p.dtype != .bool else { throw OpError("\(distribution) parameters must be numbers, got \(p)") }
             guard p.ndim <= ndim else { throw OpError("parameter \(p) has more dimensions than the \(ndim)-d sample") }
         }
-        if case let .binomial(n) = distribution, n < 0 { throw OpError("binomial needs n ≥ 0, got \(n)") }
-        if case let .choice(n) = distribution, n <= 0 { throw OpError("choice needs n ≥ 1, got \(n)") }
+        if case .binomial(let n) = distribution, n < 0 { throw OpError("binomial needs n ≥ 0, got \(n)") }
+        if case .choice(let n) = distribution, n <= 0 { throw OpError("choice needs n ≥ 1, got \(n)") }
         if case .permutation = distribution, ndim != 1 { throw OpError("a permutation is a vector") }
         return [inputs[0], TensorType(dtype, shape: Array(repeating: nil, count: ndim))]
     }
 
     public func perform(_ inputs: [NDArray]) throws -> [NDArray] {
         let state = inputs[0].scalars(as: Int64.self)
-        guard state.count == 2 else { throw OpError("a random state holds [key, calls], got \(state.count) numbers", kind: .shape) }
+        guard state.count == 2 else {
+            throw OpError("a random state holds [key, calls], got \(state.count) numbers", kind: .shape)
+        }
         let shape = try inputs[1...ndim].map { d -> Int in
             let n = Int(try d.cast(to: .float64).item())
-            guard n >= 0 else { throw OpError("random shape \(inputs[1...ndim].map { $0.doubles[0] }) has a negative length", kind: .shape) }
+            guard n >= 0 else {
+                throw OpError(
+                    "random shape \(inputs[1...ndim].map { $0.doubles[0] }) has a negative length", kind: .shape)
+            }
             return n
         }
         let count = try NDArray.checkedCount(shape)
         let params = try inputs.dropFirst(1 + ndim).map { p -> [Double] in
             guard let b = try? p.broadcast(to: shape) else {
-                throw OpError("\(distribution) parameter of shape \(p.shape) does not broadcast to the sample shape \(shape)", kind: .shape)
+                throw OpError(
+                    "\(distribution) parameter of shape \(p.shape) does not broadcast to the sample shape \(shape)",
+                    kind: .shape)
             }
             return b.doubles
         }
         if case .binomial = distribution, let bad = params[0].first(where: { !($0 >= 0 && $0 <= 1) }) {
             throw OpError("binomial p must be in [0, 1], got \(bad)", kind: .badInput)
         }
-        let key = UInt64(bitPattern: state[0]), call = UInt64(bitPattern: state[1])
+        let key = UInt64(bitPattern: state[0])
+        let call = UInt64(bitPattern: state[1])
         var values = [Double](repeating: 0, count: count)
         values.withUnsafeMutableBufferPointer { out in
             guard let base = out.baseAddress else { return }
-            if case .permutation = distribution { permute(base, count, key: key, call: call); return }
+            if case .permutation = distribution {
+                permute(base, count, key: key, call: call)
+                return
+            }
             let k = wordsPerSample
             parallelChunks(count, work: count * k * 4) { range in
                 var words = [UInt32](repeating: 0, count: 256 * k)
@@ -110,7 +130,7 @@ public struct RandomDraw: DifferentiableOp {
         switch distribution {
         case .uniform: return wide ? 2 : 1
         case .normal: return wide ? 4 : 2
-        case let .binomial(n): return max(n, 1)
+        case .binomial(let n): return max(n, 1)
         case .choice, .permutation: return 2
         }
     }
@@ -126,18 +146,20 @@ public struct RandomDraw: DifferentiableOp {
     private func draw(_ w: UnsafePointer<UInt32>, _ params: [[Double]], _ i: Int) -> Double {
         switch distribution {
         case .uniform:
-            let lo = params[0][i], hi = params[1][i]
+            let lo = params[0][i]
+            let hi = params[1][i]
             return lo + (hi - lo) * unit(w)
         case .normal:
             let half = dtype == .float64 ? 2 : 1
-            let u1 = 1 - unit(w), u2 = unit(w + half)    // u1 in (0, 1]: the log is finite
+            let u1 = 1 - unit(w)
+            let u2 = unit(w + half)  // u1 in (0, 1]: the log is finite
             return params[0][i] + params[1][i] * (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * .pi * u2)
-        case let .binomial(n):
+        case .binomial(let n):
             let p = params[0][i]
             var hits = 0
             for t in 0..<n where Double(w[t]) * 0x1p-32 < p { hits += 1 }
             return Double(hits)
-        case let .choice(n):
+        case .choice(let n):
             let bits = UInt64(w[0]) << 32 | UInt64(w[1])
             return Double(bits.multipliedFullWidth(by: UInt64(n)).high)
         case .permutation:
@@ -150,7 +172,9 @@ public struct RandomDraw: DifferentiableOp {
         for i in 0..<n { out[i] = Double(i) }
         guard n > 1 else { return }
         var words = [UInt32](repeating: 0, count: 2 * (n - 1))
-        words.withUnsafeMutableBufferPointer { Philox.words(key: key, call: call, first: 0, count: 2 * (n - 1), into: $0.baseAddress!) }
+        words.withUnsafeMutableBufferPointer {
+            Philox.words(key: key, call: call, first: 0, count: 2 * (n - 1), into: $0.baseAddress!)
+        }
         for s in 0..<(n - 1) {
             let i = n - 1 - s
             let bits = UInt64(words[2 * s]) << 32 | UInt64(words[2 * s + 1])
@@ -163,12 +187,18 @@ public struct RandomDraw: DifferentiableOp {
     /// cost through `p` needs `disconnectedGrad` / `considerConstant` on the sample.
     public func pullback(_ node: Apply, _ gradients: [Variable?]) -> [InputGradient] {
         [.disconnected] + Array(repeating: .disconnected, count: ndim)
-            + Array(repeating: .undefined("random draws are not differentiable with respect to their parameters"), count: distribution.paramCount)
+            + Array(
+                repeating: .undefined("random draws are not differentiable with respect to their parameters"),
+                count: distribution.paramCount)
     }
 }
 
 extension UnsafeMutablePointer where Pointee == Double {
-    fileprivate func swapAt(_ i: Int, _ j: Int) { let t = self[i]; self[i] = self[j]; self[j] = t }
+    fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]
+        self[i] = self[j]
+        self[j] = t
+    }
 }
 
 extension RandomDraw {

@@ -37,10 +37,13 @@ public final class RandomStreams: Sendable {
         return NDArray(vector: [Int64(bitPattern: g.next()), 0])
     }
 
-    private func draw(_ distribution: RandomDraw.Distribution, _ shape: [IndexValue], _ params: [Variable], dtype: DType) -> Variable {
+    private func draw(
+        _ distribution: RandomDraw.Distribution, _ shape: [IndexValue], _ params: [Variable], dtype: DType
+    ) -> Variable {
         let state: SharedVariable = states.withLock { list in
-            let s = SharedVariable(Self.initialState(seed: initialSeed, index: list.count), name: "random_state_\(list.count)",
-                                   location: .capture())
+            let s = SharedVariable(
+                Self.initialState(seed: initialSeed, index: list.count), name: "random_state_\(list.count)",
+                location: .capture())
             list.append(s)
             return s
         }
@@ -50,20 +53,25 @@ public final class RandomStreams: Sendable {
             case .variable(let v): return cast(v, .int64)
             }
         }
-        let node = Apply.make(RandomDraw(distribution: distribution, dtype: dtype, ndim: shape.count), [state] + dims + params)
+        let node = Apply.make(
+            RandomDraw(distribution: distribution, dtype: dtype, ndim: shape.count), [state] + dims + params)
         state.defaultUpdate = node.outputs[0]
         return node.outputs[1]
     }
 
     /// Uniform samples in [low, high) (dtype floatX unless given; low and high may be tensors
     /// that broadcast to the shape).
-    public func uniform(_ shape: [IndexValue], low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func uniform(
+        _ shape: [IndexValue], low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         let d = dtype ?? Config.current.floatX
         return draw(.uniform, shape, [low.variable(d), high.variable(d)], dtype: d)
     }
 
     /// Normal samples with the given mean and standard deviation.
-    public func normal(_ shape: [IndexValue], mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func normal(
+        _ shape: [IndexValue], mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         let d = dtype ?? Config.current.floatX
         return draw(.normal, shape, [mean.variable(d), std.variable(d)], dtype: d)
     }
@@ -86,19 +94,27 @@ public final class RandomStreams: Sendable {
 
     // The same with a symbolic shape vector (`x.shape`) or Swift integers.
 
-    public func uniform(_ shape: Variable, low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func uniform(
+        _ shape: Variable, low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         uniform(Self.lengths(shape), low: low, high: high, dtype: dtype)
     }
-    public func normal(_ shape: Variable, mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func normal(
+        _ shape: Variable, mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         normal(Self.lengths(shape), mean: mean, std: std, dtype: dtype)
     }
     public func binomial(_ shape: Variable, n: Int = 1, p: any RandomParameter, dtype: DType = .int64) -> Variable {
         binomial(Self.lengths(shape), n: n, p: p, dtype: dtype)
     }
-    public func uniform(_ shape: [Int], low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func uniform(
+        _ shape: [Int], low: any RandomParameter = 0.0, high: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         uniform(shape.map(IndexValue.int), low: low, high: high, dtype: dtype)
     }
-    public func normal(_ shape: [Int], mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil) -> Variable {
+    public func normal(
+        _ shape: [Int], mean: any RandomParameter = 0.0, std: any RandomParameter = 1.0, dtype: DType? = nil
+    ) -> Variable {
         normal(shape.map(IndexValue.int), mean: mean, std: std, dtype: dtype)
     }
     public func binomial(_ shape: [Int], n: Int = 1, p: any RandomParameter, dtype: DType = .int64) -> Variable {
@@ -126,5 +142,7 @@ extension Variable: RandomParameter {
 }
 
 extension Double: RandomParameter {
-    public func variable(_ dtype: DType) -> Variable { Constant(NDArray(scalar: self, dtype: dtype.isFloat ? dtype : .float64)) }
+    public func variable(_ dtype: DType) -> Variable {
+        Constant(NDArray(scalar: self, dtype: dtype.isFloat ? dtype : .float64))
+    }
 }

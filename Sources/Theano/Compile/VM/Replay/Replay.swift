@@ -97,7 +97,8 @@ final class Replay: @unchecked Sendable {
     init?(program: Program, trace: [NDArray?], inputs: [NDArray], shared: [NDArray]) {
         var planner = ReplayPlanner(program: program, trace: trace)
         guard planner.plan(program.steps) else { return nil }
-        var sources = planner.sources, memory = planner.memory
+        var sources = planner.sources
+        var memory = planner.memory
         let instructions = planner.instructions
         // Outputs and update values are handed out: a fresh array per call instead of a buffer.
         var perCall: [Int] = []
@@ -142,7 +143,8 @@ final class Replay: @unchecked Sendable {
     /// The planned steps by kind, with the ops run through their usual implementation:
     /// `kernel 9, gemv 2, view 3, fallback 1 (Sum{axes=[0]})`.
     var summary: String {
-        var counts: [String: Int] = [:], fallbacks: [String] = []
+        var counts: [String: Int] = [:]
+        var fallbacks: [String] = []
         for i in 0..<instructionCount {
             counts[instructions[i].kind, default: 0] += 1
             if case .fallback(let step) = instructions[i] { fallbacks.append("\(program.steps[step].node.op)") }
@@ -160,8 +162,11 @@ final class Replay: @unchecked Sendable {
 
     /// Whether a call with these arguments has the planned layouts.
     func matches(_ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
-        for (k, a) in inputs.enumerated() where a.shape != expected[k].shape || a.strides != expected[k].strides { return false }
-        for (k, a) in shared.enumerated() where a.shape != expected[inputs.count + k].shape || a.strides != expected[inputs.count + k].strides {
+        for (k, a) in inputs.enumerated() where a.shape != expected[k].shape || a.strides != expected[k].strides {
+            return false
+        }
+        for (k, a) in shared.enumerated()
+        where a.shape != expected[inputs.count + k].shape || a.strides != expected[inputs.count + k].strides {
             return false
         }
         return true
@@ -172,11 +177,15 @@ final class Replay: @unchecked Sendable {
     func release() { busy.store(false, ordering: .releasing) }
 
     @inline(__always)
-    private static func data(_ a: NDArray) -> UnsafeMutableRawPointer { a.storage.pointer + a.offset * a.dtype.itemSize }
+    private static func data(_ a: NDArray) -> UnsafeMutableRawPointer {
+        a.storage.pointer + a.offset * a.dtype.itemSize
+    }
 
     /// Replays one call (the caller holds the plan); nil when it had to be abandoned.
     func run(_ inputs: [NDArray], _ shared: [NDArray]) -> ([NDArray], [(SharedVariable, NDArray)])? {
-        defer { if hasFallbacks { for s in dynamicValues.indices where dynamicValues[s] != nil { dynamicValues[s] = nil } } }
+        defer {
+            if hasFallbacks { for s in dynamicValues.indices where dynamicValues[s] != nil { dynamicValues[s] = nil } }
+        }
         for k in 0..<inputCount { table[inputSlots[k]] = Self.data(inputs[k]) }
         for k in 0..<sharedCount { table[sharedSlots[k]] = Self.data(shared[k]) }
         for j in 0..<perCallSlots.count {
@@ -213,14 +222,15 @@ final class Replay: @unchecked Sendable {
     /// holds, or a new one in place of the older.
     private func handOut(_ j: Int) -> UnsafeMutableRawPointer? {
         // The other one first: an update's latest array is its shared variable's value.
-        for k in 0 ..< 2 {
+        for k in 0..<2 {
             let pick = using[j] ^ 1 ^ k
             if spares[2 * j + pick]?.hasUniqueStorage() == true {
                 using[j] = pick
                 return spares[2 * j + pick].map(Self.data)
             }
         }
-        guard let layout = layouts[perCallSlots[j]], let a = try? NDArray.empty(layout.shape, dtype: layout.dtype) else { return nil }
+        guard let layout = layouts[perCallSlots[j]], let a = try? NDArray.empty(layout.shape, dtype: layout.dtype)
+        else { return nil }
         using[j] ^= 1
         spares[2 * j + using[j]] = a
         return Self.data(a)
@@ -235,12 +245,16 @@ final class Replay: @unchecked Sendable {
         var free: [NDArray?] = []
         for k in kept[index].indices { free.append(kept[index][k].hasUniqueStorage() ? kept[index][k] : nil) }
         kept[index] = []
-        guard let results = try? (step.kernel.map { try $0.run(args, into: free) } ?? step.node.op.perform(args, reusing: free)),
-              results.count == step.outputSlots.count else { return false }
+        guard
+            let results = try?
+                (step.kernel.map { try $0.run(args, into: free) } ?? step.node.op.perform(args, reusing: free)),
+            results.count == step.outputSlots.count
+        else { return false }
         if step.kernel != nil || step.node.op.reusesBuffers { kept[index] = results }
         for (s, r) in zip(step.outputSlots, results) {
             guard let layout = layouts[s], r.dtype == layout.dtype, r.shape == layout.shape,
-                  zip(r.shape.indices, r.strides).allSatisfy({ r.shape[$0] == 1 || $1 == layout.strides[$0] }) else { return false }
+                zip(r.shape.indices, r.strides).allSatisfy({ r.shape[$0] == 1 || $1 == layout.strides[$0] })
+            else { return false }
             dynamicValues[s] = r
             table[s] = Self.data(r)
         }
@@ -256,7 +270,9 @@ final class Replay: @unchecked Sendable {
         case .perCall(let j): return spares[2 * j + using[j]]
         case .view(let base, let bytes):
             guard let b = array(base, inputs, shared), let layout = layouts[slot] else { return nil }
-            return NDArray(storage: b.storage, dtype: b.dtype, shape: layout.shape, strides: layout.strides, offset: b.offset + bytes / b.dtype.itemSize)
+            return NDArray(
+                storage: b.storage, dtype: b.dtype, shape: layout.shape, strides: layout.strides,
+                offset: b.offset + bytes / b.dtype.itemSize)
         case .dynamic: return dynamicValues[slot]
         }
     }

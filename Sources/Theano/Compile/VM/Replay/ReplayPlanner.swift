@@ -24,7 +24,8 @@ struct ReplayPlanner {
     /// memory is then freed).
     mutating func plan(_ steps: [Program.Step]) -> Bool {
         for (index, step) in steps.enumerated() {
-            let args = step.inputSlots.compactMap { trace[$0] }, results = step.outputSlots.compactMap { trace[$0] }
+            let args = step.inputSlots.compactMap { trace[$0] }
+            let results = step.outputSlots.compactMap { trace[$0] }
             guard args.count == step.inputSlots.count, results.count == step.outputSlots.count else { return cancel() }
             let traced = ReplayStep(args: args, results: results, fixed: step.inputSlots.map(isFixed))
             if planFixed(step, traced) { continue }
@@ -57,8 +58,8 @@ struct ReplayPlanner {
     /// The step's kernel, or else its op, plans a call (``ReplayPlanning``); its outputs get
     /// buffers of their own. Nil when neither does, false when a buffer cannot be made.
     private mutating func planCall(_ step: Program.Step, _ traced: ReplayStep) -> Bool? {
-        let planner: (any ReplayPlanning)? = if let kernel = step.kernel { kernel as? any ReplayPlanning }
-            else { step.node.op as? any ReplayPlanning }
+        let planner: (any ReplayPlanning)? =
+            if let kernel = step.kernel { kernel as? any ReplayPlanning } else { step.node.op as? any ReplayPlanning }
         guard let planner, let call = planner.replayCall(traced, &memory) else { return nil }
         for (s, r) in zip(step.outputSlots, traced.results) {
             guard let b = try? NDArray.empty(r.shape, dtype: r.dtype) else { return false }
@@ -66,8 +67,9 @@ struct ReplayPlanner {
             bufferBytes += r.count * r.dtype.itemSize
         }
         let slots = step.inputSlots + step.outputSlots
-        let operands = Replay.Operands(slots: memory.store(slots), count: slots.count,
-                                       pointers: memory.store([UnsafeMutableRawPointer?](repeating: nil, count: slots.count)))
+        let operands = Replay.Operands(
+            slots: memory.store(slots), count: slots.count,
+            pointers: memory.store([UnsafeMutableRawPointer?](repeating: nil, count: slots.count)))
         instructions.append(.call(call, operands))
         return true
     }
@@ -76,7 +78,8 @@ struct ReplayPlanner {
     private mutating func planView(_ step: Program.Step, _ traced: ReplayStep) -> Bool {
         let (args, results) = (traced.args, traced.results)
         guard step.node.op.replayRole == .view, results.count == 1, results[0].sharesStorage(with: args[0]),
-              traced.fixed.dropFirst().allSatisfy({ $0 }) else { return false }
+            traced.fixed.dropFirst().allSatisfy({ $0 })
+        else { return false }
         let bytes = (results[0].offset - args[0].offset) * results[0].dtype.itemSize
         sources[step.outputSlots[0]] = .view(of: step.inputSlots[0], bytes: bytes)
         instructions.append(.view(base: step.inputSlots[0], slot: step.outputSlots[0], bytes: bytes))
