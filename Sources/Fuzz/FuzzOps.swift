@@ -18,7 +18,7 @@ enum FuzzOps {
         "sqrt": { sqrt($0) }, "sqr": { sqr($0) }, "tanh": { tanh($0) }, "sigmoid": { sigmoid($0) },
         "softplus": { softplus($0) }, "sin": { sin($0) }, "cos": { cos($0) }, "reciprocal": { reciprocal($0) },
         "abs": { abs($0) }, "sign": { sign($0) }, "floor": { floor($0) }, "ceil": { ceil($0) }, "relu": { relu($0) },
-        "softmax": { softmax($0) }, "log_softmax": { logSoftmax($0) }
+        "softmax": { softmax($0) }, "log_softmax": { logSoftmax($0) }, "softsign": { softsign($0) }
     ]
 
     static let binary: [String: @Sendable (Variable, Variable) -> Variable] = [

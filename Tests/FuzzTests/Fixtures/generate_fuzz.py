@@ -24,7 +24,7 @@ INTS = ["int32", "int64"]
 
 # Ops whose gradient is smooth almost everywhere and finite differences can check.
 SMOOTH_UNARY = ["neg", "exp", "log", "log1p", "expm1", "sqrt", "sqr", "tanh", "sigmoid", "softplus",
-                "sin", "cos", "reciprocal"]
+                "sin", "cos", "reciprocal", "softsign"]
 KINKED_UNARY = ["abs", "sign", "floor", "ceil", "relu"]
 SMOOTH_BINARY = ["add", "sub", "mul", "truediv", "pow"]
 COMPARE = ["eq", "neq", "lt", "le", "gt", "ge"]
@@ -44,6 +44,7 @@ UNARY = {
     "sqrt": np.sqrt, "sqr": np.square, "tanh": np.tanh, "sigmoid": sigmoid, "softplus": softplus,
     "sin": np.sin, "cos": np.cos, "reciprocal": np.reciprocal, "abs": np.abs, "sign": np.sign,
     "floor": np.floor, "ceil": np.ceil, "relu": lambda x: np.maximum(x, 0),
+    "softsign": lambda x: x / (1 + np.abs(x)),
 }
 BINARY = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide, "pow": np.power,

@@ -14,6 +14,7 @@ struct OpFixtureTests {
             "log": { log($0[0]) }, "log1p": { log1p($0[0]) }, "expm1": { expm1($0[0]) },
             "sqrt": { sqrt($0[0]) }, "sqr": { sqr($0[0]) }, "reciprocal": { reciprocal($0[0]) },
             "tanh": { tanh($0[0]) }, "sigmoid": { sigmoid($0[0]) }, "softplus": { softplus($0[0]) },
+            "softsign": { softsign($0[0]) },
             "relu": { relu($0[0]) }, "sin": { sin($0[0]) }, "cos": { cos($0[0]) },
             "floor": { floor($0[0]) }, "ceil": { ceil($0[0]) }, "round": { round($0[0]) },
             "isnan": { isnan($0[0]) }, "isinf": { isinf($0[0]) },
