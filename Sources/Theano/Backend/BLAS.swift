@@ -141,12 +141,11 @@ public final class BLAS: @unchecked Sendable {
     }
 
     /// Whether GEMMs are split across cores here, with OpenBLAS itself on one thread. Its own
-    /// threading splits products of few rows badly: on this machine `20×784 · 784×500` (the
-    /// MLP tutorial's forward product) takes 120 µs on one thread, 135 µs on two, and 72 µs as
-    /// two single-threaded calls on halves of C. Each product larger than ``splitThreshold``
-    /// with fewer than ``wideProduct`` rows or columns is cut along C's longer side into one
-    /// block per core, run on ``WorkerPool``; wider ones run on OpenBLAS's threads. Off when
-    /// `blas_threads` is set (OpenBLAS's own threads then).
+    /// threading splits products of few rows badly: two single-threaded calls on halves of C run
+    /// faster than its two threads (docs/NATIVE.md, "Figures behind the code"). Each product
+    /// larger than ``splitThreshold`` with fewer than ``wideProduct`` rows or columns is cut
+    /// along C's longer side into one block per core, run on ``WorkerPool``; wider ones run on
+    /// OpenBLAS's threads. Off when `blas_threads` is set (OpenBLAS's own threads then).
     private(set) var splitsProducts = false
 
     /// Products smaller than this (m·n·k) run in one call: a hand-off costs more.

@@ -5,10 +5,9 @@ import NDArray
 /// gradient `xᵀ · g` of a 10-class output layer — on our own kernels (`Sources/CKernels`).
 ///
 /// OpenBLAS computes a narrow N in sub-blocks of 8, 4, 2 and 1 columns, and its sub-blocks of 2
-/// and 4 run far from the machine's peak: `600×784 · 784×10` takes 155 µs on one core, where 16
-/// columns take 115 µs. These kernels keep 5 or 10 columns in registers and stream the wide
-/// operand once: 100–110 µs for that product, 70–85 µs for `784×600 · 600×10` (163 µs in
-/// OpenBLAS). They are used where they were measured faster (docs/NATIVE.md, "Narrow products").
+/// and 4 run far from the machine's peak. These kernels keep 5 or 10 columns in registers and
+/// stream the wide operand once. They are used where they were measured faster (docs/NATIVE.md,
+/// "Narrow products").
 enum NarrowProduct {
     /// The kernels' instruction set for this CPU: 2 AVX-512, 1 AVX2 with FMA, 0 the baseline.
     static let level: Int32 = {
@@ -104,10 +103,8 @@ enum NarrowProduct {
         /// Packs S once, then computes C's rows on the caller's thread, or in one block per core
         /// when the product is large enough to pay for the hand-off (as ``BLAS`` splits its
         /// products). Splitting k instead for the columns kernel, so that each core sums the
-        /// rows of X it read in the product before, was measured slower (partial results to
-        /// add up, S packed per part): the logistic tutorial took 1.34–1.69 s against 1.26–1.55 s,
-        /// and still 1.37–1.45 s against 1.31–1.34 s with the caller always running the first
-        /// block (so that each core sums the rows it had read).
+        /// rows of X it read in the product before, was measured slower: partial results to add
+        /// up, S packed per part (docs/NATIVE.md, "Figures behind the code").
         func run<T: Sendable>(
             _ alpha: T, _ x: UnsafePointer<T>, _ s: UnsafePointer<T>, _ beta: T, _ c: UnsafeMutablePointer<T>,
             parts: Int, pack: Pack<T>?, kernel: Kernel<T>?

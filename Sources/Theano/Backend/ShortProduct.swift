@@ -7,7 +7,7 @@ import NDArray
 ///
 /// Each tile keeps 10 rows × 2 vectors of C in registers across the whole inner loop, so the
 /// forward product of the MLP tutorial (`20×784 · 784×500`) runs at the FMA units' peak on one
-/// core: 68 µs against OpenBLAS's 123 µs. Across cores the forward product is split along k and
+/// core. Across cores the forward product is split along k and
 /// the update along C's rows with the same block edges, and ``WorkerPool`` runs block p on the
 /// same thread each time: each core then reads and writes the same rows of W step after step,
 /// from its own cache (docs/NATIVE.md, "Short products").

@@ -5,8 +5,7 @@ import Synchronization
 /// Worker threads that stay awake for a moment between jobs, for work split into a few parts
 /// that each take tens of microseconds (the blocks of a product, of an elementwise loop, of a
 /// convolution's lowering). Every parallel loop of the library runs here: Dispatch's threads
-/// would compete with the spinning workers for the cores (the ConvNet step at batch 1 took
-/// 2.4 → 3.0 ms when its loops ran there while the workers spun for 0.5 ms; 2.0 ms here).
+/// would compete with the spinning workers for the cores (docs/NATIVE.md, "Figures behind the code").
 ///
 /// Why not `DispatchQueue.concurrentPerform`: on this kind of virtual machine a parked thread
 /// takes longer to wake than such a part takes to run, so the caller ends up running every part
@@ -34,11 +33,9 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)
 
     /// How long a worker spins after a job before it sleeps: long enough to span a training
-    /// step's work between its products (the MLP tutorial's step has ~100 µs of one-thread work
-    /// between its forward product and its weight update). A worker that slept takes 10–20 µs to
-    /// wake here. Counted in iterations before (100 000, meant as ~250 µs): the loop ran them in
-    /// 40–80 µs, the worker slept between the MLP step's products and each split product waited
-    /// 12–16 µs for its second block to start (per-block traces).
+    /// step's one-thread work between its products, since a worker that slept takes longer to
+    /// wake than a block takes to run. A time, not a count of iterations, whose duration varied
+    /// with the machine (docs/NATIVE.md, "Figures behind the code").
     private static let spinNanoseconds: UInt64 = 500_000
     /// Bumped by ``park()``: spinning workers go to sleep at once.
     private let parking = Atomic<Int>(0)

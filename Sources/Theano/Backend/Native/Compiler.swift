@@ -77,10 +77,9 @@ final class NativeCompiler: @unchecked Sendable {
     ]
 
     /// The flags for a compiler: GCC gets `-O2` with `-O3`'s vectoriser instead of `-O3`, which
-    /// vectorises these loops the same way but compiles a module in 25–50 % less time (its extra
-    /// loop transformations find nothing to do in them; measured: the logistic tutorial's
-    /// modules, 0.79 → 0.60 s of compiler time, same kernel speed). Clang keeps `-O3` (it has no
-    /// `-fvect-cost-model`, and its `-O3` costs little more than `-O2`).
+    /// vectorises these loops the same way but compiles a module in less time: its extra loop
+    /// transformations find nothing to do in them (docs/NATIVE.md, "Figures behind the code"). Clang keeps
+    /// `-O3` (it has no `-fvect-cost-model`, and its `-O3` costs little more than `-O2`).
     static func flags(for compiler: String) -> [String] {
         let resolved =
             realpath(compiler, nil).map { p in

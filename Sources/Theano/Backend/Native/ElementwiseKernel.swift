@@ -20,9 +20,8 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
     var flush = false
 
     /// Work (elements × cost) above which a loop is split across threads: below it the hand-off
-    /// costs more than it saves. 2²³ when loops ran on Dispatch's threads (~40 µs to start);
-    /// on ``WorkerPool``'s spinning workers the MLP tutorial's `sum(W₁²)` (392 000 elements)
-    /// splits too: 21 → 12 µs.
+    /// costs more than it saves. On ``WorkerPool``'s spinning workers that is far lower than it
+    /// was on Dispatch's threads (docs/NATIVE.md, "Figures behind the code").
     static let parallelThreshold = 1 << 20
 
     /// Cores available to this process (asking the system costs ~15 µs, so once).

@@ -56,8 +56,8 @@ final class Program {
     /// The current replay plan's steps by kind (``Replay/summary``), nil without one.
     var replaySummary: String? { replays?.plan?.summary }
     /// Shared variables updated in place by gemm up to this size still let a function replay
-    /// (the logistic tutorial's 31 KB `W`: its whole run 1.30–1.59 → 1.12–1.41 s in interleaved
-    /// runs). Larger ones are updated in their own memory: a copy per call would cost more, and
+    /// (the logistic tutorial's 31 KB `W`; docs/NATIVE.md, "Figures behind the code"). Larger ones are
+    /// updated in their own memory: a copy per call would cost more, and
     /// beyond glibc's 128 KiB `mmap` threshold each new buffer is mapped afresh.
     static let replayedUpdateBytes = 64 << 10
     /// Calls answered by a replay (for tests and diagnostics).
