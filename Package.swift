@@ -34,7 +34,7 @@ let package = Package(
                 "NDArray", "CKernels", .product(name: "RealModule", package: "swift-numerics"),
                 .product(name: "Crypto", package: "swift-crypto")
             ],
-            exclude: ["Backend/Native/C"],
+            exclude: ["Backend/Native/C", "Backend/CUDA/C"],
             plugins: ["EmbedCPlugin"]),
         .target(
             name: "Datasets",

@@ -1,8 +1,8 @@
 import Foundation
 import PackagePlugin
 
-/// Embeds `Backend/Native/C` of the target it is applied to as `EmbeddedC.files`, rebuilt
-/// whenever a C file changes.
+/// Embeds `Backend/Native/C` and `Backend/CUDA/C` of the target it is applied to as
+/// `EmbeddedC.files`, rebuilt whenever one of their files changes.
 @main
 struct EmbedCPlugin: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
@@ -11,16 +11,21 @@ struct EmbedCPlugin: BuildToolPlugin {
             let file = module.sourceFiles.first(where: { $0.url.path.contains("/Backend/") })?.url,
             let range = file.path.range(of: "/Backend/")
         else { return [] }
-        let folder = URL(fileURLWithPath: String(file.path[..<range.lowerBound]) + "/Backend/Native/C")
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-            .filter { $0.hasSuffix(".c") || $0.hasSuffix(".h") }
+        let backend = String(file.path[..<range.lowerBound]) + "/Backend/"
+        let folders = ["Native/C", "CUDA/C"].map { URL(fileURLWithPath: backend + $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        let inputs = try folders.flatMap { folder in
+            try FileManager.default.contentsOfDirectory(atPath: folder.path)
+                .filter { name in [".c", ".h", ".cu", ".cuh"].contains { name.hasSuffix($0) } }
+                .map { folder.appending(path: $0) }
+        }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedC.swift")
         return [
             .buildCommand(
-                displayName: "Embedding the fixed C kernels",
+                displayName: "Embedding the C kernels and preludes",
                 executable: try context.tool(named: "EmbedC").url,
-                arguments: [folder.path, output.path],
-                inputFiles: names.map { folder.appending(path: $0) },
+                arguments: [output.path] + folders.map(\.path),
+                inputFiles: inputs,
                 outputFiles: [output])
         ]
     }

@@ -55,14 +55,7 @@ public struct FuzzRunner: Sendable {
         let out: Variable
         do {
             values = try c.inputs.map { try $0.array() }
-            inputs = try c.inputs.enumerated().map { i, t in
-                tensor(
-                    try FuzzCase.dtype(t.dtype),
-                    shape: t.shape.enumerated().map { d, n in
-                        (t.static?[d] ?? false) ? n : nil
-                    }, name: "in\(i)")
-            }
-            out = try build(c, inputs: inputs)
+            (inputs, out) = try graph(c)
         } catch {
             fail("build", "\(error)")
             return failures
@@ -104,6 +97,17 @@ public struct FuzzRunner: Sendable {
             }
         }
         return failures
+    }
+
+    /// `c`'s graph: its input variables (with the static lengths the case declares) and its last
+    /// node's output.
+    public func graph(_ c: FuzzCase) throws -> (inputs: [Variable], output: Variable) {
+        let inputs = try c.inputs.enumerated().map { i, t in
+            tensor(
+                try FuzzCase.dtype(t.dtype),
+                shape: t.shape.enumerated().map { d, n in (t.static?[d] ?? false) ? n : nil }, name: "in\(i)")
+        }
+        return (inputs, try build(c, inputs: inputs))
     }
 
     /// The graph of `c` over `inputs`: its last node's output.

@@ -42,13 +42,13 @@ enum CodeGen {
         return "(\(storage(dtype)))(\(expr))"
     }
 
-    /// The C source of `op`'s kernel. `fast` gives, per operand (inputs then outputs), the inner
-    /// stride in elements (0 or 1) the fast loop assumes.
-    static func kernel(_ op: Composite, name: String, fast: [Int]) throws -> String {
-        let nin = op.inputDTypes.count
+    /// The statements computing `op`'s values from its inputs `x0`, `x1`, … (declared by the
+    /// caller in their storage types): `v0`, `v1`, … in the storage type of each instruction's
+    /// dtype. The same body serves every backend; only the loop around it differs.
+    static func body(_ op: Composite) throws -> [String] {
         var body: [String] = []
         var valueType: [DType] = []
-        for (i, ins) in op.instructions.enumerated() {
+        for ins in op.instructions {
             let argTypes: [DType] = ins.args.map { a in
                 switch a {
                 case .input(let k): op.inputDTypes[k]
@@ -65,10 +65,18 @@ enum CodeGen {
                 case .constant(let v, let d): convert(CDomain(d).literal(v), from: d, to: domain)
                 }
             }
-            body.append(
-                "\(storage(ins.dtype)) v\(i) = \(store(ins.op.base.c(args, domain), from: domain, to: ins.dtype));")
+            let value = store(ins.op.base.c(args, domain), from: domain, to: ins.dtype)
+            body.append("\(storage(ins.dtype)) v\(body.count) = \(value);")
             valueType.append(ins.dtype)
         }
+        return body
+    }
+
+    /// The C source of `op`'s kernel. `fast` gives, per operand (inputs then outputs), the inner
+    /// stride in elements (0 or 1) the fast loop assumes.
+    static func kernel(_ op: Composite, name: String, fast: [Int]) throws -> String {
+        let nin = op.inputDTypes.count
+        let body = try self.body(op)
         let outputs = op.outputs.enumerated()
         let reducing = op.reduction != nil
         func loop(_ load: (Int) -> String, _ storeAt: (Int) -> String) -> String {

@@ -13,42 +13,14 @@
 #include <string.h>
 #include <math.h>
 
-typedef uint8_t th_bool;
+#define TH_FN static inline
+#include "prelude_common.h"
 
 static inline uint32_t th_bits_f(float x) { uint32_t u; memcpy(&u, &x, 4); return u; }
 static inline float th_from_bits_f(uint32_t u) { float x; memcpy(&x, &u, 4); return x; }
 static inline uint64_t th_bits(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 static inline double th_from_bits(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
-/* Float -> integer as the reference does: NaN -> 0, out of range -> nearest bound, else truncate. */
-static inline int64_t th_f2i(double d) {
-    return d != d ? 0 : (d >= 9.223372036854775807e18 ? INT64_MAX
-         : (d <= -9.223372036854775808e18 ? INT64_MIN : (int64_t)d));
-}
-
-/* Integer arithmetic wraps (signed overflow is undefined in C, so go through uint64_t). */
-static inline int64_t th_wadd(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
-static inline int64_t th_wsub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
-static inline int64_t th_wmul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
-static inline int64_t th_iabs(int64_t a) { return a < 0 ? th_wsub(0, a) : a; }
-static inline int64_t th_iclip(int64_t a, int64_t lo, int64_t hi) { int64_t m = a < lo ? lo : a; return m > hi ? hi : m; }
-static inline int64_t th_ifloordiv(int64_t a, int64_t b) {
-    if (b == 0) return 0;
-    if (b == -1) return th_wsub(0, a);
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-static inline int64_t th_imod(int64_t a, int64_t b) {
-    if (b == 0 || b == -1) return 0;
-    int64_t r = a % b;
-    return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
-}
-static inline int64_t th_ipow(int64_t a, int64_t b) {
-    if (b < 0) return a == 1 ? 1 : (a == -1 ? (b % 2 == 0 ? 1 : -1) : 0);
-    int64_t r = 1, base = a;
-    while (b > 0) { if (b & 1) r = th_wmul(r, base); base = th_wmul(base, base); b >>= 1; }
-    return r;
-}
 /* Min/max propagate NaN; relu and sign keep it. R is the C type, F(name) its libm-style name
    (expf for float), L(x) a literal of that type. */
 #define R float
@@ -170,6 +142,7 @@ static inline double th_log(double x) {
 #define R float
 #define F(name) name##f
 #define L(x) x##f
+#include "prelude_log1p.h"
 #include "prelude_derived.h"
 #undef R
 #undef F
@@ -177,6 +150,7 @@ static inline double th_log(double x) {
 #define R double
 #define F(name) name
 #define L(x) x
+#include "prelude_log1p.h"
 #include "prelude_derived.h"
 #undef R
 #undef F
