@@ -16,10 +16,12 @@ func tolerance(_ agreement: KernelAgreement, _ dtype: DType, largest: Double) ->
 }
 
 /// The modes that reach each backend: the reference `perform` (FAST_COMPILE), the native CPU
-/// kernels (FAST_RUN; the reference where no C compiler is installed), and DEBUG, which also
-/// compares each native kernel with `perform` node by node and checks the declared views.
+/// kernels (FAST_RUN; the reference where no C compiler is installed), DEBUG, which also
+/// compares each native kernel with `perform` node by node and checks the declared views, and
+/// the CUDA backend's kernels on the simulated device (`cuda-sim`, which needs the C compiler).
 public let backendModes: [(name: String, mode: Mode)] = [
-    ("FAST_COMPILE", .fastCompile), ("FAST_RUN", .fastRun), ("DEBUG", .debug)
+    ("FAST_COMPILE", .fastCompile), ("FAST_RUN", .fastRun), ("DEBUG", .debug),
+    ("cuda-sim", .fastRun.on(.simulatedCUDA))
 ]
 
 /// Checks an op in one call, the way `checkHashable(equivalenceClasses:)` checks a type:

@@ -9,11 +9,28 @@ import NDArray
 public enum Device: Hashable, Sendable, CustomStringConvertible {
     case cpu
     case cuda(Int)
+    /// The CUDA backend on the CPU (`device=cuda-sim`): its kernels compiled for the host, its
+    /// "device" memory in host memory (``SimulatedDevice``), for tests without a GPU.
+    case simulatedCUDA
 
     public var description: String {
         switch self {
         case .cpu: "cpu"
-        case .cuda(let n): "cuda:\(n)"
+        case .cuda(let n): "cuda\(n)"
+        case .simulatedCUDA: "cuda-sim"
+        }
+    }
+
+    /// `cpu`, `cuda` (device 0), `cuda0`, `cuda1`, … or `cuda-sim`, as `THEANO_FLAGS=device=`
+    /// takes it; nil for anything else.
+    public init?(flag: String) {
+        switch flag {
+        case "cpu": self = .cpu
+        case "cuda": self = .cuda(0)
+        case "cuda-sim": self = .simulatedCUDA
+        default:
+            guard flag.hasPrefix("cuda"), let n = Int(flag.dropFirst(4)), n >= 0 else { return nil }
+            self = .cuda(n)
         }
     }
 }
@@ -54,6 +71,17 @@ struct ReferenceBackend: Backend {
 }
 
 extension Mode {
-    /// The backend this mode lowers to.
-    var backend: any Backend { usesNativeCode ? NativeBackend() : ReferenceBackend() }
+    /// The backend this mode lowers to, on `device` (``Config/device``).
+    func backend(on device: Device) throws -> any Backend {
+        guard usesNativeCode else { return ReferenceBackend() }
+        switch device {
+        case .cpu: return NativeBackend()
+        case .simulatedCUDA: return CUDABackend(runtime: SimulatedDevice.shared)
+        case .cuda(let n):
+            throw TheanoError(
+                .config,
+                "device=cuda\(n): the CUDA backend cannot drive a GPU yet (docs/GPU.md); device=cuda-sim runs its "
+                    + "kernels on the CPU")
+        }
+    }
 }

@@ -48,6 +48,9 @@ public struct Config: Sendable {
     /// against hundreds of columns) run our own kernels instead of the BLAS library's
     /// (`THEANO_FLAGS=short_products=False` turns them off). See docs/NATIVE.md, "Short products".
     public var shortProducts = true
+    /// Where compiled functions run (`THEANO_FLAGS=device=cpu|cuda|cuda0|…|cuda-sim`): the CPU, or
+    /// the CUDA backend (docs/GPU.md; `cuda-sim` runs its kernels on the CPU, for tests).
+    public var device: Device = .cpu
 
     public init() {}
 
@@ -100,6 +103,11 @@ public struct Config: Sendable {
                 narrowProducts = try Config.flag(kv)
             case "short_products":
                 shortProducts = try Config.flag(kv)
+            case "device":
+                guard let d = Device(flag: kv[1]) else {
+                    throw TheanoError(.config, "device must be cpu, cuda, cuda<N> or cuda-sim, got '\(kv[1])'")
+                }
+                device = d
             case "allow_downcast":
                 allowDowncast = try Config.flag(kv)
             default:
@@ -176,6 +184,20 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
         return m
     }
 
+    /// The device this mode's functions run on; nil: ``Config/device``.
+    public private(set) var device: Device?
+
+    /// This mode on `device`, whatever ``Config/device`` says.
+    ///
+    /// ```swift
+    /// let f = try function(inputs: [x], outputs: [exp(x)], mode: .fastRun.on(.simulatedCUDA))
+    /// ```
+    public func on(_ device: Device) -> Mode {
+        var m = self
+        m.device = device
+        return m
+    }
+
     private init(named name: String) { self.name = name }
 
     public init?(name: String) {
@@ -203,6 +225,6 @@ public struct Mode: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         (excluded.isEmpty ? name : "\(name) excluding \(excluded.sorted().joined(separator: ", "))")
-            + (flushesDenormals ? ", flushing denormals" : "")
+            + (flushesDenormals ? ", flushing denormals" : "") + (device.map { " on \($0)" } ?? "")
     }
 }

@@ -14,6 +14,9 @@ import NDArray
 ///                    long long n; int nd; };
 /// ```
 ///
+/// `TH_KERNEL` is `extern "C" __global__` under NVRTC; `device=cuda-sim` compiles the same source
+/// as C for the CPU (``simulatorModule(_:)``).
+///
 /// with the operands' base pointers (inputs, then outputs) and byte strides. A sum or mean
 /// composite accumulates in double per thread, reduces per block in shared memory and adds the
 /// block's sum to its output with `atomicAdd` (the host divides for a mean).
@@ -70,7 +73,7 @@ enum CUDACodeGen {
         let finish = reducing ? Self.blockSum(output: "a.p[\(nin)]") : ""
         func kernel(_ suffix: String, _ flat: Bool) -> String {
             """
-            extern "C" __global__ void \(name)\(suffix)(\(name)_args a) {
+            TH_KERNEL void \(name)\(suffix)(struct \(name)_args a) {
             \(start)    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < a.n;
                      i += (long long)gridDim.x * blockDim.x) {
             \(flat ? "" : decompose + "\n")\(element(flat))
@@ -91,6 +94,39 @@ enum CUDACodeGen {
             \(kernel("", false))
 
             """
+    }
+
+    /// The argument struct's size in bytes for `operands` operands (its C layout: pointers, the
+    /// strides, the lengths, the count, the rank and its padding).
+    static func argumentBytes(operands: Int) -> Int { operands * 8 + operands * 8 * maxDims + maxDims * 8 + 16 }
+
+    /// The most dimensions a loop may have after coalescing (`TH_MAX_DIMS`).
+    static let maxDims = 8
+
+    /// A module of `kernels` (``kernels(_:name:fast:)`` of each named composite) for the CPU:
+    /// the simulator's prelude, the kernels, and per kernel a launcher running its blocks one
+    /// after another, each with one thread (so the block reduction needs no barrier):
+    /// `void <kernel>_launch(long long blocks, const struct <name>_args *a)`.
+    static func simulatorModule(_ kernels: [(name: String, source: String)]) -> String {
+        var source = (EmbeddedC.files["cuda_sim_prelude.h"] ?? "") + "\n"
+        for (name, text) in kernels {
+            source += text
+            for kernel in [name + "_flat", name] {
+                source += """
+                    void \(kernel)_launch(long long blocks, const struct \(name)_args *a) {
+                        gridDim.x = blocks;
+                        blockDim.x = 1;
+                        threadIdx.x = 0;
+                        for (long long b = 0; b < blocks; ++b) {
+                            blockIdx.x = b;
+                            \(kernel)(*a);
+                        }
+                    }
+
+                    """
+            }
+        }
+        return source
     }
 
     /// The block's partial sums (`acc` per thread) added, then the block's total to `output`.

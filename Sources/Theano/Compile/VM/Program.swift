@@ -73,7 +73,8 @@ final class Program {
         let storage = try StoragePlan(schedule, inputs: inputs, outputs: outputs, updates: updates)
         if mode.usesNativeCode {
             let flush = mode.flushesDenormals || Config.current.flushDenormals
-            let lowered = try mode.backend.kernels(for: schedule.order, options: LoweringOptions(flushDenormals: flush))
+            let backend = try mode.backend(on: mode.device ?? Config.current.device)
+            let lowered = try backend.kernels(for: schedule.order, options: LoweringOptions(flushDenormals: flush))
             for (i, k) in lowered { storage.steps[i].kernel = k }
         }
         steps = storage.steps

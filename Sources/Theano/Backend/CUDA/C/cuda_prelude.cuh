@@ -21,35 +21,9 @@ typedef unsigned long long uint64_t;
 #define TH_FN static __device__ __forceinline__
 #include "prelude_common.h"
 
-#define R float
-#define F(name) name##f
-#define L(x) x##f
-#include "prelude_helpers.h"
-TH_FN float th_expf(float x) { return expf(x); }
-TH_FN float th_logf(float x) { return logf(x); }
-TH_FN float th_log1pf(float x) { return log1pf(x); }
-TH_FN float th_expm1f(float x) { return expm1f(x); }
-TH_FN float th_tanhf(float x) { return tanhf(x); }
-#include "prelude_derived.h"
-#undef R
-#undef F
-#undef L
+#include "cuda_math.h"
 
-#define R double
-#define F(name) name
-#define L(x) x
-#include "prelude_helpers.h"
-TH_FN double th_exp(double x) { return exp(x); }
-TH_FN double th_log(double x) { return log(x); }
-TH_FN double th_log1p(double x) { return log1p(x); }
-TH_FN double th_expm1(double x) { return expm1(x); }
-TH_FN double th_tanh(double x) { return tanh(x); }
-#include "prelude_derived.h"
-#undef R
-#undef F
-#undef L
-
-/* The loop of a generated elementwise kernel: per operand its base pointer and byte strides
-   along the (coalesced) dimensions, the lengths, the element count. Passed by value. */
+/* A generated kernel's declaration, and the most dimensions of its (coalesced) loop. */
+#define TH_KERNEL extern "C" __global__
 #define TH_MAX_DIMS 8
 #endif

@@ -1,0 +1,28 @@
+import NDArray
+
+/// The CUDA backend: fused composites run as generated CUDA kernels on a ``DeviceRuntime``;
+/// every other node keeps the CPU's native kernel (or `perform`). One module per function holds
+/// its composites' kernels.
+struct CUDABackend: Backend {
+    let runtime: any DeviceRuntime
+    var name: String { "cuda" }
+    var device: Device { runtime.device }
+
+    func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
+        var result = try NativeBackend().kernels(for: nodes, options: options)
+        var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
+        for (i, node) in nodes.enumerated() {
+            guard let op = node.op as? Composite else { continue }
+            let name = "th_d\(units.count)"
+            let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
+            units.append((i, op, name, fast, try CUDACodeGen.kernels(op, name: name, fast: fast)))
+        }
+        guard !units.isEmpty else { return result }
+        let module = try runtime.module(units.map { ($0.name, $0.source) })
+        for u in units {
+            result[u.index] = DeviceElementwiseKernel(
+                op: u.op, name: u.name, module: module, runtime: runtime, fast: u.fast)
+        }
+        return result
+    }
+}

@@ -1,0 +1,40 @@
+import Synchronization
+
+/// An address in a device's memory.
+struct DevicePointer: Hashable, Sendable {
+    let address: UInt64
+}
+
+/// What the CUDA backend needs of a device: memory, transfers, modules of generated kernels and
+/// launches. Two conformers: the CUDA driver (a real GPU) and ``SimulatedDevice``
+/// (`device=cuda-sim`: the same kernels compiled for the CPU, memory in host memory), which
+/// runs the whole host side of the backend on machines without a GPU.
+protocol DeviceRuntime: AnyObject, Sendable {
+    /// The device, as `THEANO_FLAGS=device=…` names it.
+    var device: Device { get }
+    /// Threads per block for the generated kernels (at most ``CUDACodeGen/blockSize``).
+    var threadsPerBlock: Int { get }
+    func allocate(bytes: Int) throws -> DevicePointer
+    func free(_ pointer: DevicePointer)
+    func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws
+    func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws
+    /// Sets `bytes` bytes at `destination` to zero.
+    func zero(_ destination: DevicePointer, bytes: Int) throws
+    /// A module of composites' kernels (``CUDACodeGen/kernels(_:name:fast:)``, by name),
+    /// compiled for this device.
+    func module(_ kernels: [(name: String, source: String)]) throws -> any DeviceModule
+    /// Transfers and launches so far.
+    var counters: DeviceCounters { get }
+}
+
+/// A loaded module's kernels.
+protocol DeviceModule: Sendable {
+    /// Launches `kernel` on `blocks` blocks with the argument struct `arguments`.
+    func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws
+}
+
+/// Host↔device traffic and launches, which tests and the profiler read.
+struct DeviceCounters: Sendable, Equatable {
+    var uploads = 0, downloads = 0, launches = 0
+    var uploadedBytes = 0, downloadedBytes = 0
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// `device=cuda-sim`: a device whose memory is host memory and whose kernels are the CUDA
+/// backend's own CUDA C, compiled for the CPU by the native backend's C compiler behind a
+/// launch-grid shim (`Backend/CUDA/C/cuda_sim_prelude.h`). Placement, transfers and launches then
+/// run, and are counted, on any machine.
+final class SimulatedDevice: DeviceRuntime {
+    let device = Device.simulatedCUDA
+    /// One thread per block: the shim runs blocks one after another.
+    let threadsPerBlock = 1
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Each allocation's length, by its address.
+        var blocks: [UInt64: Int] = [:]
+        var counters = DeviceCounters()
+    }
+
+    /// The process's simulated device.
+    static let shared = SimulatedDevice()
+
+    var counters: DeviceCounters { state.withLock { $0.counters } }
+
+    func allocate(bytes: Int) throws -> DevicePointer {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
+        let address = UInt64(UInt(bitPattern: p))
+        state.withLock { $0.blocks[address] = bytes }
+        return DevicePointer(address: address)
+    }
+
+    func free(_ pointer: DevicePointer) {
+        guard state.withLock({ $0.blocks.removeValue(forKey: pointer.address) }) != nil else { return }
+        UnsafeMutableRawPointer(bitPattern: UInt(pointer.address))?.deallocate()
+    }
+
+    /// The host memory behind `pointer`, checked to hold `bytes` bytes: a kernel or transfer
+    /// outside an allocation is an error, as on a GPU.
+    private func memory(_ pointer: DevicePointer, bytes: Int) throws -> UnsafeMutableRawPointer {
+        guard let length = state.withLock({ $0.blocks[pointer.address] }), bytes <= length,
+            let p = UnsafeMutableRawPointer(bitPattern: UInt(pointer.address))
+        else {
+            throw TheanoError(
+                .runtime,
+                "cuda-sim: \(bytes) bytes at 0x\(String(pointer.address, radix: 16)) "
+                    + "are not inside one device allocation")
+        }
+        return p
+    }
+
+    func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
+        try memory(destination, bytes: bytes).copyMemory(from: source, byteCount: bytes)
+        state.withLock {
+            $0.counters.uploads += 1
+            $0.counters.uploadedBytes += bytes
+        }
+    }
+
+    func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
+        destination.copyMemory(from: try memory(source, bytes: bytes), byteCount: bytes)
+        state.withLock {
+            $0.counters.downloads += 1
+            $0.counters.downloadedBytes += bytes
+        }
+    }
+
+    func zero(_ destination: DevicePointer, bytes: Int) throws {
+        try memory(destination, bytes: bytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    }
+
+    func module(_ kernels: [(name: String, source: String)]) throws -> any DeviceModule {
+        guard let compiler = NativeCompiler.shared else {
+            throw TheanoError(
+                .config, "device=cuda-sim compiles the CUDA kernels with the C compiler, and there is none")
+        }
+        let native = try compiler.load(CUDACodeGen.simulatorModule(kernels))
+        return SimulatedModule(module: native, device: self)
+    }
+
+    fileprivate func counted<R>(_ body: () throws -> R) rethrows -> R {
+        // Launches are serialised: the shim's grid coordinates are globals of the module.
+        try state.withLock { s in
+            s.counters.launches += 1
+            return try body()
+        }
+    }
+}
+
+/// A module of the simulator: each kernel's launcher, called with the block count.
+private struct SimulatedModule: DeviceModule, @unchecked Sendable {
+    typealias Launcher = @convention(c) (Int64, UnsafeRawPointer) -> Void
+    let module: NativeModule
+    let device: SimulatedDevice
+
+    func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws {
+        guard let symbol = module.symbol(kernel + "_launch") else {
+            throw TheanoError(.runtime, "cuda-sim: no kernel \(kernel) in its module")
+        }
+        let launcher = unsafeBitCast(symbol, to: Launcher.self)
+        device.counted { launcher(Int64(blocks), arguments) }
+    }
+}

@@ -1,0 +1,71 @@
+import NDArray
+import Foundation
+import Testing
+
+@testable import Theano
+
+/// `device=cuda-sim`: the CUDA backend's generated kernels, compiled for the CPU, run fused
+/// elementwise work through the simulated device, which counts transfers and launches.
+/// (`checkOp` also runs every op in this mode.)
+@Suite(.serialized)
+struct CUDASimTests {
+    static let sim = Mode.fastRun.on(.simulatedCUDA)
+    static var hasCompiler: Bool { NativeCompiler.shared != nil }
+
+    @Test("THEANO_FLAGS=device= takes cpu, cuda, cuda<N> and cuda-sim")
+    func deviceFlag() throws {
+        #expect(try Config(flags: "device=cuda-sim").device == .simulatedCUDA)
+        #expect(try Config(flags: "device=cuda").device == .cuda(0))
+        #expect(try Config(flags: "device=cuda1").device == .cuda(1))
+        #expect(try Config(flags: "device=cpu").device == .cpu)
+        let e = #expect(throws: TheanoError.self) { _ = try Config(flags: "device=gpu") }
+        #expect(e?.description.contains("cuda-sim") == true)
+    }
+
+    @Test("a real GPU is refused with a clear error until the backend can drive one")
+    func realDeviceIsNotYetDriven() {
+        let x = fvector("x")
+        let e = #expect(throws: TheanoError.self) {
+            _ = try function(inputs: [x], outputs: [exp(x)], mode: .fastRun.on(.cuda(0)))
+        }
+        #expect(e?.description.contains("cuda-sim") == true, "\(String(describing: e))")
+    }
+
+    @Test("fused chains, broadcasts and sums give the CPU's results", .enabled(if: hasCompiler))
+    func resultsMatchTheCPU() throws {
+        let x = fmatrix("x")
+        let b = fvector("b")
+        let d = dvector("d")
+        let outputs = [exp(-x) * tanh(x) + x * x, softsign(x + b), sum(sigmoid(x) * 3), mean(x * x)]
+        var rng = SplitMix64(seed: 5)
+        let xv = try NDArray.uniform([7, 33], in: -3...3, dtype: .float32, using: &rng)
+        let bv = try NDArray.uniform([33], in: -1...1, dtype: .float32, using: &rng)
+        let cpu = try function(inputs: [x, b], outputs: outputs)(xv, bv)
+        let device = try function(inputs: [x, b], outputs: outputs, mode: Self.sim)(xv, bv)
+        for (got, want) in zip(device, cpu) {
+            #expect(got.shape == want.shape && got.dtype == want.dtype)
+            for (u, v) in zip(got.doubles, want.doubles) { #expect(abs(u - v) <= 1e-5 + 1e-5 * abs(v), "\(u) \(v)") }
+        }
+        // A transposed (strided) input takes the strided kernel.
+        let dv = try NDArray.uniform([5], in: -2...2, dtype: .float64, using: &rng)
+        let f = try function(inputs: [x, d], outputs: [cast(x, .float64).T * 2 + d[0]], mode: Self.sim)
+        let g = try function(inputs: [x, d], outputs: [cast(x, .float64).T * 2 + d[0]])
+        #expect(try f(xv, dv)[0].doubles == g(xv, dv)[0].doubles)
+    }
+
+    @Test(
+        "each call uploads its inputs, launches once per composite and downloads its outputs",
+        .enabled(if: hasCompiler))
+    func transfersAndLaunchesAreCounted() throws {
+        let x = fvector("x")
+        let f = try function(inputs: [x], outputs: [exp(x) * 2 + 1], mode: Self.sim)
+        let xv = try NDArray([1, 2, 3] as [Float])
+        let before = SimulatedDevice.shared.counters
+        let y = try f(xv)[0]
+        let after = SimulatedDevice.shared.counters
+        let want: [Float] = [1, 2, 3].map { (v: Float) -> Float in 2 * expf(v) + 1 }
+        #expect(zip(y.doubles, want).allSatisfy { abs(Float($0) - $1) <= 1e-5 * abs($1) }, "\(y)")
+        #expect(after.launches - before.launches == 1 && after.uploads - before.uploads == 1)
+        #expect(after.downloads - before.downloads == 1 && after.uploadedBytes - before.uploadedBytes == 12)
+    }
+}
