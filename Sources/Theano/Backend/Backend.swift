@@ -77,11 +77,7 @@ extension Mode {
         switch device {
         case .cpu: return NativeBackend()
         case .simulatedCUDA: return CUDABackend(runtime: SimulatedDevice.shared)
-        case .cuda(let n):
-            throw TheanoError(
-                .config,
-                "device=cuda\(n): the CUDA backend cannot drive a GPU yet (docs/GPU.md); device=cuda-sim runs its "
-                    + "kernels on the CPU")
+        case .cuda(let n): return CUDABackend(runtime: try CUDADevice.shared(ordinal: n))
         }
     }
 }

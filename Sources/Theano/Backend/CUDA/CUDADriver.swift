@@ -80,6 +80,15 @@ struct CUDADriver: @unchecked Sendable {
         initStatus = initialise(0)
     }
 
+    /// The driver's entry point `name` as a C function of type `T`; throws when this driver has
+    /// no such symbol.
+    func entry<T>(_ name: String, _: T.Type) throws -> T {
+        guard let p = dlsym(handle, name) else {
+            throw TheanoError(.config, "the CUDA driver \(path) has no \(name): it is older than CUDA 12")
+        }
+        return unsafeBitCast(p, to: T.self)
+    }
+
     /// What `cuInit` said (0: ready).
     let initStatus: Status
 

@@ -96,6 +96,11 @@ struct NVRTC: @unchecked Sendable {
         self.cubin = cubin
     }
 
+    /// The options every module is compiled with.
+    static func options(architecture: Int) -> [String] {
+        ["--gpu-architecture=sm_\(architecture)", "--std=c++17", "-default-device"]
+    }
+
     /// `source` compiled to a CUBIN for `sm_<architecture>` (a CUBIN, not PTX: a driver older
     /// than this NVRTC refuses its newer PTX, see docs/GPU.md). Throws with the compiler's log.
     func compile(_ source: String, name: String, architecture: Int) throws -> [UInt8] {
@@ -105,7 +110,7 @@ struct NVRTC: @unchecked Sendable {
             throw TheanoError(.runtime, "NVRTC could not create a program for \(name) (error \(created))")
         }
         defer { _ = destroy(&program) }
-        let options = ["--gpu-architecture=sm_\(architecture)", "--std=c++17", "-default-device"]
+        let options = Self.options(architecture: architecture)
         let status = withCStrings(options) { compileProgram(program, Int32(options.count), $0) } ?? -1
         guard status == 0 else {
             throw TheanoError(

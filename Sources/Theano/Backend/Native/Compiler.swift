@@ -146,9 +146,11 @@ final class NativeCompiler: @unchecked Sendable {
     }
 
     /// The cache key of `source`.
-    func key(_ source: String) -> String {
-        let digest = SHA256.hash(data: Data((identity + "\n" + flags.joined(separator: " ") + "\n" + source).utf8))
-        return digest.map { String(format: "%02x", $0) }.joined()
+    func key(_ source: String) -> String { Self.digest(identity + "\n" + flags.joined(separator: " ") + "\n" + source) }
+
+    /// The SHA-256 of `text`, in hex: the kernel caches' file names.
+    static func digest(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Loads `source` compiled: from this process's modules, else from the disk cache, else by

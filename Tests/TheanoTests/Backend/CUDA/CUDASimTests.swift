@@ -1,5 +1,5 @@
-import NDArray
 import Foundation
+import NDArray
 import Testing
 
 @testable import Theano
@@ -22,13 +22,15 @@ struct CUDASimTests {
         #expect(e?.description.contains("cuda-sim") == true)
     }
 
-    @Test("a real GPU is refused with a clear error until the backend can drive one")
-    func realDeviceIsNotYetDriven() {
+    @Test(
+        "without a GPU, device=cuda is a clear error naming the missing driver",
+        .enabled(if: !CUDADriverTests.hasDriver, "this machine has a CUDA driver"))
+    func noGPUIsAClearError() {
         let x = fvector("x")
         let e = #expect(throws: TheanoError.self) {
             _ = try function(inputs: [x], outputs: [exp(x)], mode: .fastRun.on(.cuda(0)))
         }
-        #expect(e?.description.contains("cuda-sim") == true, "\(String(describing: e))")
+        #expect(e?.description.contains("libcuda.so.1") == true, "\(String(describing: e))")
     }
 
     @Test("fused chains, broadcasts and sums give the CPU's results", .enabled(if: hasCompiler))

@@ -1,3 +1,4 @@
+import Foundation
 import NDArray
 import Testing
 
@@ -85,5 +86,21 @@ struct NVRTCCompileTests {
         #expect(paths.first == "/nowhere/libnvrtc.so.13")
         #expect(paths.contains("/home/u/.cache/theano-swift/cuda/nvidia/cu13/lib/libnvrtc.so.13"))
         #expect(paths.contains("/usr/local/cuda/lib64/libnvrtc.so.13") && paths.last == "libnvrtc.so.12")
+    }
+
+    @Test(
+        "CUBINs are cached on disk by source, options, NVRTC version and architecture",
+        .enabled(if: available, skipReason))
+    func cubinsAreCached() throws {
+        let nvrtc = try Self.nvrtc.get()
+        let source =
+            CUDACodeGen.prelude + "TH_KERNEL void k(float *p) { p[threadIdx.x] = \(UInt32.random(in: 0...1_000_000)); }"
+        let first = try CUBINCache.cubin(for: source, architecture: 90, nvrtc: nvrtc)
+        let folder = (Config.current.compiledir ?? NativeCompiler.defaultCacheDirectory()) + "/cuda"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".cubin") }
+        let cached = try files.map { try Data(contentsOf: URL(fileURLWithPath: folder + "/" + $0)) }
+        #expect(cached.contains(Data(first)))
+        #expect(try CUBINCache.cubin(for: source, architecture: 90, nvrtc: nvrtc) == first)
+        #expect(try CUBINCache.cubin(for: source, architecture: 80, nvrtc: nvrtc) != first)
     }
 }
