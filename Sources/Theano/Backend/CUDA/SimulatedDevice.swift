@@ -22,6 +22,29 @@ final class SimulatedDevice: DeviceRuntime {
 
     var counters: DeviceCounters { state.withLock { $0.counters } }
 
+    /// Counters of this task's own transfers and launches, when set: the process's counters also
+    /// count whatever runs beside it.
+    ///
+    /// ```swift
+    /// let mine = SimulatedDevice.Tally()
+    /// try SimulatedDevice.$tally.withValue(mine) { _ = try f(x) }
+    /// print(mine.counters.launches)
+    /// ```
+    @TaskLocal static var tally: Tally?
+
+    /// A task's counters (``tally``).
+    final class Tally: Sendable {
+        private let state = Mutex(DeviceCounters())
+        init() {}
+        var counters: DeviceCounters { state.withLock { $0 } }
+        fileprivate func add(_ change: (inout DeviceCounters) -> Void) { state.withLock { change(&$0) } }
+    }
+
+    private func count(_ change: (inout DeviceCounters) -> Void) {
+        state.withLock { change(&$0.counters) }
+        Self.tally?.add(change)
+    }
+
     func allocate(bytes: Int) throws -> DevicePointer {
         let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 64)
         let address = UInt64(UInt(bitPattern: p))
@@ -50,17 +73,17 @@ final class SimulatedDevice: DeviceRuntime {
 
     func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
         try memory(destination, bytes: bytes).copyMemory(from: source, byteCount: bytes)
-        state.withLock {
-            $0.counters.uploads += 1
-            $0.counters.uploadedBytes += bytes
+        count {
+            $0.uploads += 1
+            $0.uploadedBytes += bytes
         }
     }
 
     func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
         destination.copyMemory(from: try memory(source, bytes: bytes), byteCount: bytes)
-        state.withLock {
-            $0.counters.downloads += 1
-            $0.counters.downloadedBytes += bytes
+        count {
+            $0.downloads += 1
+            $0.downloadedBytes += bytes
         }
     }
 
@@ -79,7 +102,8 @@ final class SimulatedDevice: DeviceRuntime {
 
     fileprivate func counted<R>(_ body: () throws -> R) rethrows -> R {
         // Launches are serialised: the shim's grid coordinates are globals of the module.
-        try state.withLock { s in
+        Self.tally?.add { $0.launches += 1 }
+        return try state.withLock { s in
             s.counters.launches += 1
             return try body()
         }

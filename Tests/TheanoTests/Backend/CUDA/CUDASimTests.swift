@@ -62,12 +62,11 @@ struct CUDASimTests {
         let x = fvector("x")
         let f = try function(inputs: [x], outputs: [exp(x) * 2 + 1], mode: Self.sim)
         let xv = try NDArray([1, 2, 3] as [Float])
-        let before = SimulatedDevice.shared.counters
-        let y = try f(xv)[0]
-        let after = SimulatedDevice.shared.counters
+        let mine = SimulatedDevice.Tally()
+        let y = try SimulatedDevice.$tally.withValue(mine) { try f(xv)[0] }
         let want: [Float] = [1, 2, 3].map { (v: Float) -> Float in 2 * expf(v) + 1 }
         #expect(zip(y.doubles, want).allSatisfy { abs(Float($0) - $1) <= 1e-5 * abs($1) }, "\(y)")
-        #expect(after.launches - before.launches == 1 && after.uploads - before.uploads == 1)
-        #expect(after.downloads - before.downloads == 1 && after.uploadedBytes - before.uploadedBytes == 12)
+        let traffic = DeviceCounters(uploads: 1, downloads: 1, launches: 1, uploadedBytes: 12, downloadedBytes: 12)
+        #expect(mine.counters == traffic, "\(mine.counters)")
     }
 }
