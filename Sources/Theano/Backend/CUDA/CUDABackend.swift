@@ -10,18 +10,16 @@ struct CUDABackend: Backend {
 
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
         var result = try NativeBackend().kernels(for: nodes, options: options)
-        var units: [(index: Int, op: Composite, name: String, fast: [Int], source: String)] = []
+        var units: [(index: Int, unit: CUDACodeGen.KernelUnit)] = []
         for (i, node) in nodes.enumerated() {
             guard let op = node.op as? Composite else { continue }
-            let name = "th_d\(units.count)"
             let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
-            units.append((i, op, name, fast, try CUDACodeGen.kernels(op, name: name, fast: fast)))
+            units.append((i, CUDACodeGen.KernelUnit(name: "th_d\(units.count)", op: op, fast: fast)))
         }
         guard !units.isEmpty else { return result }
-        let module = try runtime.module(units.map { ($0.name, $0.source) })
-        for u in units {
-            result[u.index] = DeviceElementwiseKernel(
-                op: u.op, name: u.name, module: module, runtime: runtime, fast: u.fast)
+        let module = try runtime.module(units.map(\.unit))
+        for (i, u) in units {
+            result[i] = DeviceElementwiseKernel(op: u.op, name: u.name, module: module, runtime: runtime, fast: u.fast)
         }
         return result
     }

@@ -15,7 +15,8 @@ import NDArray
 /// ```
 ///
 /// `TH_KERNEL` is `extern "C" __global__` under NVRTC; `device=cuda-sim` compiles the same source
-/// as C for the CPU (``simulatorModule(_:)``).
+/// as C for the CPU (``simulatorModule(_:)``), calling each thread's loop (`<kernel>_thread`) in
+/// turn.
 ///
 /// with the operands' base pointers (inputs, then outputs) and byte strides. A sum or mean
 /// composite accumulates in double per thread, reduces per block in shared memory and adds the
@@ -69,15 +70,22 @@ enum CUDACodeGen {
             \((0..<nops).map { "            o\($0) += c * a.s[\($0)][d];" }.joined(separator: "\n"))
                     }
             """
-        let start = reducing ? "    double acc = 0;\n" : ""
         let finish = reducing ? Self.blockSum(output: "a.p[\(nin)]") : ""
+        // Each thread's grid-stride loop is a function of its own, so that the simulator can run
+        // a block's threads one after another and then combine their sums (no barrier needed).
         func kernel(_ suffix: String, _ flat: Bool) -> String {
             """
-            TH_KERNEL void \(name)\(suffix)(struct \(name)_args a) {
-            \(start)    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < a.n;
+            TH_FN void \(name)\(suffix)_thread(const struct \(name)_args a, double *sum) {
+                double acc = 0;
+                for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < a.n;
                      i += (long long)gridDim.x * blockDim.x) {
             \(flat ? "" : decompose + "\n")\(element(flat))
                 }
+                *sum = acc;
+            }
+            TH_KERNEL void \(name)\(suffix)(struct \(name)_args a) {
+                double acc;
+                \(name)\(suffix)_thread(a, &acc);
             \(finish)}
             """
         }
@@ -103,30 +111,45 @@ enum CUDACodeGen {
     /// The most dimensions a loop may have after coalescing (`TH_MAX_DIMS`).
     static let maxDims = 8
 
-    /// A module of `kernels` (``kernels(_:name:fast:)`` of each named composite) for the CPU:
-    /// the simulator's prelude, the kernels, and per kernel a launcher running its blocks one
-    /// after another, each with one thread (so the block reduction needs no barrier):
-    /// `void <kernel>_launch(long long blocks, const struct <name>_args *a)`.
-    static func simulatorModule(_ kernels: [(name: String, source: String)]) -> String {
+    /// A module of composites' kernels for the CPU: the simulator's prelude, the kernels, and per
+    /// kernel a launcher that runs its blocks one after another, and each block's threads one
+    /// after another, adding up their sums for a reduction as the device's block reduction does:
+    /// `void <kernel>_launch(long long blocks, long long threads, const struct <name>_args *a)`.
+    static func simulatorModule(_ units: [KernelUnit]) throws -> String {
         var source = (EmbeddedC.files["cuda_sim_prelude.h"] ?? "") + "\n"
-        for (name, text) in kernels {
-            source += text
-            for kernel in [name + "_flat", name] {
+        for u in units {
+            source += try kernels(u.op, name: u.name, fast: u.fast)
+            let total =
+                u.op.reduction != nil ? "        atomicAdd((double *)a->p[\(u.op.inputDTypes.count)], block);\n" : ""
+            for kernel in [u.name + "_flat", u.name] {
                 source += """
-                    void \(kernel)_launch(long long blocks, const struct \(name)_args *a) {
+                    void \(kernel)_launch(long long blocks, long long threads, const struct \(u.name)_args *a) {
                         gridDim.x = blocks;
-                        blockDim.x = 1;
-                        threadIdx.x = 0;
+                        blockDim.x = threads;
                         for (long long b = 0; b < blocks; ++b) {
+                            double block = 0;
                             blockIdx.x = b;
-                            \(kernel)(*a);
-                        }
+                            for (long long t = 0; t < threads; ++t) {
+                                double sum;
+                                threadIdx.x = t;
+                                \(kernel)_thread(*a, &sum);
+                                block += sum;
+                            }
+                            (void)block;
+                    \(total)    }
                     }
 
                     """
             }
         }
         return source
+    }
+
+    /// A composite to compile, under the kernel name it gets, with its fast pattern.
+    struct KernelUnit {
+        let name: String
+        let op: Composite
+        let fast: [Int]
     }
 
     /// The block's partial sums (`acc` per thread) added, then the block's total to `output`.

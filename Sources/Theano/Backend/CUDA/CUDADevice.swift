@@ -113,8 +113,10 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         try driver.check(memset(destination.address, 0, bytes), "cuMemsetD8")
     }
 
-    func module(_ kernels: [(name: String, source: String)]) throws -> any DeviceModule {
-        let source = CUDACodeGen.prelude + "\n" + kernels.map(\.source).joined()
+    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule {
+        let source =
+            try CUDACodeGen.prelude + "\n"
+            + units.map { try CUDACodeGen.kernels($0.op, name: $0.name, fast: $0.fast) }.joined()
         let cubin = try CUBINCache.cubin(for: source, architecture: facts.architecture, nvrtc: nvrtc)
         try current()
         var module: OpaquePointer?
@@ -123,8 +125,8 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
             try driver.check(loadData(&module, base), "cuModuleLoadData")
         }
         var functions: [String: OpaquePointer] = [:]
-        for (name, _) in kernels {
-            for kernel in [name + "_flat", name] {
+        for unit in units {
+            for kernel in [unit.name + "_flat", unit.name] {
                 var f: OpaquePointer?
                 try driver.check(getFunction(&f, module, kernel), "cuModuleGetFunction(\(kernel))")
                 if let f { functions[kernel] = f }

@@ -22,14 +22,15 @@ protocol DeviceRuntime: AnyObject, Sendable {
     func zero(_ destination: DevicePointer, bytes: Int) throws
     /// A module of composites' kernels (``CUDACodeGen/kernels(_:name:fast:)``, by name),
     /// compiled for this device.
-    func module(_ kernels: [(name: String, source: String)]) throws -> any DeviceModule
+    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule
     /// Transfers and launches so far.
     var counters: DeviceCounters { get }
 }
 
 /// A loaded module's kernels.
 protocol DeviceModule: Sendable {
-    /// Launches `kernel` on `blocks` blocks with the argument struct `arguments`.
+    /// Launches `kernel` on `blocks` blocks of the runtime's threads per block, with the argument
+    /// struct `arguments`.
     func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws
 }
 

@@ -7,8 +7,9 @@ import Synchronization
 /// run, and are counted, on any machine.
 final class SimulatedDevice: DeviceRuntime {
     let device = Device.simulatedCUDA
-    /// One thread per block: the shim runs blocks one after another.
-    let threadsPerBlock = 1
+    /// A few threads per block, so that the kernels' indexing by thread is exercised; the shim runs
+    /// them one after another.
+    let threadsPerBlock = 4
     private let state = Mutex(State())
 
     private struct State {
@@ -91,12 +92,12 @@ final class SimulatedDevice: DeviceRuntime {
         try memory(destination, bytes: bytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
-    func module(_ kernels: [(name: String, source: String)]) throws -> any DeviceModule {
+    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule {
         guard let compiler = NativeCompiler.shared else {
             throw TheanoError(
                 .config, "device=cuda-sim compiles the CUDA kernels with the C compiler, and there is none")
         }
-        let native = try compiler.load(CUDACodeGen.simulatorModule(kernels))
+        let native = try compiler.load(try CUDACodeGen.simulatorModule(units))
         return SimulatedModule(module: native, device: self)
     }
 
@@ -112,7 +113,7 @@ final class SimulatedDevice: DeviceRuntime {
 
 /// A module of the simulator: each kernel's launcher, called with the block count.
 private struct SimulatedModule: DeviceModule, @unchecked Sendable {
-    typealias Launcher = @convention(c) (Int64, UnsafeRawPointer) -> Void
+    typealias Launcher = @convention(c) (Int64, Int64, UnsafeRawPointer) -> Void
     let module: NativeModule
     let device: SimulatedDevice
 
@@ -121,6 +122,6 @@ private struct SimulatedModule: DeviceModule, @unchecked Sendable {
             throw TheanoError(.runtime, "cuda-sim: no kernel \(kernel) in its module")
         }
         let launcher = unsafeBitCast(symbol, to: Launcher.self)
-        device.counted { launcher(Int64(blocks), arguments) }
+        device.counted { launcher(Int64(blocks), Int64(device.threadsPerBlock), arguments) }
     }
 }

@@ -16,7 +16,7 @@
 
 struct th_dim { long long x; };
 static struct th_dim gridDim, blockDim, blockIdx, threadIdx;
-#define TH_KERNEL static
+#define TH_KERNEL static inline __attribute__((unused))
 #define TH_MAX_DIMS 8
 #define __shared__
 #define __syncthreads() ((void)0)
