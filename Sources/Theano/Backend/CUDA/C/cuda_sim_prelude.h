@@ -1,8 +1,9 @@
 /* device=cuda-sim: the prelude that lets the CUDA backend's generated kernels compile as C for
-   the CPU. The grid's coordinates are globals the launchers set; each block runs with one
-   thread, so shared memory is a local array and a barrier has nothing to wait for; atomics are
-   plain updates (launches are serialised). The math is the C library's accurate functions, as
-   CUDA's prelude uses CUDA's. */
+   the CPU. The grid's coordinates are globals the launchers set; the launchers call each thread's
+   loop in turn and add a reduction's per-thread sums themselves, so the device kernels (with their
+   shared memory and barriers) are compiled but never called; atomics are plain updates (launches
+   are serialised). The math is the C library's accurate functions, as CUDA's prelude uses
+   CUDA's. */
 #ifndef THEANO_CUDA_SIM_PRELUDE_H
 #define THEANO_CUDA_SIM_PRELUDE_H
 
