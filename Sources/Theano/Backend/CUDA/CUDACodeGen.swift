@@ -15,7 +15,7 @@ import NDArray
 /// ```
 ///
 /// `TH_KERNEL` is `extern "C" __global__` under NVRTC; `device=cuda-sim` compiles the same source
-/// as C for the CPU (``simulatorModule(_:)``), calling each thread's loop (`<kernel>_thread`) in
+/// as C for the CPU (``simulatorLaunchers(_:)``), calling each thread's loop (`<kernel>_thread`) in
 /// turn.
 ///
 /// with the operands' base pointers (inputs, then outputs) and byte strides. A sum or mean
@@ -111,38 +111,32 @@ enum CUDACodeGen {
     /// The most dimensions a loop may have after coalescing (`TH_MAX_DIMS`).
     static let maxDims = 8
 
-    /// A module of composites' kernels for the CPU: the simulator's prelude, the kernels, and per
-    /// kernel a launcher that runs its blocks one after another, and each block's threads one
-    /// after another, adding up their sums for a reduction as the device's block reduction does:
-    /// `void <kernel>_launch(long long blocks, long long threads, const struct <name>_args *a)`.
-    static func simulatorModule(_ units: [KernelUnit]) throws -> String {
-        var source = (EmbeddedC.files["cuda_sim_prelude.h"] ?? "") + "\n"
-        for u in units {
-            source += try kernels(u.op, name: u.name, fast: u.fast)
-            let total =
-                u.op.reduction != nil ? "        atomicAdd((double *)a->p[\(u.op.inputDTypes.count)], block);\n" : ""
-            for kernel in [u.name + "_flat", u.name] {
-                source += """
-                    void \(kernel)_launch(long long blocks, long long threads, const struct \(u.name)_args *a) {
-                        gridDim.x = blocks;
-                        blockDim.x = threads;
-                        for (long long b = 0; b < blocks; ++b) {
-                            double block = 0;
-                            blockIdx.x = b;
-                            for (long long t = 0; t < threads; ++t) {
-                                double sum;
-                                threadIdx.x = t;
-                                \(kernel)_thread(*a, &sum);
-                                block += sum;
-                            }
-                            (void)block;
-                    \(total)    }
-                    }
+    /// The simulator's launchers for `kernels`: each runs its blocks one after another, and each
+    /// block's threads one after another, adding a reduction's per-thread sums to its accumulator
+    /// as the device's block reduction does:
+    /// `void <kernel>_launch(long long blocks, long long threads, const void *a)`.
+    static func simulatorLaunchers(_ kernels: [DeviceKernel]) -> String {
+        kernels.map { k in
+            let total = k.accumulator.map { "        atomicAdd(((double *const *)a)[\($0)], block);\n" } ?? ""
+            return """
+                void \(k.name)_launch(long long blocks, long long threads, const void *a) {
+                    gridDim.x = blocks;
+                    blockDim.x = threads;
+                    for (long long b = 0; b < blocks; ++b) {
+                        double block = 0;
+                        blockIdx.x = b;
+                        for (long long t = 0; t < threads; ++t) {
+                            double sum;
+                            threadIdx.x = t;
+                            \(k.name)_thread(*(const struct \(k.arguments) *)a, &sum);
+                            block += sum;
+                        }
+                        (void)block;
+                \(total)    }
+                }
 
-                    """
-            }
-        }
-        return source
+                """
+        }.joined()
     }
 
     /// A composite to compile, under the kernel name it gets, with its fast pattern.

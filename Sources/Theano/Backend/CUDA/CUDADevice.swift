@@ -113,10 +113,8 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         try driver.check(memset(destination.address, 0, bytes), "cuMemsetD8")
     }
 
-    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule {
-        let source =
-            try CUDACodeGen.prelude + "\n"
-            + units.map { try CUDACodeGen.kernels($0.op, name: $0.name, fast: $0.fast) }.joined()
+    func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule {
+        let source = CUDACodeGen.prelude + "\n" + source
         let cubin = try CUBINCache.cubin(for: source, architecture: facts.architecture, nvrtc: nvrtc)
         try current()
         var module: OpaquePointer?
@@ -125,12 +123,10 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
             try driver.check(loadData(&module, base), "cuModuleLoadData")
         }
         var functions: [String: OpaquePointer] = [:]
-        for unit in units {
-            for kernel in [unit.name + "_flat", unit.name] {
-                var f: OpaquePointer?
-                try driver.check(getFunction(&f, module, kernel), "cuModuleGetFunction(\(kernel))")
-                if let f { functions[kernel] = f }
-            }
+        for kernel in kernels.map(\.name) {
+            var f: OpaquePointer?
+            try driver.check(getFunction(&f, module, kernel), "cuModuleGetFunction(\(kernel))")
+            if let f { functions[kernel] = f }
         }
         return CUDAModule(functions: functions, device: self)
     }

@@ -20,11 +20,37 @@ protocol DeviceRuntime: AnyObject, Sendable {
     func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws
     /// Sets `bytes` bytes at `destination` to zero.
     func zero(_ destination: DevicePointer, bytes: Int) throws
-    /// A module of composites' kernels (``CUDACodeGen/kernels(_:name:fast:)``, by name),
-    /// compiled for this device.
-    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule
+    /// A module of CUDA C `source` (after this device's prelude) holding `kernels`, compiled
+    /// for this device. Each kernel `K` takes one `struct <arguments>` by value and has its
+    /// thread's work in `K_thread(const struct <arguments> a, double *sum)` (the simulator calls
+    /// it thread by thread).
+    func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule
     /// Transfers and launches so far.
     var counters: DeviceCounters { get }
+}
+
+/// A kernel of a module, as a launcher sees it.
+struct DeviceKernel: Sendable {
+    let name: String
+    /// The tag of its argument struct.
+    let arguments: String
+    /// For a reduction to a scalar: the index of its double accumulator among the pointers its
+    /// argument struct starts with, to which each block adds its threads' sums.
+    var accumulator: Int?
+}
+
+extension DeviceRuntime {
+    /// A module of composites' kernels (``CUDACodeGen/kernels(_:name:fast:)``).
+    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule {
+        let source = try units.map { try CUDACodeGen.kernels($0.op, name: $0.name, fast: $0.fast) }.joined()
+        let kernels = units.flatMap { u in
+            let accumulator = u.op.reduction != nil ? u.op.inputDTypes.count : nil
+            return [u.name + "_flat", u.name].map {
+                DeviceKernel(name: $0, arguments: u.name + "_args", accumulator: accumulator)
+            }
+        }
+        return try module(source: source, kernels: kernels)
+    }
 }
 
 /// A loaded module's kernels.

@@ -92,12 +92,13 @@ final class SimulatedDevice: DeviceRuntime {
         try memory(destination, bytes: bytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
-    func module(_ units: [CUDACodeGen.KernelUnit]) throws -> any DeviceModule {
+    func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule {
         guard let compiler = NativeCompiler.shared else {
             throw TheanoError(
                 .config, "device=cuda-sim compiles the CUDA kernels with the C compiler, and there is none")
         }
-        let native = try compiler.load(try CUDACodeGen.simulatorModule(units))
+        let prelude = EmbeddedC.files["cuda_sim_prelude.h"] ?? ""
+        let native = try compiler.load(prelude + "\n" + source + CUDACodeGen.simulatorLaunchers(kernels))
         return SimulatedModule(module: native, device: self)
     }
 

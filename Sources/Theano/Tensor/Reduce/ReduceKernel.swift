@@ -9,29 +9,34 @@ extension Reduce: NativeLowering {
 
 /// `sum`, `mean`, `max` or `min` of a float array over a block of adjacent axes through the
 /// native reduction kernel (other cases: the reference).
-struct ReduceKernel: Kernel {
-    let fixed: FixedKernels
-    let op: Reduce
-
+extension Reduce {
     /// The kernel call for `x`: the (outer, n, inner) block, the kind code and the result's
     /// shape; nil when the reference handles it (other kinds, integers, scattered axes, empty).
     func block(_ x: NDArray) -> (outer: Int, n: Int, inner: Int, code: Int32, shape: [Int])? {
         let code: Int32
-        switch op.kind {
+        switch kind {
         case .sum: code = 0
         case .mean: code = 1
         case .max: code = 2
         case .min: code = 3
         default: return nil
         }
-        guard x.dtype.isFloat, x.count > 0, let first = op.axes.first, let last = op.axes.last,
-            op.axes == Array(first...last)
+        guard x.dtype.isFloat, x.count > 0, let first = axes.first, let last = axes.last,
+            axes == Array(first...last)
         else { return nil }
         let outer = x.shape[..<first].reduce(1, *)
         let n = x.shape[first...last].reduce(1, *)
         let inner = x.shape[(last + 1)...].reduce(1, *)
         return (outer, n, inner, code, Array(x.shape[..<first]) + Array(x.shape[(last + 1)...]))
     }
+}
+
+struct ReduceKernel: Kernel {
+    let fixed: FixedKernels
+    let op: Reduce
+
+    /// The kernel call for `x` (``Reduce/block(_:)``).
+    func block(_ x: NDArray) -> (outer: Int, n: Int, inner: Int, code: Int32, shape: [Int])? { op.block(x) }
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0]

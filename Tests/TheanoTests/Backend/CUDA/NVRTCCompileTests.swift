@@ -69,6 +69,19 @@ struct NVRTCCompileTests {
         #expect(!cubin.isEmpty)
     }
 
+    @Test("the fixed device kernels compile in both float dtypes", .enabled(if: available, skipReason))
+    func fixedKernels() throws {
+        let nvrtc = try Self.nvrtc.get()
+        let reduce = try #require(EmbeddedC.files["reduce.cu"])
+        for define in ["", "#define TH_DOUBLE\n"] {
+            for arch in [80, 90] {
+                let cubin = try nvrtc.compile(
+                    CUDACodeGen.prelude + define + reduce, name: "reduce.cu", architecture: arch)
+                #expect(!cubin.isEmpty)
+            }
+        }
+    }
+
     @Test("a compile error comes back with NVRTC's log", .enabled(if: available, skipReason))
     func compileErrorsCarryTheLog() throws {
         let nvrtc = try Self.nvrtc.get()
