@@ -83,5 +83,13 @@ struct CUDASimTests {
         #expect(mine.counters.launches == 2)
         #expect(zip(got[0].doubles, want[0].doubles).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
         #expect(got[1].doubles == want[1].doubles && got[1].shape == [3])
+        // argmax and argmin, ties and NaN included, as the reference gives them.
+        let m = dmatrix("m")
+        let g = try function(inputs: [m], outputs: [argmax(m, axis: 1), argmin(m, axis: 0), argmax(m)], mode: Self.sim)
+        #expect(g.program.steps.filter { $0.kernel is ArgReduceDeviceKernel }.count == 3)
+        let mv = try NDArray([3, 1, 3, .nan, 2, -5, 0, 0, 7] as [Double], shape: [3, 3])
+        let r = try g(mv)
+        // Rows: 0, the NaN, 2; columns' minima: the NaN, the 0, the −5; overall: the NaN.
+        #expect(r.map(\.doubles) == [[0, 0, 2], [1, 2, 1], [3]], "\(r)")
     }
 }
