@@ -8,16 +8,12 @@ import Testing
 /// The fused composites of the fuzzer's 600 graphs, as FAST_RUN makes them, compile as CUDA
 /// kernels with NVRTC for sm_90 (skipped, saying why, where NVRTC cannot be found).
 struct FuzzCUDACompileTests {
-    static let nvrtc: Result<NVRTC, any Error> = Result { try NVRTC.load() }
-    static var available: Bool { (try? nvrtc.get()) != nil }
-    static var skipReason: Comment {
-        if case .failure(let e) = nvrtc { return "\(e)" }
-        return ""
-    }
 
-    @Test("every composite of the fuzzer's graphs compiles with NVRTC", .enabled(if: available, skipReason))
+    @Test(
+        "every composite of the fuzzer's graphs compiles with NVRTC",
+        .enabled(if: NVRTC.unavailableReason == nil, Comment(rawValue: NVRTC.unavailableReason ?? "")))
     func fuzzComposites() throws {
-        let nvrtc = try Self.nvrtc.get()
+        let nvrtc = try NVRTC.shared.get()
         var composites: [Composite] = []
         var seen = Set<Composite>()
         for c in FuzzTests.cases {

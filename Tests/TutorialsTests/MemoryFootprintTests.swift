@@ -8,18 +8,9 @@ import Testing
 struct MemoryFootprintTests {
     @Test("a thousand functions grow `theano bench --only memory`'s resident set by under 20 MB")
     func aThousandFunctionsStayWithinTwentyMegabytes() throws {
-        let p = Process()
-        let executable: URL = try #require(CheckpointKillTests.theano, "the theano executable is not built")
-        p.executableURL = executable
-        p.arguments = ["bench", "--only", "memory", "--json"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
-        let line = try #require(String(decoding: data, as: UTF8.self).split(separator: "\n").last)
+        let (status, output) = try TheanoCommand.run(["bench", "--only", "memory", "--json"])
+        #expect(status == 0)
+        let line = try #require(output.split(separator: "\n").last)
         let row = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         let grown = try #require(row["rss_growth_mb"] as? Double, "\(row)")
         #expect(grown < 20, "resident memory grew by \(grown) MB")

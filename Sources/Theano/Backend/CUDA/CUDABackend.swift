@@ -10,21 +10,27 @@ struct CUDABackend: Backend {
     var device: Device { runtime.device }
 
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
-        var result = try NativeBackend().kernels(for: nodes, options: options)
+        var result: [Int: any Kernel] = [:]
         var units: [(index: Int, unit: CUDACodeGen.KernelUnit)] = []
         for (i, node) in nodes.enumerated() {
             if let op = node.op as? any CUDALowering, let kernel = try op.cudaKernel(node, runtime: runtime) {
                 result[i] = kernel
-                continue
+            } else if let op = node.op as? Composite {
+                let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
+                units.append((i, CUDACodeGen.KernelUnit(name: "th_d\(units.count)", op: op, fast: fast)))
             }
-            guard let op = node.op as? Composite else { continue }
-            let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
-            units.append((i, CUDACodeGen.KernelUnit(name: "th_d\(units.count)", op: op, fast: fast)))
         }
-        guard !units.isEmpty else { return result }
-        let module = try runtime.module(units.map(\.unit))
-        for (i, u) in units {
-            result[i] = DeviceElementwiseKernel(op: u.op, name: u.name, module: module, runtime: runtime, fast: u.fast)
+        if !units.isEmpty {
+            let module = try runtime.module(units.map(\.unit))
+            for (i, u) in units {
+                result[i] = DeviceElementwiseKernel(
+                    op: u.op, name: u.name, module: module, runtime: runtime, fast: u.fast)
+            }
+        }
+        // The rest on the CPU: only their C is compiled, not that of the nodes the device runs.
+        let rest = nodes.indices.filter { result[$0] == nil }
+        for (k, kernel) in try NativeBackend().kernels(for: rest.map { nodes[$0] }, options: options) {
+            result[rest[k]] = kernel
         }
         return result
     }

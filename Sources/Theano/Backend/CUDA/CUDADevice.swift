@@ -58,7 +58,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
     init(ordinal: Int) throws {
         driver = try CUDADriver.load()
         facts = try driver.device(ordinal)
-        nvrtc = try NVRTC.load()
+        nvrtc = try NVRTC.shared.get()
         device = .cuda(ordinal)
         let retain = try driver.entry("cuDevicePrimaryCtxRetain", Retain.self)
         setCurrent = try driver.entry("cuCtxSetCurrent", SetCurrent.self)

@@ -20,7 +20,7 @@ public enum CUDAStatus {
         } catch {
             lines.append("driver: none (\(error))")
         }
-        if let nvrtc = try? NVRTC.load() {
+        if let nvrtc = try? NVRTC.shared.get() {
             lines.append("nvrtc: \(nvrtc.path), version \(nvrtc.version.major).\(nvrtc.version.minor)")
         } else {
             lines.append("nvrtc: none (THEANO_NVRTC, or scripts/setup, provides it)")

@@ -74,12 +74,7 @@ struct DeviceElementwiseKernel: Kernel, @unchecked Sendable {
     /// The coalesced loop: its lengths and, per operand, its byte strides along them (a
     /// reduction's accumulator last, never advanced).
     private func loop(_ shape: [Int], _ operands: [NDArray], count: Int) -> (dims: [Int], strides: [Int]) {
-        let nd = shape.count
-        var strides = [Int](repeating: 0, count: count * nd)
-        for (k, a) in operands.enumerated() {
-            let lead = nd - a.ndim
-            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * a.dtype.itemSize }
-        }
+        let strides = ElementwiseKernel.byteStrides(shape, operands, count: count)
         let (dims, st) = ElementwiseKernel.coalesce(shape, strides, count)
         return dims.isEmpty ? ([1], [Int](repeating: 0, count: count)) : (dims, st)
     }

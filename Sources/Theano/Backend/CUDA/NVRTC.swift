@@ -43,6 +43,15 @@ struct NVRTC: @unchecked Sendable {
         return paths + ["libnvrtc.so.13", "libnvrtc.so.12"]
     }
 
+    /// The process's NVRTC, looked for once (loading it takes up to a tenth of a second).
+    static let shared: Result<NVRTC, any Error> = Result { try load() }
+
+    /// Why NVRTC cannot be used here, or nil when it can (for tests that need it).
+    static var unavailableReason: String? {
+        if case .failure(let e) = shared { return "\(e)" }
+        return nil
+    }
+
     /// The first NVRTC found; throws, naming every place searched, when there is none.
     static func load() throws -> NVRTC {
         var tried: [String] = []

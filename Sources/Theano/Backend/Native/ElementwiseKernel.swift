@@ -116,15 +116,7 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
     /// advanced), and the call flags (fast loop, denormal flushing).
     func loop(_ shape: [Int], _ operands: [NDArray]) -> (dims: [Int], strides: [Int], flags: Int32) {
         let nops = operands.count + (op.reduction != nil ? 1 : 0)
-        // Byte strides per operand, inputs aligned right and broadcast with stride 0.
-        let nd = shape.count
-        var strides = [Int](repeating: 0, count: nops * nd)
-        for (k, a) in operands.enumerated() {
-            let lead = nd - a.ndim
-            let size = a.dtype.itemSize
-            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * size }
-        }
-        var (dims, st) = Self.coalesce(shape, strides, nops)
+        var (dims, st) = Self.coalesce(shape, Self.byteStrides(shape, operands, count: nops), nops)
         let cnd = dims.count
         // The fast loop applies when every inner stride is the predicted 0 or 1 element.
         var isFast: Int32 = 1
@@ -205,6 +197,18 @@ struct ElementwiseKernel: Kernel, @unchecked Sendable {
         let sum = partials.reduce(0, +)
         let value = kind == .mean ? sum / Double(count) : sum
         return NDArray(scalar: value, dtype: kind.outputDType(op.instructions[o].dtype))
+    }
+
+    /// Byte strides of `operands` along `shape`, operand by operand (`count` operands, the ones
+    /// past `operands` — a reduction's accumulator — all 0): aligned right, broadcast with 0.
+    static func byteStrides(_ shape: [Int], _ operands: [NDArray], count: Int) -> [Int] {
+        let nd = shape.count
+        var strides = [Int](repeating: 0, count: count * nd)
+        for (k, a) in operands.enumerated() {
+            let lead = nd - a.ndim
+            for d in 0..<a.ndim where a.shape[d] != 1 { strides[k * nd + lead + d] = a.strides[d] * a.dtype.itemSize }
+        }
+        return strides
     }
 
     /// Drops length-1 dimensions and merges neighbours that every operand walks contiguously.

@@ -99,6 +99,17 @@ extension ArgReduce: NativeLowering {
     }
 }
 
+extension ArgReduce {
+    /// `x` as the contiguous (outer, n, inner) block its kernels read (flattened when the axis is
+    /// nil), and the result's shape.
+    func block(_ x: NDArray) throws -> (x: NDArray, outer: Int, n: Int, inner: Int, shape: [Int]) {
+        let a = axis ?? 0
+        let src = axis == nil ? try x.contiguous().reshaped([-1]) : x.contiguous()
+        let shape = Array(src.shape[..<a]) + Array(src.shape[(a + 1)...])
+        return (src, src.shape[..<a].reduce(1, *), src.shape[a], src.shape[(a + 1)...].reduce(1, *), shape)
+    }
+}
+
 /// `argmax` / `argmin` of a float array through the native kernel.
 struct ArgReduceKernel: Kernel {
     let fixed: FixedKernels
@@ -107,12 +118,7 @@ struct ArgReduceKernel: Kernel {
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0]
         guard x.count > 0, let f = fixed[x.dtype]?.argReduce else { return try op.perform(inputs) }
-        let a = op.axis ?? 0
-        let src = op.axis == nil ? try x.contiguous().reshaped([-1]) : x.contiguous()
-        let outer = src.shape[..<a].reduce(1, *)
-        let n = src.shape[a]
-        let inner = src.shape[(a + 1)...].reduce(1, *)
-        let shape = Array(src.shape[..<a]) + Array(src.shape[(a + 1)...])
+        let (src, outer, n, inner, shape) = try op.block(x)
         let out = try reusable(buffers, 0, shape: shape, dtype: .int64) ?? NDArray.empty(shape, dtype: .int64)
         withExtendedLifetime(src) {
             f(Int64(outer), Int64(n), Int64(inner), src.rawBase, out.basePointer(as: Int64.self), op.isMax ? 1 : 0)

@@ -69,11 +69,9 @@ struct ArgReduceDeviceKernel: Kernel, @unchecked Sendable {
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0]
         guard x.count > 0 else { return try op.perform(inputs) }
-        let a = op.axis ?? 0
-        let src = op.axis == nil ? try x.contiguous().reshaped([-1]) : x.contiguous()
-        let block = (src.shape[..<a].reduce(1, *), src.shape[a], src.shape[(a + 1)...].reduce(1, *))
-        let out = try NDArray.empty(Array(src.shape[..<a]) + Array(src.shape[(a + 1)...]), dtype: .int64)
-        try launchReduction("th_argreduce", module, runtime, src, out, block, kind: op.isMax ? 1 : 0)
+        let (src, outer, n, inner, shape) = try op.block(x)
+        let out = try NDArray.empty(shape, dtype: .int64)
+        try launchReduction("th_argreduce", module, runtime, src, out, (outer, n, inner), kind: op.isMax ? 1 : 0)
         return [out]
     }
 }

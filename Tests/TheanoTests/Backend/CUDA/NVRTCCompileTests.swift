@@ -9,12 +9,9 @@ import Testing
 /// NVIDIA's NVRTC wheel; without it these tests are skipped, saying why.
 @Suite("CUDA kernels compile with NVRTC for sm_80 and sm_90")
 struct NVRTCCompileTests {
-    static let nvrtc: Result<NVRTC, any Error> = Result { try NVRTC.load() }
-    static var available: Bool { (try? nvrtc.get()) != nil }
-    static var skipReason: Comment {
-        if case .failure(let e) = nvrtc { return "\(e)" }
-        return ""
-    }
+    static var nvrtc: Result<NVRTC, any Error> { NVRTC.shared }
+    static var available: Bool { NVRTC.unavailableReason == nil }
+    static var skipReason: Comment { Comment(rawValue: NVRTC.unavailableReason ?? "") }
 
     /// Every scalar op, as the single instruction of a composite, at each input dtype its type
     /// rule accepts.
