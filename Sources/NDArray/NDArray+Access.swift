@@ -6,7 +6,7 @@ extension NDArray {
     /// ```
     public func scalars<T: NDElement>(as: T.Type) -> [T] {
         let c = T.dtype == dtype ? contiguous() : cast(to: T.dtype)
-        let p = c.basePointer(as: T.self)
+        let p = c.storage.readPointer.assumingMemoryBound(to: T.self) + c.offset
         return Array(UnsafeBufferPointer(start: p, count: c.count))
     }
 
@@ -17,13 +17,13 @@ extension NDArray {
     public func item() throws(NDArrayError) -> Double {
         guard count == 1 else { throw .shapeMismatch("item() needs one element, array has shape \(shape)") }
         // The one element sits at `offset` whatever the strides; read it without building an array.
-        return dtype.visit(ReadVisitor(raw: storage.pointer, offset: offset))
+        return dtype.visit(ReadVisitor(raw: storage.readPointer, offset: offset))
     }
 
     /// The element at `indices` (negative indices count from the end), as `Double`.
     public func element(at indices: [Int]) throws(NDArrayError) -> Double {
         let off = try elementOffset(indices)
-        return dtype.visit(ReadVisitor(raw: storage.pointer, offset: off))
+        return dtype.visit(ReadVisitor(raw: storage.readPointer, offset: off))
     }
 
     /// Sets the element at `indices` (copying first if the storage is shared).
@@ -72,7 +72,7 @@ extension NDArray {
     public func mapElements(to dtype: DType, _ f: (Double) -> Double) -> NDArray {
         let src = contiguous()
         var out = NDArray(uninitialized: shape, dtype: dtype)
-        let read = src.dtype.visit(DoubleReader(raw: src.storage.pointer, offset: src.offset))
+        let read = src.dtype.visit(DoubleReader(raw: src.storage.readPointer, offset: src.offset))
         out.withMutableElements(as: Double.self) { f(read($0)) }
         return out
     }
@@ -82,7 +82,7 @@ extension NDArray {
     func copyConverting(into out: NDArray) {
         if dtype == out.dtype, shape == out.shape, isContiguous, out.isContiguous {
             (out.storage.pointer + out.offset * dtype.itemSize)
-                .copyMemory(from: storage.pointer + offset * dtype.itemSize, byteCount: count * dtype.itemSize)
+                .copyMemory(from: storage.readPointer + offset * dtype.itemSize, byteCount: count * dtype.itemSize)
             return
         }
         let src = self.ndim == out.ndim ? self : (try? self.broadcast(to: out.shape)) ?? self
@@ -116,7 +116,7 @@ private struct CopyOuter: DTypeVisitor {
 private struct CopyInner<T: NDElement>: DTypeVisitor {
     let src: NDArray, dst: NDArray
     func visit<U: NDElement>(_: U.Type) {
-        let s = src.storage.pointer.assumingMemoryBound(to: T.self)
+        let s = src.storage.readPointer.assumingMemoryBound(to: T.self)
         let d = dst.storage.pointer.assumingMemoryBound(to: U.self)
         StridedLoop(shape: dst.shape, strides: [src.strides, dst.strides])
             .forEachRow(offsets: [src.offset, dst.offset]) { o, n, st in

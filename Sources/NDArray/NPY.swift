@@ -25,7 +25,7 @@ public enum NPY {
         data.append(contentsOf: [UInt8(len & 0xff), UInt8(len >> 8)])
         data.append(contentsOf: Array(header.utf8))
         let c = array.contiguous()
-        data.append(Data(bytes: c.storage.pointer + c.offset * c.dtype.itemSize, count: c.count * c.dtype.itemSize))
+        data.append(Data(bytes: c.storage.readPointer + c.offset * c.dtype.itemSize, count: c.count * c.dtype.itemSize))
         return data
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -8,12 +10,22 @@
 ///
 /// Arrays have value semantics: a write through an ``NDArray`` copies its storage first unless
 /// the array is its only user, so views never see writes made through another array.
+///
+/// A storage may also have a copy in a device's memory (a ``StorageMirror``), kept coherent
+/// lazily: device kernels read the mirror (uploaded when host memory is newer) and write it
+/// (making host memory stale), and host code reaching the bytes through ``pointer`` gets them
+/// downloaded first. Values therefore stay on the device between the nodes and calls that use
+/// them there, and cross only where host code reads them.
 public final class NDStorage: @unchecked Sendable {
     /// Alignment of every buffer, enough for AVX-512 loads.
     public static let alignment = 64
 
-    public let pointer: UnsafeMutableRawPointer
+    /// Host memory, current or not (see ``pointer``).
+    let host: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// Whether a mirror is attached: the one check host access pays on storages without one.
+    let mirrored = Atomic<Bool>(false)
+    let residence = Mutex(Residence())
 
     /// Buffers this large are placed on 2 MiB boundaries and marked for transparent huge pages
     /// (as NumPy does from 4 MiB): streaming through a dataset then costs far fewer TLB misses,
@@ -44,7 +56,7 @@ public final class NDStorage: @unchecked Sendable {
     }
 
     private init(pointer: UnsafeMutableRawPointer, byteCount: Int) {
-        self.pointer = pointer
+        self.host = pointer
         self.byteCount = byteCount
     }
 
@@ -61,17 +73,17 @@ public final class NDStorage: @unchecked Sendable {
     /// Allocates `byteCount` zeroed bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
-        pointer = NDStorage.allocate(byteCount)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        host = NDStorage.allocate(byteCount)
+        host.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
     }
 
     /// Allocates without zeroing, for buffers that are fully written right away.
     init(uninitializedByteCount byteCount: Int) {
         self.byteCount = byteCount
-        pointer = NDStorage.allocate(byteCount)
+        host = NDStorage.allocate(byteCount)
     }
 
-    deinit { free(pointer) }
+    deinit { free(host) }
 }
 
 extension NDArray {

@@ -2,10 +2,9 @@ import NDArray
 
 /// Where a value lives.
 ///
-/// Today every value is in host memory (`.cpu`). The CUDA backend adds `.cuda(ordinal)`: a
-/// shared variable created under a CUDA device keeps its storage there, and values cross
-/// between devices only through explicit transfer nodes that the placement rewrite puts at the
-/// graph's edges (see docs/DESIGN.md, "Backends and devices").
+/// `.cpu` is host memory. Under `.cuda(ordinal)` (and the simulator) values that device kernels
+/// produce or read keep a copy in device memory, which ``NDStorage`` keeps coherent with host
+/// memory; they cross only where host code reads them (docs/GPU.md, "Where values live").
 public enum Device: Hashable, Sendable, CustomStringConvertible {
     case cpu
     case cuda(Int)
@@ -40,6 +39,13 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
 /// an array from an earlier call that nothing else holds (or nil), to reuse when it fits.
 protocol Kernel: Sendable {
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray]
+    /// Whether it reads and writes its operands in a device's memory (``StorageMirror``), so
+    /// that an update in place goes through it rather than through host memory.
+    var runsOnDevice: Bool { get }
+}
+
+extension Kernel {
+    var runsOnDevice: Bool { false }
 }
 
 /// What lowering may take into account besides the nodes.
@@ -60,6 +66,12 @@ protocol Backend: Sendable {
     var device: Device { get }
     /// The kernels for `nodes` (in schedule order), by position.
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel]
+    /// Whether calls at fixed layouts may be replayed from host pointers (``Replay``).
+    var replaysOnHost: Bool { get }
+}
+
+extension Backend {
+    var replaysOnHost: Bool { true }
 }
 
 /// Every node through its op's `perform`: FAST_COMPILE, constant folding, and the yardstick

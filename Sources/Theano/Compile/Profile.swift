@@ -1,4 +1,5 @@
 import Foundation
+import NDArray
 
 /// Time spent per node and per op kind over the calls of a function compiled with profiling on
 /// (`function(…, profile: true)` or `THEANO_FLAGS=profile=True`).
@@ -6,25 +7,46 @@ import Foundation
 /// ```swift
 /// let f = try function(inputs: [x], outputs: [y], profile: true)
 /// for _ in 0..<100 { try f(batch) }
-/// print(f.profile!)          // op kinds by total time, then the slowest nodes
+/// print(f.profile!)          // op kinds by total time, the slowest nodes, host↔device transfers
 /// ```
+///
+/// On a CUDA device a node without a device kernel runs on the host: the bytes it brings down
+/// from the device (and those that go up for the next device node) are listed per node.
 public final class Profile: CustomStringConvertible, @unchecked Sendable {
     private let lock = NSLock()
     private(set) var nodeSeconds: [Double]
+    /// Host↔device traffic while each node ran (``NDStorage/traffic``).
+    private(set) var nodeTraffic: [MirrorTraffic]
     private let nodeNames: [String]
     private let kindNames: [String]
     public private(set) var calls = 0
 
     init(nodes: [Apply]) {
         nodeSeconds = Array(repeating: 0, count: nodes.count)
+        nodeTraffic = Array(repeating: MirrorTraffic(), count: nodes.count)
         nodeNames = nodes.map { "\($0.op) (\($0.location))" }
         kindNames = nodes.map { String(describing: type(of: $0.op)) }
     }
 
-    func record(node: Int, seconds: Double) {
+    func record(node: Int, seconds: Double, traffic: MirrorTraffic? = nil) {
         lock.lock()
         nodeSeconds[node] += seconds
+        if let t = traffic {
+            nodeTraffic[node].uploads += t.uploads
+            nodeTraffic[node].downloads += t.downloads
+            nodeTraffic[node].uploadedBytes += t.uploadedBytes
+            nodeTraffic[node].downloadedBytes += t.downloadedBytes
+        }
         lock.unlock()
+    }
+
+    /// Host↔device transfers per node that made any, most bytes first.
+    public var transfers: [(node: String, traffic: MirrorTraffic)] {
+        lock.lock()
+        defer { lock.unlock() }
+        return zip(nodeNames, nodeTraffic).filter { $0.1 != MirrorTraffic() }
+            .sorted { $0.1.uploadedBytes + $0.1.downloadedBytes > $1.1.uploadedBytes + $1.1.downloadedBytes }
+            .map { ($0.0, $0.1) }
     }
 
     func finishCall() {
@@ -63,6 +85,14 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
         lines.append("slowest nodes:")
         for (n, s) in byNode.prefix(15) {
             lines.append(String(format: "  %6.2f %%  %9.4f s  %@", total > 0 ? 100 * s / total : 0, s, n))
+        }
+        let moved = transfers
+        if !moved.isEmpty {
+            lines.append("host↔device transfers (up, down):")
+            for (n, t) in moved.prefix(15) {
+                lines.append(
+                    "  \(t.uploads) × \(t.uploadedBytes) B up, \(t.downloads) × \(t.downloadedBytes) B down  \(n)")
+            }
         }
         return lines.joined(separator: "\n")
     }

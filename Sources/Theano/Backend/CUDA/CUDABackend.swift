@@ -8,6 +8,8 @@ struct CUDABackend: Backend {
     let runtime: any DeviceRuntime
     var name: String { "cuda" }
     var device: Device { runtime.device }
+    /// Replays read host pointers; a call on the device runs its kernels (CUDA graphs: not yet).
+    var replaysOnHost: Bool { false }
 
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
         var result: [Int: any Kernel] = [:]
@@ -15,7 +17,7 @@ struct CUDABackend: Backend {
         for (i, node) in nodes.enumerated() {
             if let op = node.op as? any CUDALowering, let kernel = try op.cudaKernel(node, runtime: runtime) {
                 result[i] = kernel
-            } else if let op = node.op as? Composite {
+            } else if let op = node.op as? Composite, !Self.staysOnHost(node) {
                 let fast = ElementwiseKernel.fastPattern(op, inputs: node.inputs.map(\.type))
                 units.append((i, CUDACodeGen.KernelUnit(name: "th_d\(units.count)", op: op, fast: fast)))
             }
@@ -33,5 +35,12 @@ struct CUDABackend: Backend {
             result[rest[k]] = kernel
         }
         return result
+    }
+
+    /// Arithmetic on scalars alone (an index, a shape's length) stays on the host, where the
+    /// slicing and allocation that read it run: a launch and two transfers would cost more.
+    static func staysOnHost(_ node: Apply) -> Bool {
+        func single(_ v: Variable) -> Bool { v.type.shape.allSatisfy { $0 == 1 } }
+        return node.outputs.allSatisfy(single) && node.inputs.allSatisfy(single)
     }
 }

@@ -15,6 +15,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
     private typealias HtoD = @convention(c) (UInt64, UnsafeRawPointer, Int) -> Status
     private typealias DtoH = @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> Status
     private typealias Memset = @convention(c) (UInt64, UInt8, Int) -> Status
+    private typealias DtoD = @convention(c) (UInt64, UInt64, Int) -> Status
     private typealias LoadData = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UnsafeRawPointer) -> Status
     private typealias GetFunction =
         @convention(c) (
@@ -34,7 +35,9 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
     private let nvrtc: NVRTC
     private let context: OpaquePointer?
     private let setCurrent: SetCurrent, alloc: Alloc, release: Free, htod: HtoD, dtoh: DtoH, memset: Memset
-    private let loadData: LoadData, getFunction: GetFunction
+    private let loadData: LoadData, getFunction: GetFunction, dtod: DtoD
+    /// Loaded on the first product.
+    private let blas = Mutex<CUBLAS?>(nil)
     fileprivate let launchKernel: Launch, synchronize: Synchronize
     private let tally = Mutex(DeviceCounters())
 
@@ -67,6 +70,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         htod = try driver.entry("cuMemcpyHtoD_v2", HtoD.self)
         dtoh = try driver.entry("cuMemcpyDtoH_v2", DtoH.self)
         memset = try driver.entry("cuMemsetD8_v2", Memset.self)
+        dtod = try driver.entry("cuMemcpyDtoD_v2", DtoD.self)
         loadData = try driver.entry("cuModuleLoadData", LoadData.self)
         getFunction = try driver.entry("cuModuleGetFunction", GetFunction.self)
         launchKernel = try driver.entry("cuLaunchKernel", Launch.self)
@@ -111,6 +115,22 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
     func zero(_ destination: DevicePointer, bytes: Int) throws {
         try current()
         try driver.check(memset(destination.address, 0, bytes), "cuMemsetD8")
+    }
+
+    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws {
+        try current()
+        try driver.check(dtod(destination.address, source.address, bytes), "cuMemcpyDtoD (\(bytes) bytes)")
+    }
+
+    func gemm(_ product: DeviceGemm) throws {
+        try current()
+        try blas.withLock { loaded in
+            let cublas = try loaded ?? CUBLAS.load()
+            loaded = cublas
+            try cublas.run(product)
+        }
+        try driver.check(synchronize(), "cuBLAS gemm")
+        counted()
     }
 
     func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule {

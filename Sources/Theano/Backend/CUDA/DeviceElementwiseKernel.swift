@@ -1,8 +1,8 @@
 import NDArray
 
-/// A fused composite run on a device: each call uploads its inputs, launches the composite's
-/// kernel over the broadcast shape and downloads its outputs (values do not stay on the device
-/// between nodes yet; see docs/GPU.md).
+/// A fused composite run on a device: its operands are read where they live on the device
+/// (uploaded only when host memory holds newer bytes) and its outputs stay there; a sum or mean
+/// to a scalar comes back to the host.
 struct DeviceElementwiseKernel: Kernel, @unchecked Sendable {
     let op: Composite
     let name: String
@@ -13,52 +13,36 @@ struct DeviceElementwiseKernel: Kernel, @unchecked Sendable {
     /// The most blocks a launch uses; the grid-stride loop covers the rest.
     static let maxBlocks = 1024
 
+    var runsOnDevice: Bool { true }
+
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let shape = try NDArray.broadcastShapes(inputs.map(\.shape))
         let total = shape.reduce(1, *)
         let reducing = op.reduction != nil
         guard total > 0, shape.count <= CUDACodeGen.maxDims else { return try op.perform(inputs) }
-        let outputs: [NDArray] =
-            reducing
-            ? [] : try op.outputs.map { try NDArray.empty(shape, dtype: op.instructions[$0].dtype) }
-        // Inputs go up contiguous at their own shapes; broadcasting is a stride of 0.
-        let hosts = inputs.map { $0.contiguous() }
-        var allocations: [DevicePointer] = []
-        defer { for p in allocations { runtime.free(p) } }
-        func allocate(_ bytes: Int) throws -> DevicePointer {
-            let p = try runtime.allocate(bytes: bytes)
-            allocations.append(p)
-            return p
+        var pointers = try inputs.map { try runtime.address(reading: $0) }
+        var outputs: [NDArray] = []
+        if !reducing {
+            for (k, o) in op.outputs.enumerated() {
+                let (array, p) = try runtime.output(
+                    shape, op.instructions[o].dtype, reusing: buffers.count > k ? buffers[k] : nil)
+                outputs.append(array)
+                pointers.append(p)
+            }
         }
-        var pointers: [DevicePointer] = []
-        for a in hosts {
-            let bytes = a.count * a.dtype.itemSize
-            let p = try allocate(bytes)
-            try withExtendedLifetime(a) { try runtime.upload(a.rawBase, to: p, bytes: bytes) }
-            pointers.append(p)
+        let accumulator = reducing ? try DeviceBuffer(runtime: runtime, bytes: 8) : nil
+        if let accumulator {
+            try runtime.zero(accumulator.pointer, bytes: 8)
+            pointers.append(accumulator.pointer)
         }
-        for out in outputs { pointers.append(try allocate(out.count * out.dtype.itemSize)) }
-        if reducing {
-            let p = try allocate(8)
-            try runtime.zero(p, bytes: 8)
-            pointers.append(p)
-        }
-        let operands = hosts + outputs
+        let operands = inputs + outputs
         let (dims, strides) = loop(shape, operands, count: pointers.count)
         let kernel = flat(shape, operands) ? name + "_flat" : name
-        let threads = runtime.threadsPerBlock
-        let blocks = min((total + threads - 1) / threads, Self.maxBlocks)
         let arguments = Self.arguments(pointers, dims: dims, strides: strides, count: total)
-        try arguments.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            try module.launch(kernel, blocks: blocks, arguments: base)
-        }
-        for (out, p) in zip(outputs, pointers[hosts.count...]) {
-            try runtime.download(p, to: out.rawBase, bytes: out.count * out.dtype.itemSize)
-        }
-        guard reducing, let kind = op.reduction, let o = op.outputs.first, let p = pointers.last else { return outputs }
+        try runtime.launch(kernel, of: module, items: total, arguments: arguments)
+        guard let kind = op.reduction, let o = op.outputs.first, let accumulator else { return outputs }
         var sum = 0.0
-        try runtime.download(p, to: &sum, bytes: 8)
+        try runtime.download(accumulator.pointer, to: &sum, bytes: 8)
         let value = kind == .mean ? sum / Double(total) : sum
         return [NDArray(scalar: value, dtype: kind.outputDType(op.instructions[o].dtype))]
     }
@@ -67,7 +51,7 @@ struct DeviceElementwiseKernel: Kernel, @unchecked Sendable {
     /// kernel's pattern (``fast``) predicts for it.
     private func flat(_ shape: [Int], _ operands: [NDArray]) -> Bool {
         operands.enumerated().allSatisfy { k, a in
-            fast[k] == 0 ? a.count == 1 : a.shape == shape
+            fast[k] == 0 ? a.count == 1 : a.shape == shape && a.isContiguous
         }
     }
 

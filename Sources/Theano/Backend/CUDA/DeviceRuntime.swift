@@ -20,6 +20,10 @@ protocol DeviceRuntime: AnyObject, Sendable {
     func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws
     /// Sets `bytes` bytes at `destination` to zero.
     func zero(_ destination: DevicePointer, bytes: Int) throws
+    /// Copies `bytes` bytes within device memory.
+    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws
+    /// A matrix product in device memory: cuBLAS on a GPU.
+    func gemm(_ product: DeviceGemm) throws
     /// A module of CUDA C `source` (after this device's prelude) holding `kernels`, compiled
     /// for this device. Each kernel `K` takes one `struct <arguments>` by value and has its
     /// thread's work in `K_thread(const struct <arguments> a, double *sum)` (the simulator calls
@@ -64,4 +68,16 @@ protocol DeviceModule: Sendable {
 struct DeviceCounters: Sendable, Equatable {
     var uploads = 0, downloads = 0, launches = 0
     var uploadedBytes = 0, downloadedBytes = 0
+}
+
+/// Row-major `C = alpha · op(A) · op(B) + beta · C` (float32 or float64), as cuBLAS computes it:
+/// `op(A)` is m × k, `op(B)` k × n, each stored with its leading dimension.
+struct DeviceGemm: Sendable {
+    var double: Bool
+    var transA = false, transB = false
+    var m: Int, n: Int, k: Int
+    var alpha = 1.0, beta = 0.0
+    var a: DevicePointer, lda: Int
+    var b: DevicePointer, ldb: Int
+    var c: DevicePointer, ldc: Int
 }

@@ -61,7 +61,14 @@ final class SimulatedDevice: DeviceRuntime {
     /// The host memory behind `pointer`, checked to hold `bytes` bytes: a kernel or transfer
     /// outside an allocation is an error, as on a GPU.
     private func memory(_ pointer: DevicePointer, bytes: Int) throws -> UnsafeMutableRawPointer {
-        guard let length = state.withLock({ $0.blocks[pointer.address] }), bytes <= length,
+        let inside = state.withLock { s -> Bool in
+            // The allocation at or below the address (views start inside one).
+            guard let base = s.blocks.keys.filter({ $0 <= pointer.address }).max(), let length = s.blocks[base] else {
+                return false
+            }
+            return pointer.address - base + UInt64(bytes) <= UInt64(length)
+        }
+        guard inside,
             let p = UnsafeMutableRawPointer(bitPattern: UInt(pointer.address))
         else {
             throw TheanoError(
@@ -90,6 +97,35 @@ final class SimulatedDevice: DeviceRuntime {
 
     func zero(_ destination: DevicePointer, bytes: Int) throws {
         try memory(destination, bytes: bytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+    }
+
+    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws {
+        try memory(destination, bytes: bytes).copyMemory(from: try memory(source, bytes: bytes), byteCount: bytes)
+    }
+
+    /// cuBLAS's part is played by OpenBLAS, on the simulated device's (host) memory.
+    func gemm(_ g: DeviceGemm) throws {
+        guard let blas = BLAS.shared else {
+            throw TheanoError(.config, "device=cuda-sim runs cuBLAS's products with OpenBLAS, which was not found")
+        }
+        func raw(_ p: DevicePointer) -> UnsafeMutableRawPointer? {
+            UnsafeMutableRawPointer(bitPattern: UInt(p.address))
+        }
+        let (ta, tb): (Int32, Int32) = (g.transA ? 112 : 111, g.transB ? 112 : 111)
+        let (m, n, k) = (Int32(g.m), Int32(g.n), Int32(g.k))
+        counted {
+            if g.double {
+                blas.dgemm(
+                    101, ta, tb, m, n, k, g.alpha, raw(g.a)?.assumingMemoryBound(to: Double.self), Int32(g.lda),
+                    raw(g.b)?.assumingMemoryBound(to: Double.self), Int32(g.ldb), g.beta,
+                    raw(g.c)?.assumingMemoryBound(to: Double.self), Int32(g.ldc))
+            } else {
+                blas.sgemm(
+                    101, ta, tb, m, n, k, Float(g.alpha), raw(g.a)?.assumingMemoryBound(to: Float.self), Int32(g.lda),
+                    raw(g.b)?.assumingMemoryBound(to: Float.self), Int32(g.ldb), Float(g.beta),
+                    raw(g.c)?.assumingMemoryBound(to: Float.self), Int32(g.ldc))
+            }
+        }
     }
 
     func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule {

@@ -34,7 +34,12 @@ extension Program {
             let args = [stored] + others.compactMap { $0 }
             let result: NDArray
             do {
-                result = try step.node.op.perform(args, reusing: [stored])[0]
+                // A device kernel updates the device's copy; anything else the host's.
+                if let kernel = step.kernel, kernel.runsOnDevice {
+                    result = try kernel.run(args, into: [stored])[0]
+                } else {
+                    result = try step.node.op.perform(args, reusing: [stored])[0]
+                }
             } catch {
                 throw TheanoError(at: step.node, args, error)
             }

@@ -62,6 +62,8 @@ final class Program {
     static let replayedUpdateBytes = 64 << 10
     /// Calls answered by a replay (for tests and diagnostics).
     let replayedCalls = Atomic<Int>(0)
+    /// Whether the backend's kernels allow replays (device kernels do not yet: CUDA graphs will).
+    private let hostReplays: Bool
 
     init(
         inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
@@ -76,6 +78,9 @@ final class Program {
             let backend = try mode.backend(on: mode.device ?? Config.current.device)
             let lowered = try backend.kernels(for: schedule.order, options: LoweringOptions(flushDenormals: flush))
             for (i, k) in lowered { storage.steps[i].kernel = k }
+            hostReplays = backend.replaysOnHost
+        } else {
+            hostReplays = true
         }
         steps = storage.steps
         slotCount = storage.slotCount
@@ -95,7 +100,8 @@ final class Program {
         let smallUpdates = steps.allSatisfy { step in
             step.updatesInPlace.map { $0.value.count * $0.value.dtype.itemSize <= Self.replayedUpdateBytes } ?? true
         }
-        let replayed = !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode
+        let replayed =
+            !mode.excluded.contains("replay") && !checkNodes && !profile && mode.usesNativeCode && hostReplays
         replays = replayed && smallUpdates ? ReplayCache() : nil
     }
 
@@ -154,6 +160,7 @@ final class Program {
         var validated = false
         for (index, step) in steps.enumerated() {
             let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            let traffic = profile == nil ? nil : NDStorage.traffic
             if let shared = step.updatesInPlace {
                 // The first in-place update: check all of them before any writes.
                 if !validated {
@@ -200,6 +207,10 @@ final class Program {
                 } else {
                     results = try step.node.op.perform(args, reusing: free)
                 }
+                // A download that failed where it could not throw (host code reading a device value).
+                if step.kernel?.runsOnDevice != true {
+                    for a in args where a.storage.hasMirror { try a.storage.checkHost() }
+                }
             } catch {
                 throw TheanoError(at: step.node, args, error)
             }
@@ -221,7 +232,8 @@ final class Program {
             }
             if !trace { for s in step.release { slots[s] = nil } }
             if let profile {
-                profile.record(node: index, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                profile.record(node: index, seconds: seconds, traffic: traffic.map { NDStorage.traffic - $0 })
             }
         }
         profile?.finishCall()

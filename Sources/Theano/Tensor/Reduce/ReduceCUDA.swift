@@ -34,30 +34,19 @@ private func reductionModule(_ dtype: DType, _ text: String, _ runtime: any Devi
         ])
 }
 
-/// Runs `kernel` of `module` over `x` (contiguous, an (outer, n, inner) block) into `out`, with
-/// the kind argument last.
+/// Runs `kernel` of `module` over `x` (contiguous, an (outer, n, inner) block) into a new
+/// device array of `shape`, with the kind argument last.
 private func launchReduction(
-    _ kernel: String, _ module: any DeviceModule, _ runtime: any DeviceRuntime, _ x: NDArray, _ out: NDArray,
-    _ block: (outer: Int, n: Int, inner: Int), kind: Int
-) throws {
-    let inBytes = x.count * x.dtype.itemSize
-    let outBytes = out.count * out.dtype.itemSize
-    let src = try runtime.allocate(bytes: inBytes)
-    defer { runtime.free(src) }
-    let dst = try runtime.allocate(bytes: outBytes)
-    defer { runtime.free(dst) }
-    try withExtendedLifetime(x) { try runtime.upload(x.rawBase, to: src, bytes: inBytes) }
+    _ kernel: String, _ module: any DeviceModule, _ runtime: any DeviceRuntime, _ x: NDArray, _ shape: [Int],
+    _ dtype: DType, _ buffer: NDArray?, _ block: (outer: Int, n: Int, inner: Int), kind: Int
+) throws -> NDArray {
+    let src = try runtime.address(reading: x)
+    let (out, dst) = try runtime.output(shape, dtype, reusing: buffer)
     let arguments: [Int64] = [
-        Int64(bitPattern: src.address), Int64(bitPattern: dst.address), Int64(block.outer), Int64(block.n),
-        Int64(block.inner), Int64(kind)
+        Int64(src), Int64(dst), Int64(block.outer), Int64(block.n), Int64(block.inner), Int64(kind)
     ]
-    let threads = runtime.threadsPerBlock
-    let blocks = min((block.outer * block.inner + threads - 1) / threads, DeviceElementwiseKernel.maxBlocks)
-    try arguments.withUnsafeBytes { raw in
-        guard let base = raw.baseAddress else { return }
-        try module.launch(kernel, blocks: blocks, arguments: base)
-    }
-    try runtime.download(dst, to: out.rawBase, bytes: outBytes)
+    try runtime.launch(kernel, of: module, items: block.outer * block.inner, arguments: arguments)
+    return out
 }
 
 /// An ``ArgReduce`` on the device.
@@ -65,29 +54,56 @@ struct ArgReduceDeviceKernel: Kernel, @unchecked Sendable {
     let op: ArgReduce
     let module: any DeviceModule
     let runtime: any DeviceRuntime
+    var runsOnDevice: Bool { true }
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0]
         guard x.count > 0 else { return try op.perform(inputs) }
         let (src, outer, n, inner, shape) = try op.block(x)
-        let out = try NDArray.empty(shape, dtype: .int64)
-        try launchReduction("th_argreduce", module, runtime, src, out, (outer, n, inner), kind: op.isMax ? 1 : 0)
-        return [out]
+        let kind = op.isMax ? 1 : 0
+        return [
+            try launchReduction(
+                "th_argreduce", module, runtime, src, shape, .int64, buffers.first ?? nil, (outer, n, inner), kind: kind
+            )
+        ]
     }
 }
 
-/// A ``Reduce`` on the device: its input goes up contiguous, its result comes back.
+/// A ``Reduce`` on the device, its result left there.
 struct ReduceDeviceKernel: Kernel, @unchecked Sendable {
     let op: Reduce
     let module: any DeviceModule
     let runtime: any DeviceRuntime
+    var runsOnDevice: Bool { true }
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0].contiguous()
         guard let block = op.block(x), block.outer * block.inner > 0 else { return try op.perform(inputs) }
-        let out = try NDArray.empty(block.shape, dtype: x.dtype)
-        try launchReduction(
-            "th_reduce", module, runtime, x, out, (block.outer, block.n, block.inner), kind: Int(block.code))
+        let out = try launchReduction(
+            "th_reduce", module, runtime, x, block.shape, x.dtype, buffers.first ?? nil,
+            (block.outer, block.n, block.inner), kind: Int(block.code))
         return [out]
+    }
+}
+
+extension ReduceTo: CUDALowering {
+    func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
+        let dtype = node.inputs[0].dtype
+        guard dtype.isFloat, let text = EmbeddedC.files["reduce.cu"] else { return nil }
+        return ReduceToDeviceKernel(module: try reductionModule(dtype, text, runtime), runtime: runtime)
+    }
+}
+
+/// A gradient summed back to its input's shape on the device; itself when it has that shape.
+struct ReduceToDeviceKernel: Kernel, @unchecked Sendable {
+    let module: any DeviceModule
+    let runtime: any DeviceRuntime
+    var runsOnDevice: Bool { true }
+
+    func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
+        let g = inputs[0]
+        guard let (axes, target) = try ReduceTo.plan(g, inputs[1]) else { return [g] }
+        let sum = ReduceDeviceKernel(op: Reduce(kind: .sum, axes: axes), module: module, runtime: runtime)
+        return [try sum.run([g], into: buffers)[0].reshaped(target)]
     }
 }

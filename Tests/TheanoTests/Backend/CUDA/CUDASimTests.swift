@@ -56,14 +56,20 @@ struct CUDASimTests {
     }
 
     @Test(
-        "each call uploads its inputs, launches once per composite and downloads its outputs",
+        "a call uploads its input once, launches once per composite; its output comes back when read",
         .enabled(if: hasCompiler))
     func transfersAndLaunchesAreCounted() throws {
         let x = fvector("x")
         let f = try function(inputs: [x], outputs: [exp(x) * 2 + 1], mode: Self.sim)
         let xv = try NDArray([1, 2, 3] as [Float])
         let mine = SimulatedDevice.Tally()
-        let y = try SimulatedDevice.$tally.withValue(mine) { try f(xv)[0] }
+        let (y, inCall) = try SimulatedDevice.$tally.withValue(mine) {
+            let y = try f(xv)[0]
+            let inCall = mine.counters
+            _ = y.doubles
+            return (y, inCall)
+        }
+        #expect(inCall == DeviceCounters(uploads: 1, launches: 1, uploadedBytes: 12), "\(inCall)")
         let want: [Float] = [1, 2, 3].map { (v: Float) -> Float in 2 * expf(v) + 1 }
         #expect(zip(y.doubles, want).allSatisfy { abs(Float($0) - $1) <= 1e-5 * abs($1) }, "\(y)")
         let traffic = DeviceCounters(uploads: 1, downloads: 1, launches: 1, uploadedBytes: 12, downloadedBytes: 12)

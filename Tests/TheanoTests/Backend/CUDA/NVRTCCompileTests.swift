@@ -69,12 +69,13 @@ struct NVRTCCompileTests {
     @Test("the fixed device kernels compile in both float dtypes", .enabled(if: available, skipReason))
     func fixedKernels() throws {
         let nvrtc = try Self.nvrtc.get()
-        let reduce = try #require(EmbeddedC.files["reduce.cu"])
-        for define in ["", "#define TH_DOUBLE\n"] {
-            for arch in [80, 90] {
-                let cubin = try nvrtc.compile(
-                    CUDACodeGen.prelude + define + reduce, name: "reduce.cu", architecture: arch)
-                #expect(!cubin.isEmpty)
+        for file in ["reduce.cu", "nnet.cu"] {
+            let text = try #require(EmbeddedC.files[file])
+            for define in ["", "#define TH_DOUBLE\n"] {
+                for arch in [80, 90] {
+                    let cubin = try nvrtc.compile(CUDACodeGen.prelude + define + text, name: file, architecture: arch)
+                    #expect(!cubin.isEmpty, "\(file) \(define) sm_\(arch)")
+                }
             }
         }
     }

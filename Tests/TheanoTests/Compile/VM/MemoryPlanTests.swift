@@ -123,7 +123,8 @@ struct MemoryPlanTests {
         let first = try f([0, 1])[0]
         let second = try f([2, 3])[0]
         #expect(!first.sharesStorage(with: second))
-        #expect(first.doubles == [3, Double(Float(2 * M_E + 1))])
+        let e: Double = 2 * M_E + 1
+        #expect(first.doubles == [3, Double(Float(e))])
         // Once the caller lets go of a result, its buffer is reused: the same memory comes back.
         var last = try f([1, 1])[0]
         let pointer = last.storage.pointer
