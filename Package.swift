@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// `THEANO_PORTABLE=1` (scripts/build-portable) builds a `theano` for machines without a Swift
+/// toolchain: zlib and libpng linked statically, and no networking (no libcurl), so MNIST comes
+/// from `--data`. docs/GPU.md, "On a GPU machine".
+let portable = Context.environment["THEANO_PORTABLE"] == "1"
+let staticLibraries: [String] = ["-Xlinker", "-l:libpng16.a", "-Xlinker", "-l:libz.a"]
+
 let package = Package(
     name: "Theano",
     platforms: [.macOS(.v14)],
@@ -18,12 +24,14 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            name: "CZlib", path: portable ? "Sources/Portable/CZlib" : "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(
-            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+            name: "CPNG", path: portable ? "Sources/Portable/CPNG" : "Sources/CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
-        .target(name: "NDArray", dependencies: ["CZlib"]),
+        .target(
+            name: "NDArray", dependencies: ["CZlib"],
+            linkerSettings: portable ? [.unsafeFlags(staticLibraries)] : []),
         .target(name: "CKernels"),
         // Embeds the fixed C kernels (Sources/Theano/Backend/Native/C) in the Theano library.
         .executableTarget(name: "EmbedC"),
@@ -38,7 +46,8 @@ let package = Package(
             plugins: ["EmbedCPlugin"]),
         .target(
             name: "Datasets",
-            dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["NDArray", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: portable ? [.define("THEANO_NO_NETWORKING")] : []),
         .target(name: "Tutorials", dependencies: ["Theano", "Datasets", "CPNG"]),
         .target(name: "Fuzz", dependencies: ["Theano", "NDArray"]),
         .executableTarget(

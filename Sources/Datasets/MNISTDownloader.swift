@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-#if canImport(FoundationNetworking)
+#if canImport(FoundationNetworking) && !THEANO_NO_NETWORKING
     import FoundationNetworking
 #endif
 
@@ -95,28 +95,43 @@ public struct MNISTDownloader: Sendable {
     func download(
         _ url: URL, to dest: URL, name: String, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
     ) throws {
-        let part = dest.deletingLastPathComponent().appendingPathComponent("." + dest.lastPathComponent + ".part")
-        let attributes = try? FileManager.default.attributesOfItem(atPath: part.path)
-        let have = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
-        var request = URLRequest(url: url, timeoutInterval: timeout)
-        if have > 0 { request.setValue("bytes=\(have)-", forHTTPHeaderField: "Range") }
-        let sink = try DownloadSink(file: part, name: name, resumeFrom: have, progress: progress)
-        let session = URLSession(configuration: .ephemeral, delegate: sink, delegateQueue: nil)
-        session.dataTask(with: request).resume()
-        sink.done.wait()
-        session.finishTasksAndInvalidate()
-        if let error = sink.failure { throw DatasetError.download(url: url.absoluteString, reason: error) }
-        do {
-            try verify(part, name: name)
-        } catch {
-            try? FileManager.default.removeItem(at: part)
-            throw error
-        }
-        _ = try? FileManager.default.removeItem(at: dest)
-        do { try FileManager.default.moveItem(at: part, to: dest) } catch {
-            throw DatasetError.io("cannot move \(part.path) to \(dest.path): \(error.localizedDescription)")
-        }
+        #if THEANO_NO_NETWORKING
+            // The portable build (scripts/build-portable) leaves libcurl out.
+            throw DatasetError.download(
+                url: url.absoluteString,
+                reason: "this build of theano has no networking; give the MNIST folder with --data")
+        #else
+            try fetch(url, to: dest, name: name, progress: progress)
+        #endif
     }
+
+    #if !THEANO_NO_NETWORKING
+        private func fetch(
+            _ url: URL, to dest: URL, name: String, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
+        ) throws {
+            let part = dest.deletingLastPathComponent().appendingPathComponent("." + dest.lastPathComponent + ".part")
+            let attributes = try? FileManager.default.attributesOfItem(atPath: part.path)
+            let have = (attributes?[.size] as? NSNumber)?.int64Value ?? 0
+            var request = URLRequest(url: url, timeoutInterval: timeout)
+            if have > 0 { request.setValue("bytes=\(have)-", forHTTPHeaderField: "Range") }
+            let sink = try DownloadSink(file: part, name: name, resumeFrom: have, progress: progress)
+            let session = URLSession(configuration: .ephemeral, delegate: sink, delegateQueue: nil)
+            session.dataTask(with: request).resume()
+            sink.done.wait()
+            session.finishTasksAndInvalidate()
+            if let error = sink.failure { throw DatasetError.download(url: url.absoluteString, reason: error) }
+            do {
+                try verify(part, name: name)
+            } catch {
+                try? FileManager.default.removeItem(at: part)
+                throw error
+            }
+            _ = try? FileManager.default.removeItem(at: dest)
+            do { try FileManager.default.moveItem(at: part, to: dest) } catch {
+                throw DatasetError.io("cannot move \(part.path) to \(dest.path): \(error.localizedDescription)")
+            }
+        }
+    #endif
 
     /// Checks a gzip'd file's uncompressed size and MD5 against the known values.
     public func verify(_ file: URL, name: String) throws {
@@ -134,62 +149,66 @@ public struct MNISTDownloader: Sendable {
     }
 }
 
-/// Receives one HTTP response into a file, appending when the server answers 206.
-private final class DownloadSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    let file: URL, name: String, progress: @Sendable (String, Int64, Int64?) -> Void
-    let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var handle: FileHandle?
-    private var received: Int64
-    private var total: Int64?
-    private(set) var failure: String?
+#if !THEANO_NO_NETWORKING
+    /// Receives one HTTP response into a file, appending when the server answers 206.
+    private final class DownloadSink: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+        let file: URL, name: String, progress: @Sendable (String, Int64, Int64?) -> Void
+        let done = DispatchSemaphore(value: 0)
+        private let lock = NSLock()
+        private var handle: FileHandle?
+        private var received: Int64
+        private var total: Int64?
+        private(set) var failure: String?
 
-    init(
-        file: URL, name: String, resumeFrom: Int64, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
-    ) throws {
-        self.file = file
-        self.name = name
-        self.progress = progress
-        received = resumeFrom
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-    ) {
-        lock.lock()
-        defer { lock.unlock() }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 || status == 206 else {
-            failure = "HTTP status \(status)"
-            completionHandler(.cancel)
-            return
+        init(
+            file: URL, name: String, resumeFrom: Int64, progress: @escaping @Sendable (String, Int64, Int64?) -> Void
+        ) throws {
+            self.file = file
+            self.name = name
+            self.progress = progress
+            received = resumeFrom
         }
-        if status == 200 { received = 0 }  // the server ignored the range: start over
-        let fm = FileManager.default
-        if status == 200 || !fm.fileExists(atPath: file.path) { _ = fm.createFile(atPath: file.path, contents: nil) }
-        handle = try? FileHandle(forWritingTo: file)
-        if status == 206 { _ = try? handle?.seekToEnd() } else { try? handle?.truncate(atOffset: 0) }
-        let length = response.expectedContentLength
-        total = length > 0 ? received + length : nil
-        completionHandler(handle == nil ? .cancel : .allow)
-        if handle == nil { failure = "cannot write \(file.path)" }
-    }
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lock.lock()
-        handle?.write(data)
-        received += Int64(data.count)
-        let (r, t) = (received, total)
-        lock.unlock()
-        progress(name, r, t)
-    }
+        func urlSession(
+            _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+            completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+        ) {
+            lock.lock()
+            defer { lock.unlock() }
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            guard status == 200 || status == 206 else {
+                failure = "HTTP status \(status)"
+                completionHandler(.cancel)
+                return
+            }
+            if status == 200 { received = 0 }  // the server ignored the range: start over
+            let fm = FileManager.default
+            if status == 200 || !fm.fileExists(atPath: file.path) {
+                _ = fm.createFile(atPath: file.path, contents: nil)
+            }
+            handle = try? FileHandle(forWritingTo: file)
+            if status == 206 { _ = try? handle?.seekToEnd() } else { try? handle?.truncate(atOffset: 0) }
+            let length = response.expectedContentLength
+            total = length > 0 ? received + length : nil
+            completionHandler(handle == nil ? .cancel : .allow)
+            if handle == nil { failure = "cannot write \(file.path)" }
+        }
 
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.lock()
-        try? handle?.close()
-        if let error, failure == nil { failure = error.localizedDescription }
-        lock.unlock()
-        done.signal()
+        func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+            lock.lock()
+            handle?.write(data)
+            received += Int64(data.count)
+            let (r, t) = (received, total)
+            lock.unlock()
+            progress(name, r, t)
+        }
+
+        func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+            lock.lock()
+            try? handle?.close()
+            if let error, failure == nil { failure = error.localizedDescription }
+            lock.unlock()
+            done.signal()
+        }
     }
-}
+#endif
