@@ -140,17 +140,20 @@ extension NDStorage {
         return m
     }
 
-    /// Host↔mirror traffic of every storage so far.
+    /// Host↔device traffic so far: every storage's mirror transfers, and those device code
+    /// makes outside a storage (``count(download:)``).
     public static var traffic: MirrorTraffic { trafficCounter.withLock { $0 } }
 
-    private static func count(upload bytes: Int) {
+    /// Counts an upload that device code made outside a storage's mirror.
+    public static func count(upload bytes: Int) {
         trafficCounter.withLock { t in
             t.uploads += 1
             t.uploadedBytes += bytes
         }
     }
 
-    private static func count(download bytes: Int) {
+    /// Counts a download that device code made outside a storage's mirror (a scalar result).
+    public static func count(download bytes: Int) {
         trafficCounter.withLock { t in
             t.downloads += 1
             t.downloadedBytes += bytes

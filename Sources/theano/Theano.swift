@@ -9,6 +9,6 @@ struct TheanoCommand: ParsableCommand {
         subcommands: [
             LogReg.self, MLPCommand.self, LeNetCommand.self, DACommand.self, RBMCommand.self,
             SdACommand.self, DBNCommand.self, Predict.self, FetchMNIST.self, Demo.self, Cache.self,
-            Bench.self, FuzzCommand.self, Devices.self
+            Bench.self, FuzzCommand.self, Devices.self, DeviceCheck.self
         ])
 }

@@ -11,3 +11,24 @@ struct DevicesCommandTests {
         #expect(lines.last == "cuda-sim: available", "\(text)")
     }
 }
+
+/// `theano device-check`, which `scripts/gpu-check` runs on a GPU, passes on the simulator: every
+/// workload matches the CPU, a training call moves only its cost, and each math function's ulps
+/// are reported.
+struct DeviceCheckCommandTests {
+    @Test func deviceCheckPassesOnTheSimulator() throws {
+        let (status, text) = try TheanoCommand.run(["device-check", "--device", "cuda-sim"])
+        #expect(status == 0, "\(text)")
+        let rows = text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let checks = rows.filter { $0["check"] != nil }
+        #expect(checks.count == 5 && checks.allSatisfy { $0["ok"] as? Bool == true }, "\(text)")
+        let math = rows.filter { $0["math"] != nil }
+        #expect(math.count == 10, "\(text)")
+        // The simulator's math is the C library's: within 2 ulps of the float64 reference.
+        #expect(math.allSatisfy { ($0["max_ulp"] as? Int ?? .max) <= 2 }, "\(text)")
+        let bad = try TheanoCommand.run(["device-check", "--device", "cpu"])
+        #expect(bad.status != 0)
+    }
+}

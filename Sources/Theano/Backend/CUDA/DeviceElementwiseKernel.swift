@@ -43,6 +43,7 @@ struct DeviceElementwiseKernel: Kernel, @unchecked Sendable {
         guard let kind = op.reduction, let o = op.outputs.first, let accumulator else { return outputs }
         var sum = 0.0
         try runtime.download(accumulator.pointer, to: &sum, bytes: 8)
+        NDStorage.count(download: 8)
         let value = kind == .mean ? sum / Double(total) : sum
         return [NDArray(scalar: value, dtype: kind.outputDType(op.instructions[o].dtype))]
     }
