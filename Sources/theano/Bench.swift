@@ -15,12 +15,14 @@ struct Bench: ParsableCommand {
     @Option(
         help: """
             Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
-            memory.
+            memory, device (for THEANO_FLAGS=device=cuda: SGEMM and an elementwise chain on shared variables).
             """)
     var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
     @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
     @Option(help: "Repeats per measurement (the median is reported).") var repeats = 15
+    @Option(help: "SGEMM size of the device workload.") var deviceGemm = 8192
+    @Option(help: "Elements of the device workload's elementwise chain.") var deviceElements = 100_000_000
     @Flag(help: "One JSON object per line instead of a table.") var json = false
     /// Internal: compile the logistic tutorial's functions once and print the seconds (run as a
     /// child process so that the cold and cached measurements each start from a fresh process).
@@ -54,6 +56,9 @@ struct Bench: ParsableCommand {
         if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
         if workloads.contains("convnet-step") { try BenchWorkloads.convnetStep(repeats: repeats, emit) }
         if workloads.contains("memory") { try BenchWorkloads.memory(emit) }
+        if workloads.contains("device") {
+            try BenchWorkloads.device(gemm: deviceGemm, elements: deviceElements, repeats: repeats, emit)
+        }
         if workloads.contains("lenet") {
             try BenchWorkloads.lenet(mnist: try data.load(), minibatches: lenetBatches, emit)
         }

@@ -32,3 +32,18 @@ struct DeviceCheckCommandTests {
         #expect(bad.status != 0)
     }
 }
+
+/// `theano bench --only device`, the GPU targets' kernels on shared variables, on the simulator.
+struct DeviceBenchCommandTests {
+    @Test func deviceWorkloadReportsItsFigures() throws {
+        let (status, text) = try TheanoCommand.run([
+            "bench", "--json", "--only", "device", "--device-gemm", "64", "--device-elements", "1000", "--repeats", "1"
+        ])
+        #expect(status == 0, "\(text)")
+        let row = try #require(
+            text.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }.first { $0["workload"] as? String == "device" }, "\(text)")
+        #expect((row["sgemm_gflops"] as? Double ?? 0) > 0 && (row["chain_seconds"] as? Double ?? 0) > 0, "\(row)")
+    }
+}
