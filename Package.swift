@@ -24,10 +24,12 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            name: "CZlib", path: portable ? "Sources/Portable/CZlib" : "Sources/CZlib", pkgConfig: "zlib",
+            name: "CZlib", path: portable ? "Sources/Portable/CZlib" : "Sources/CZlib",
+            pkgConfig: portable ? nil : "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(
-            name: "CPNG", path: portable ? "Sources/Portable/CPNG" : "Sources/CPNG", pkgConfig: "libpng",
+            name: "CPNG", path: portable ? "Sources/Portable/CPNG" : "Sources/CPNG",
+            pkgConfig: portable ? nil : "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .target(
             name: "NDArray", dependencies: ["CZlib"],
