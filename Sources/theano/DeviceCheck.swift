@@ -35,7 +35,11 @@ struct DeviceCheck: ParsableCommand {
         do { emit(try DeviceChecks.residency(mode)) } catch {
             emit(["check": "residency", "ok": false, "error": "\(error)"])
         }
-        for row in try DeviceChecks.mathAccuracy(mode) { emit(row) }
+        do {
+            for row in try DeviceChecks.mathAccuracy(mode) { emit(row) }
+        } catch {
+            emit(["check": "device math accuracy", "ok": false, "error": "\(error)"])
+        }
         if failures > 0 { throw ExitCode(1) }
     }
 }
