@@ -92,6 +92,14 @@ struct NNetDeviceKernel: Kernel, @unchecked Sendable {
         guard z.ndim == 2, y.ndim == 1, y.count == rows, rows > 0, z.shape[1] > 0, y.dtype.isInteger,
             g.map({ $0.count == rows && $0.dtype == z.dtype }) ?? true
         else { return try op.perform(inputs) }
+        // Labels in host memory are checked there as the CPU checks them, without a transfer; labels
+        // only on the device give NaN rows when out of range.
+        if !y.storage.isOnlyOnMirror {
+            let classes = Int64(z.shape[1])
+            if let bad = y.scalars(as: Int64.self).first(where: { $0 < -classes || $0 >= classes }) {
+                throw OpError("label \(bad) is out of range for \(classes) classes", kind: .shape)
+            }
+        }
         let (out, po) = try runtime.output(g == nil ? [rows] : z.shape, z.dtype, reusing: buffer)
         let pg = try g.map { try runtime.address(reading: $0) }
         let words: [Int64] = [

@@ -24,7 +24,9 @@ final class DeviceBuffer: StorageMirror, @unchecked Sendable {
 }
 
 extension DevicePointer {
-    func advanced(by bytes: Int) -> DevicePointer { DevicePointer(address: address &+ UInt64(bytes)) }
+    func advanced(by bytes: Int) -> DevicePointer {
+        DevicePointer(address: address &+ UInt64(bitPattern: Int64(bytes)))
+    }
 }
 
 extension DeviceRuntime {

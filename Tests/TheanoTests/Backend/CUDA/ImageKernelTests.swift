@@ -77,3 +77,32 @@ struct ImageKernelTests {
         #expect(r[1].doubles.map { $0 } == [1, 0, 0, 1, 0, 0, 0, 0])
     }
 }
+
+/// Advanced indexing on the simulated device: gathers, and increments with repeated indices.
+@Suite(.serialized, .enabled(if: NativeCompiler.shared != nil))
+struct IndexKernelTests {
+    @Test("gathers, sets and increments (repeated indices add up) match the reference; bad indices throw")
+    func advancedIndexing() throws {
+        var rng = SplitMix64(seed: 23)
+        let x = dmatrix("x")
+        let i = lvector("i")
+        let v = dmatrix("v")
+        let outputs = [
+            x[i], x[0..., 1...][i], incSubtensor(x[i], v), setSubtensor(x[i], v), x.T[i],
+            try grad(sum(x[i] * x[i]), wrt: x)
+        ]
+        let f = try function(inputs: [x, i, v], outputs: outputs, mode: .fastRun.on(.simulatedCUDA))
+        #expect(f.program.steps.filter { $0.kernel is IndexDeviceKernel }.count >= 4)
+        let xv = try NDArray.uniform([5, 4], in: -1...1, dtype: .float64, using: &rng)
+        let iv = try NDArray([3, 0, 3, -1] as [Int64])
+        let vv = try NDArray.uniform([4, 4], in: -1...1, dtype: .float64, using: &rng)
+        let got = try f(xv, iv, vv)
+        let want = try function(inputs: [x, i, v], outputs: outputs, mode: .fastCompile)(xv, iv, vv)
+        for (k, (g, w)) in zip(got, want).enumerated() {
+            #expect(g.shape == w.shape, "output \(k)")
+            for (p, q) in zip(g.doubles, w.doubles) { #expect(abs(p - q) <= 1e-12, "output \(k): \(p) \(q)") }
+        }
+        let e = #expect(throws: TheanoError.self) { _ = try f(xv, try NDArray([0, 5] as [Int64]), vv) }
+        #expect(e?.description.contains("out of bounds") == true, "\(String(describing: e))")
+    }
+}

@@ -137,9 +137,15 @@ struct ResidencyTests {
                     #expect(abs(p - q) <= tolerance * max(1, abs(q)), "output \(k): \(p) \(q)")
                 }
             }
-            // A label out of range: NaN on the device (a kernel cannot throw; the CPU's throws).
-            let bad = try device(zv, try NDArray([4, 0, 9, 2, 3, 1] as [Int64]), gv)
-            #expect(bad[2].doubles[2].isNaN && !bad[2].doubles[1].isNaN)
+            // A label out of range: an error, as on the CPU, when the labels are in host memory…
+            let e = #expect(throws: TheanoError.self) {
+                _ = try device(zv, try NDArray([4, 0, 9, 2, 3, 1] as [Int64]), gv)
+            }
+            #expect(e?.description.contains("label 9 is out of range for 5 classes") == true)
+            // …and NaN for that row when they were computed on the device (a kernel cannot throw).
+            let shifted = try function(inputs: [z, y], outputs: [softmaxCrossEntropy(z, y + 5)], mode: Self.sim)
+            let bad = try shifted(zv, try NDArray([-1, -5, 4, -3, -2, -4] as [Int64]))[0].doubles
+            #expect(bad[2].isNaN && bad.enumerated().allSatisfy { $0.offset == 2 || !$0.element.isNaN }, "\(bad)")
         }
     }
 }
