@@ -22,10 +22,7 @@ extension AdvancedIncSubtensor: CUDALowering {
 }
 
 private func indexModule(_ dtype: DType, _ runtime: any DeviceRuntime) throws -> any DeviceModule {
-    guard let text = EmbeddedC.files["index.cu"] else { throw TheanoError(.runtime, "index.cu is not embedded") }
-    return try runtime.module(
-        source: (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text,
-        kernels: [DeviceKernel(name: "th_blocks", arguments: "th_blocks_args")])
+    try runtime.fixedModule("index.cu", dtype, kernels: [("th_blocks", "th_blocks_args")])
 }
 
 /// A gather (``AdvancedSubtensor``) or a scatter (``AdvancedIncSubtensor``) on the device.

@@ -5,19 +5,13 @@ import NDArray
 
 extension Softmax: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
-        let x = node.inputs[0].type
-        guard x.dtype.isFloat, x.ndim == 2, axis == 1 else { return nil }
-        return NNetDeviceKernel(
-            op: self, kernel: "th_softmax", module: try nnetModule(x.dtype, runtime), runtime: runtime)
+        try rowKernel(self, "th_softmax", node, axis: axis, runtime)
     }
 }
 
 extension LogSoftmax: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
-        let x = node.inputs[0].type
-        guard x.dtype.isFloat, x.ndim == 2, axis == 1 else { return nil }
-        return NNetDeviceKernel(
-            op: self, kernel: "th_log_softmax", module: try nnetModule(x.dtype, runtime), runtime: runtime)
+        try rowKernel(self, "th_log_softmax", node, axis: axis, runtime)
     }
 }
 
@@ -46,13 +40,23 @@ extension Alloc: CUDALowering {
 
 /// nnet.cu for `dtype`, with all of its kernels.
 private func nnetModule(_ dtype: DType, _ runtime: any DeviceRuntime) throws -> any DeviceModule {
-    guard let text = EmbeddedC.files["nnet.cu"] else { throw TheanoError(.runtime, "nnet.cu is not embedded") }
-    let source = (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text
-    let kernels = [
-        ("th_softmax", "th_softmax_args"), ("th_xent", "th_xent_args"), ("th_xent_grad", "th_xent_args"),
-        ("th_fill", "th_fill_args")
-    ]
-    return try runtime.module(source: source, kernels: kernels.map { DeviceKernel(name: $0.0, arguments: $0.1) })
+    try runtime.fixedModule(
+        "nnet.cu", dtype,
+        kernels: [
+            ("th_softmax", "th_softmax_args"), ("th_xent", "th_xent_args"), ("th_xent_grad", "th_xent_args"),
+            ("th_fill", "th_fill_args")
+        ])
+}
+
+/// A row kernel for a softmax of a float matrix along its rows; nil for other shapes.
+private func rowKernel(
+    _ op: any Op, _ kernel: String, _ node: Apply, axis: Int, _ runtime: any DeviceRuntime
+) throws
+    -> (any Kernel)?
+{
+    let x = node.inputs[0].type
+    guard x.dtype.isFloat, x.ndim == 2, axis == 1 else { return nil }
+    return NNetDeviceKernel(op: op, kernel: kernel, module: try nnetModule(x.dtype, runtime), runtime: runtime)
 }
 
 /// One of nnet.cu's row kernels. Operands of another dtype than the kernel's run on the host.

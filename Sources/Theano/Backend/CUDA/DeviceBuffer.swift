@@ -60,6 +60,19 @@ extension DeviceRuntime {
         return p
     }
 
+    /// The fixed kernels of `file` (in `Backend/CUDA/C`) for a float `dtype`, each kernel `k`
+    /// taking `struct k_args` (or the arguments named beside it).
+    func fixedModule(
+        _ file: String, _ dtype: DType, kernels: [(name: String, arguments: String)]
+    ) throws
+        -> any DeviceModule
+    {
+        guard let text = EmbeddedC.files[file] else { throw TheanoError(.runtime, "\(file) is not embedded") }
+        return try module(
+            source: (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text,
+            kernels: kernels.map { DeviceKernel(name: $0.name, arguments: $0.arguments) })
+    }
+
     /// Launches `kernel` of `module` over `work` items with `arguments` (a C struct's words).
     func launch(_ kernel: String, of module: any DeviceModule, items work: Int, arguments: [Int64]) throws {
         let threads = threadsPerBlock

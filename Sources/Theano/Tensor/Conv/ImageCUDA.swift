@@ -21,13 +21,7 @@ extension Pool2d: CUDALowering {
 }
 
 private func imageModule(_ dtype: DType, _ runtime: any DeviceRuntime) throws -> any DeviceModule {
-    guard let text = EmbeddedC.files["image.cu"] else { throw TheanoError(.runtime, "image.cu is not embedded") }
-    return try runtime.module(
-        source: (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text,
-        kernels: [
-            DeviceKernel(name: "th_conv", arguments: "th_conv_args"),
-            DeviceKernel(name: "th_pool", arguments: "th_pool_args")
-        ])
+    try runtime.fixedModule("image.cu", dtype, kernels: [("th_conv", "th_conv_args"), ("th_pool", "th_pool_args")])
 }
 
 /// A convolution or a pooling on the device. Shapes are checked as `perform` checks them (by

@@ -8,9 +8,9 @@ extension Reduce: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtype = node.inputs[0].dtype
         guard [.sum, .mean, .max, .min].contains(kind), dtype.isFloat, let first = axes.first, let last = axes.last,
-            axes == Array(first...last), let text = EmbeddedC.files["reduce.cu"]
+            axes == Array(first...last)
         else { return nil }
-        let module = try reductionModule(dtype, text, runtime)
+        let module = try reductionModule(dtype, runtime)
         return ReduceDeviceKernel(op: self, module: module, runtime: runtime)
     }
 }
@@ -18,20 +18,15 @@ extension Reduce: CUDALowering {
 extension ArgReduce: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtype = node.inputs[0].dtype
-        guard dtype.isFloat, let text = EmbeddedC.files["reduce.cu"] else { return nil }
-        return ArgReduceDeviceKernel(op: self, module: try reductionModule(dtype, text, runtime), runtime: runtime)
+        guard dtype.isFloat else { return nil }
+        return ArgReduceDeviceKernel(op: self, module: try reductionModule(dtype, runtime), runtime: runtime)
     }
 }
 
 /// reduce.cu for `dtype`, with both of its kernels.
-private func reductionModule(_ dtype: DType, _ text: String, _ runtime: any DeviceRuntime) throws -> any DeviceModule {
-    let source = (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text
-    return try runtime.module(
-        source: source,
-        kernels: [
-            DeviceKernel(name: "th_reduce", arguments: "th_reduce_args"),
-            DeviceKernel(name: "th_argreduce", arguments: "th_argreduce_args")
-        ])
+private func reductionModule(_ dtype: DType, _ runtime: any DeviceRuntime) throws -> any DeviceModule {
+    try runtime.fixedModule(
+        "reduce.cu", dtype, kernels: [("th_reduce", "th_reduce_args"), ("th_argreduce", "th_argreduce_args")])
 }
 
 /// Runs `kernel` of `module` over `x` (contiguous, an (outer, n, inner) block) into a new
@@ -89,8 +84,8 @@ struct ReduceDeviceKernel: Kernel, @unchecked Sendable {
 extension ReduceTo: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtype = node.inputs[0].dtype
-        guard dtype.isFloat, let text = EmbeddedC.files["reduce.cu"] else { return nil }
-        return ReduceToDeviceKernel(module: try reductionModule(dtype, text, runtime), runtime: runtime)
+        guard dtype.isFloat else { return nil }
+        return ReduceToDeviceKernel(module: try reductionModule(dtype, runtime), runtime: runtime)
     }
 }
 
