@@ -53,6 +53,13 @@ extension DeviceRuntime {
         return (array, device.pointer.advanced(by: array.offset * dtype.itemSize))
     }
 
+    /// A contiguous copy of contiguous `a` made on the device.
+    func deviceCopy(_ a: NDArray) throws -> NDArray {
+        let (out, p) = try output(a.shape, a.dtype, reusing: nil)
+        try copy(try address(reading: a), to: p, bytes: a.count * a.dtype.itemSize)
+        return out
+    }
+
     /// The device address of `a` for a kernel that updates it in place (read, then written).
     func address(updating a: NDArray) throws -> DevicePointer {
         let p = try address(reading: a)

@@ -105,4 +105,31 @@ struct IndexKernelTests {
         let e = #expect(throws: TheanoError.self) { _ = try f(xv, try NDArray([0, 5] as [Int64]), vv) }
         #expect(e?.description.contains("out of bounds") == true, "\(String(describing: e))")
     }
+
+    @Test("concatenation and basic increments and sets match the reference")
+    func concatenationAndBasicIncrements() throws {
+        var rng = SplitMix64(seed: 24)
+        let x = dmatrix("x")
+        let y = dmatrix("y")
+        let v = dvector("v")
+        let outputs = [
+            concatenate([x, y], axis: 0), concatenate([x, y.T[0..<3], y], axis: 0),
+            concatenate([x, y.T[0..<4]], axis: 1),
+            incSubtensor(x[1..<3], v), setSubtensor(x[0..., 1], v[0..<4]), try grad(sum(x[1..<3] * x[1..<3]), wrt: x)
+        ]
+        let f = try function(inputs: [x, y, v], outputs: outputs, mode: .fastRun.on(.simulatedCUDA))
+        #expect(f.program.steps.filter { $0.kernel is JoinDeviceKernel }.count == 3)
+        #expect(f.program.steps.filter { $0.kernel is IncSubtensorDeviceKernel }.count >= 2)
+        let xv = try NDArray.uniform([4, 5], in: -1...1, dtype: .float64, using: &rng)
+        let yv = try NDArray.uniform([5, 5], in: -1...1, dtype: .float64, using: &rng)
+        let vv = try NDArray.uniform([5], in: -1...1, dtype: .float64, using: &rng)
+        let got = try f(xv, yv, vv)
+        let want = try function(inputs: [x, y, v], outputs: outputs, mode: .fastCompile)(xv, yv, vv)
+        for (k, (g, w)) in zip(got, want).enumerated() {
+            #expect(g.shape == w.shape, "output \(k)")
+            #expect(g.doubles == w.doubles, "output \(k)")
+        }
+        let e = #expect(throws: TheanoError.self) { _ = try f(xv, try NDArray.zeros([5, 4], dtype: .float64), vv) }
+        #expect(e?.description.contains("Join") == true, "\(String(describing: e))")
+    }
 }

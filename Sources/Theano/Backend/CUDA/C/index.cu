@@ -1,6 +1,7 @@
-/* Advanced indexing on the device, for one element type (float unless TH_DOUBLE is defined):
-   equally shaped strided blocks copied (or added) from src to dst, block b starting at element
-   offsets pairs[2b] in src and pairs[2b+1] in dst, as the CPU's transferBlocks. The host plans
+/* Indexing on the device, for one element type (float unless TH_DOUBLE is defined): equally
+   shaped strided blocks copied (or added) from src to dst, block b starting at element offsets
+   pairs[2b] in src and pairs[2b+1] in dst (or, for one block and no pairs, at src_offset and
+   dst_offset), as the CPU's transferBlocks: advanced indexing, increments, concatenation. The host plans
    the offsets (checking every index against its axis, as the CPU does) and uploads them. One
    thread per element; increments use atomics, since blocks may share a destination (repeated
    indices), so their order, and a float sum's last bits, may differ from the CPU's. */
@@ -20,6 +21,7 @@ struct th_blocks_args {
     const char *src;
     char *dst;
     const long long *pairs;
+    long long src_offset, dst_offset;
     long long blocks, block_size, ndim;
     long long shape[TH_MAX_DIMS], src_strides[TH_MAX_DIMS], dst_strides[TH_MAX_DIMS];
     long long accumulate;
@@ -31,7 +33,7 @@ TH_FN void th_blocks_thread(const struct th_blocks_args a, double *sum) {
     for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < a.blocks * a.block_size;
          e += (long long)gridDim.x * blockDim.x) {
         long long b = e / a.block_size, r = e % a.block_size;
-        long long s = a.pairs[2 * b], d = a.pairs[2 * b + 1];
+        long long s = a.pairs ? a.pairs[2 * b] : a.src_offset, d = a.pairs ? a.pairs[2 * b + 1] : a.dst_offset;
         for (long long k = a.ndim - 1; k >= 0; --k) {
             long long i = r % a.shape[k];
             r /= a.shape[k];
