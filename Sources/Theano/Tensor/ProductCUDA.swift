@@ -1,8 +1,9 @@
 import NDArray
 
-// The CUDA kernels of ``Dot``, ``Gemm`` and ``Gemv``: one cuBLAS GEMM each, a vector being a
-// one-row or one-column matrix. Operands cuBLAS cannot take as they are (broadcast, or strided
-// both ways) and mixed dtypes run on the host, which brings them back.
+// The CUDA kernels of ``Dot``, ``Gemm``, ``Gemv`` and ``Ger``: one cuBLAS GEMM each, a vector being
+// a one-row or one-column matrix (ger's outer product is a GEMM with an inner size of 1).
+// Operands cuBLAS cannot take as they are (broadcast, or strided both ways) and mixed dtypes run
+// on the host, which brings them back.
 
 extension Dot: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
@@ -21,6 +22,12 @@ extension Gemm: CUDALowering {
 extension Gemv: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         ProductDeviceKernel(op: self, runtime: runtime, accumulates: true)
+    }
+}
+
+extension Ger: CUDALowering {
+    func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
+        ProductDeviceKernel(op: self, runtime: runtime, accumulates: true, outer: true)
     }
 }
 
@@ -43,27 +50,29 @@ private struct MatrixOperand {
     }
 }
 
-/// `dot(A, B)`, or `beta · C + alpha · dot(A, B)` with C (inputs C, alpha, A, B, beta) updated in
-/// its own device memory when the VM hands it over.
+/// `dot(A, B)`, or `beta · C + alpha · dot(A, B)` with C (inputs C, alpha, A, B, beta; for ger
+/// A, alpha, x, y and a beta of 1) updated in its own device memory when the VM hands it over.
 struct ProductDeviceKernel: Kernel, @unchecked Sendable {
     let op: any Op
     let runtime: any DeviceRuntime
     let accumulates: Bool
+    /// Ger: the outer product of two vectors, x as a column and y as a row.
+    var outer = false
     var runsOnDevice: Bool { true }
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let (a, b) = accumulates ? (inputs[2], inputs[3]) : (inputs[0], inputs[1])
         let c = accumulates ? inputs[0] : nil
-        let rows = a.ndim == 2 ? a.shape[0] : 1
-        let k = a.shape[a.ndim - 1]
-        let cols = b.ndim == 2 ? b.shape[1] : 1
-        let shape = (a.ndim == 2 ? [rows] : []) + (b.ndim == 2 ? [cols] : [])
-        guard a.dtype == b.dtype, a.dtype.isFloat, b.shape[0] == k, rows > 0, cols > 0, k > 0,
+        let rows = outer ? a.count : a.ndim == 2 ? a.shape[0] : 1
+        let k = outer ? 1 : a.shape[a.ndim - 1]
+        let cols = outer ? b.count : b.ndim == 2 ? b.shape[1] : 1
+        let shape = outer ? [rows, cols] : (a.ndim == 2 ? [rows] : []) + (b.ndim == 2 ? [cols] : [])
+        guard a.dtype == b.dtype, a.dtype.isFloat, outer || b.shape[0] == k, rows > 0, cols > 0, k > 0,
             let la = MatrixOperand(a, rows: rows, cols: k), let lb = MatrixOperand(b, rows: k, cols: cols),
             c.map({ $0.shape == shape && $0.isContiguous && $0.dtype == a.dtype }) ?? true
         else { return try op.perform(inputs, reusing: buffers) }
         let alpha = accumulates ? try inputs[1].item() : 1
-        let beta = accumulates ? try inputs[4].item() : 0
+        let beta = outer ? 1 : accumulates ? try inputs[4].item() : 0
         let result: NDArray
         let pc: DevicePointer
         if let c, let buffer = buffers.first ?? nil, buffer.sharesStorage(with: c), buffer.offset == c.offset {

@@ -1,8 +1,7 @@
 import NDArray
 
-// The CUDA kernels of ``Conv2d`` (all three roles) and ``Pool2d`` (forward and gradient;
-// Backend/CUDA/C/image.cu): direct loops, one thread per output element. Max pooling's
-// second-order op runs on the host.
+// The CUDA kernels of ``Conv2d`` and ``Pool2d``, all their roles (Backend/CUDA/C/image.cu):
+// direct loops, one thread per output element.
 
 extension Conv2d: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
@@ -15,7 +14,7 @@ extension Conv2d: CUDALowering {
 extension Pool2d: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtypes = Set(node.inputs.map(\.dtype))
-        guard role != .gradGrad, dtypes.count == 1, let dtype = dtypes.first, dtype.isFloat else { return nil }
+        guard dtypes.count == 1, let dtype = dtypes.first, dtype.isFloat else { return nil }
         return ImageDeviceKernel(op: self, module: try imageModule(dtype, runtime), runtime: runtime)
     }
 }
@@ -79,10 +78,12 @@ struct ImageDeviceKernel: Kernel, @unchecked Sendable {
         let (oh, ow) = (g.outputLength(h, axis: 0), g.outputLength(w, axis: 1))
         let pooled = Array(x.shape.dropLast(2)) + [oh, ow]
         let grad = op.role == .grad
-        guard !grad || inputs[1].shape == pooled, x.count > 0, oh * ow > 0 else {
+        let second = op.role == .gradGrad
+        let other = grad ? pooled : x.shape
+        guard op.role == .forward || inputs[1].shape == other, x.count > 0, oh * ow > 0 else {
             return try op.perform(inputs, reusing: [buffer])
         }
-        let gy = grad ? try runtime.address(reading: inputs[1].contiguous()) : DevicePointer(address: 0)
+        let b = op.role == .forward ? DevicePointer(address: 0) : try runtime.address(reading: inputs[1].contiguous())
         let (out, po) = try runtime.output(grad ? x.shape : pooled, x.dtype, reusing: buffer)
         let mode: Int64 =
             switch g.mode {
@@ -91,10 +92,10 @@ struct ImageDeviceKernel: Kernel, @unchecked Sendable {
             case .averageExcludingPad: 2
             }
         let words: [Int64] =
-            [Int64(try runtime.address(reading: x)), Int64(gy), Int64(po)]
+            [Int64(try runtime.address(reading: x)), Int64(b), Int64(po)]
             + [x.count / (h * w), h, w, oh, ow].map(Int64.init)
             + [g.window[0], g.window[1], g.stride[0], g.stride[1], g.padding[0], g.padding[1]].map(Int64.init)
-            + [mode, grad ? 1 : 0]
+            + [mode, grad ? 1 : second ? 2 : 0]
         try runtime.launch("th_pool", of: module, items: out.count, arguments: words)
         return [out]
     }

@@ -66,6 +66,24 @@ struct ImageKernelTests {
         #expect(f.program.steps.filter { $0.kernel is ImageDeviceKernel }.count == 2)
     }
 
+    @Test("max pooling's second derivatives (its gradient's own gradient) match the reference")
+    func maxPoolingSecondOrder() throws {
+        var rng = SplitMix64(seed: 25)
+        let x = dtensor4("x")
+        let r = dtensor4("r")
+        let gx = try grad(sum(pool2d(x, window: (2, 2)) ** 2), wrt: x)
+        let second = try grad(sum(gx * r), wrt: x)
+        let xv = try NDArray.uniform([1, 2, 4, 6], in: -1...1, dtype: .float64, using: &rng)
+        let rv = try NDArray.uniform([1, 2, 4, 6], in: -1...1, dtype: .float64, using: &rng)
+        let f = try function(inputs: [x, r], outputs: [second], mode: Self.sim)
+        #expect(
+            f.program.steps.contains {
+                "\($0.node.op)".hasPrefix("MaxPool2dGradGrad") && $0.kernel is ImageDeviceKernel
+            })
+        let want = try function(inputs: [x, r], outputs: [second], mode: .fastCompile)(xv, rv)[0]
+        #expect(try f(xv, rv)[0].doubles == want.doubles)
+    }
+
     @Test("max pooling's gradient goes to the first maximum of each window and to a NaN")
     func maxPoolingTiesAndNaN() throws {
         let x = dtensor4("x")

@@ -94,7 +94,7 @@ struct ResidencyTests {
         let outputs = [
             dot(a, b), dot(a.T, a), dot(a, v), dot(v, b.T), dot(v, v),
             gemm(c, alpha: constant(0.5, dtype: .float64), a, b, beta: constant(-2, dtype: .float64)),
-            dot(a[0..., 1...], b[1..., 0...])
+            dot(a[0..., 1...], b[1..., 0...]), apply1(Ger(), [c, constant(0.5, dtype: .float64), a[0..., 0], v])
         ]
         let av = try NDArray.uniform([3, 4], in: -1...1, dtype: .float64, using: &rng)
         let bv = try NDArray.uniform([4, 4], in: -1...1, dtype: .float64, using: &rng)

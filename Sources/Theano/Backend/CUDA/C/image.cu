@@ -87,7 +87,8 @@ TH_KERNEL void th_conv(struct th_conv_args a) {
 /* Pooling over the last two axes of contiguous planes: mode 0 max (the first maximum; NaN
    wins), 1 average including padding, 2 average excluding it. grad 0 pools x into out; grad 1
    writes the gradient of x from gy (b) into out, each pixel gathering from the windows that hold
-   it in window order, as the CPU's scatter adds them. */
+   it in window order, as the CPU's scatter adds them; grad 2 (max only) picks h (b, x's shape) at
+   each window's first maximum. */
 struct th_pool_args {
     const char *x, *b;
     char *out;
@@ -124,10 +125,15 @@ TH_FN long long th_window_argmax(const th_real *x, const struct th_pool_args a, 
 }
 
 TH_FN void th_pool_thread(const struct th_pool_args a, double *sum) {
-    long long total = a.grad ? a.planes * a.height * a.width : a.planes * a.out_h * a.out_w;
+    long long total = a.grad == 1 ? a.planes * a.height * a.width : a.planes * a.out_h * a.out_w;
     for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < total;
          e += (long long)gridDim.x * blockDim.x) {
-        if (!a.grad) {
+        if (a.grad == 2) { /* max pooling's second order: h (b) at each window's first maximum */
+            long long j = e % a.out_w, i = e / a.out_w % a.out_h, plane = e / (a.out_w * a.out_h);
+            const th_real *x = (const th_real *)a.x + plane * a.height * a.width;
+            const th_real *h = (const th_real *)a.b + plane * a.height * a.width;
+            ((th_real *)a.out)[e] = h[th_window_argmax(x, a, i, j)];
+        } else if (!a.grad) {
             long long j = e % a.out_w, i = e / a.out_w % a.out_h, plane = e / (a.out_w * a.out_h);
             const th_real *x = (const th_real *)a.x + plane * a.height * a.width;
             long long rlo, rhi, rc, clo, chi, cc;
