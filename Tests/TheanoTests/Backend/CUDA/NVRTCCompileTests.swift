@@ -69,7 +69,7 @@ struct NVRTCCompileTests {
     @Test("the fixed device kernels compile in both float dtypes", .enabled(if: available, skipReason))
     func fixedKernels() throws {
         let nvrtc = try Self.nvrtc.get()
-        for file in ["reduce.cu", "nnet.cu", "image.cu", "index.cu"] {
+        for file in ["reduce.cu", "nnet.cu", "image.cu", "index.cu", "random.cu"] {
             let text = try #require(EmbeddedC.files[file])
             for define in ["", "#define TH_DOUBLE\n"] {
                 for arch in [80, 90] {
