@@ -1,13 +1,13 @@
 import NDArray
 
-// The CUDA kernels of ``Reduce`` and ``ArgReduce`` (Backend/CUDA/C/reduce.cu): sum, mean, max
-// and min of a float array over a block of adjacent axes, and argmax/argmin along one axis; one
+// The CUDA kernels of ``Reduce`` and ``ArgReduce`` (Backend/CUDA/C/reduce.cu): sum, mean, max,
+// min and product of a float array over a block of adjacent axes, and argmax/argmin along one axis; one
 // module per dtype.
 
 extension Reduce: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtype = node.inputs[0].dtype
-        guard [.sum, .mean, .max, .min].contains(kind), dtype.isFloat, let first = axes.first, let last = axes.last,
+        guard [.sum, .mean, .max, .min, .prod].contains(kind), dtype.isFloat, let first = axes.first, let last = axes.last,
             axes == Array(first...last)
         else { return nil }
         let module = try reductionModule(dtype, runtime)
@@ -73,10 +73,13 @@ struct ReduceDeviceKernel: Kernel, @unchecked Sendable {
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
         let x = inputs[0].contiguous()
-        guard let block = op.block(x), block.outer * block.inner > 0 else { return try op.perform(inputs) }
+        // A product has the sum's block; reduce.cu's code for it is 4.
+        let isProduct = op.kind == .prod
+        guard let block = (isProduct ? Reduce(kind: .sum, axes: op.axes) : op).block(x), block.outer * block.inner > 0
+        else { return try op.perform(inputs) }
         let out = try launchReduction(
             "th_reduce", module, runtime, x, block.shape, x.dtype, buffers.first ?? nil,
-            (block.outer, block.n, block.inner), kind: Int(block.code))
+            (block.outer, block.n, block.inner), kind: isProduct ? 4 : Int(block.code))
         return [out]
     }
 }

@@ -79,14 +79,16 @@ struct CUDASimTests {
     @Test("a sum over axes runs as the device's reduction kernel", .enabled(if: hasCompiler))
     func axisReductionsRunOnTheDevice() throws {
         let x = dtensor3("x")
-        let f = try function(inputs: [x], outputs: [sum(x, axis: 1), max(x, axis: [1, 2])], mode: Self.sim)
-        #expect(f.program.steps.filter { $0.kernel is ReduceDeviceKernel }.count == 2)
+        let outputs = [sum(x, axis: 1), max(x, axis: [1, 2]), prod(x, axis: [0, 1])]
+        let f = try function(inputs: [x], outputs: outputs, mode: Self.sim)
+        #expect(f.program.steps.filter { $0.kernel is ReduceDeviceKernel }.count == 3)
         var rng = SplitMix64(seed: 9)
         let xv = try NDArray.uniform([3, 5, 4], in: -2...2, dtype: .float64, using: &rng)
         let mine = SimulatedDevice.Tally()
         let got = try SimulatedDevice.$tally.withValue(mine) { try f(xv) }
-        let want = try function(inputs: [x], outputs: [sum(x, axis: 1), max(x, axis: [1, 2])], mode: .fastCompile)(xv)
-        #expect(mine.counters.launches == 2)
+        let want = try function(inputs: [x], outputs: outputs, mode: .fastCompile)(xv)
+        #expect(mine.counters.launches == 3)
+        #expect(got[2].doubles == want[2].doubles)
         #expect(zip(got[0].doubles, want[0].doubles).allSatisfy { abs($0 - $1) <= 1e-12 * max(1, abs($1)) })
         #expect(got[1].doubles == want[1].doubles && got[1].shape == [3])
         // argmax and argmin, ties and NaN included, as the reference gives them.

@@ -14,7 +14,7 @@ struct th_reduce_args {
     long long outer;
     long long n;
     long long inner;
-    long long kind; /* 0 sum, 1 mean, 2 max, 3 min */
+    long long kind; /* 0 sum, 1 mean, 2 max, 3 min, 4 product */
 };
 
 TH_FN void th_reduce_thread(const struct th_reduce_args a, double *sum) {
@@ -27,6 +27,10 @@ TH_FN void th_reduce_thread(const struct th_reduce_args a, double *sum) {
             double s = 0;
             for (long long k = 0; k < a.n; ++k) s += (double)p[k * a.inner];
             out[j] = (th_real)(a.kind == 1 ? s / (double)a.n : s);
+        } else if (a.kind == 4) {
+            double s = 1;
+            for (long long k = 0; k < a.n; ++k) s *= (double)p[k * a.inner];
+            out[j] = (th_real)s;
         } else {
             const int is_max = a.kind == 2;
             th_real e = is_max ? -INFINITY : INFINITY;
