@@ -7,7 +7,8 @@ import NDArray
 extension Reduce: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
         let dtype = node.inputs[0].dtype
-        guard [.sum, .mean, .max, .min, .prod].contains(kind), dtype.isFloat, let first = axes.first, let last = axes.last,
+        guard [.sum, .mean, .max, .min, .prod].contains(kind), dtype.isFloat, let first = axes.first,
+            let last = axes.last,
             axes == Array(first...last)
         else { return nil }
         let module = try reductionModule(dtype, runtime)
