@@ -88,10 +88,10 @@ public final class Profile: CustomStringConvertible, @unchecked Sendable {
         }
         let moved = transfers
         if !moved.isEmpty {
-            lines.append("host↔device transfers (up, down):")
+            lines.append("host↔device transfers, over all calls:")
             for (n, t) in moved.prefix(15) {
-                lines.append(
-                    "  \(t.uploads) × \(t.uploadedBytes) B up, \(t.downloads) × \(t.downloadedBytes) B down  \(n)")
+                let up = "\(t.uploads) up (\(t.uploadedBytes) B)"
+                lines.append("  \(up), \(t.downloads) down (\(t.downloadedBytes) B)  \(n)")
             }
         }
         return lines.joined(separator: "\n")

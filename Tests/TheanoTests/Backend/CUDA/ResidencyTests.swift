@@ -161,6 +161,24 @@ extension ResidencyTests {
         let moved = try #require(f.profile).transfers
         #expect(moved.contains { $0.node.hasPrefix("Composite") && $0.traffic.uploads == 1 }, "\(moved)")
         #expect(moved.contains { $0.node.hasPrefix("Sum") && $0.traffic.downloadedBytes == 3 * 4 }, "\(moved)")
-        #expect(try #require(f.profile).description.contains("host↔device transfers"))
+        #expect(try #require(f.profile).description.contains("host↔device transfers, over all calls"))
+    }
+}
+
+extension ResidencyTests {
+    @Test("minibatch views of one host array as inputs: the array goes up once, not per call")
+    func inputViewsShareOneUpload() throws {
+        var rng = SplitMix64(seed: 4)
+        let data = try NDArray.uniform([40, 6], in: -1...1, dtype: .float32, using: &rng)
+        let batches = try (0..<4).map { try data.sliced([.range(start: 10 * $0, stop: 10 * ($0 + 1), step: 1)]) }
+        let x = fmatrix("x")
+        let W = shared(try NDArray.uniform([6, 3], in: -1...1, dtype: .float32, using: &rng), name: "W")
+        let f = try function(inputs: [x], outputs: [sum(tanh(dot(x, W)))], mode: Self.sim)
+        let before = NDStorage.traffic
+        for k in 0..<8 { _ = try f(batches[k % 4])[0].item() }
+        let moved = NDStorage.traffic - before
+        // The data and W once each; the eight sums come down.
+        #expect(moved.uploads == 2 && moved.uploadedBytes == (40 * 6 + 6 * 3) * 4, "\(moved)")
+        #expect(moved.downloads == 8, "\(moved)")
     }
 }
