@@ -1,9 +1,10 @@
 import NDArray
 
-// The CUDA kernel of ``RandomDraw`` (Backend/CUDA/C/random.cu) for float samples with scalar
-// parameters: the same Philox words and arithmetic as `perform`, so the device draws the CPU's
-// numbers (the normal's within an ulp: the device's log and cos). The state stays on the host;
-// permutations and array parameters run there too.
+// The CUDA kernel of ``RandomDraw`` (Backend/CUDA/C/random.cu) for float samples: the same Philox
+// words and arithmetic as `perform`, so the device draws the CPU's numbers (the normal's within an
+// ulp: the device's log and cos). Parameters are scalars or arrays of the sample's dtype that
+// broadcast to its shape (Gibbs sampling's probabilities). The state stays on the host;
+// permutations run there too.
 
 extension RandomDraw: CUDALowering {
     func cudaKernel(_ node: Apply, runtime: any DeviceRuntime) throws -> (any Kernel)? {
@@ -20,18 +21,22 @@ struct RandomDeviceKernel: Kernel, @unchecked Sendable {
     var runsOnDevice: Bool { true }
 
     func run(_ inputs: [NDArray], into buffers: [NDArray?]) throws -> [NDArray] {
-        let params = inputs.dropFirst(1 + op.ndim)
+        let params = Array(inputs.dropFirst(1 + op.ndim))
         let state = inputs[0].scalars(as: Int64.self)
         let lengths = inputs[1...op.ndim].map { $0.count == 1 ? (try? $0.cast(to: .float64).item()) ?? -1 : -1 }
+        let shape = lengths.map { Int($0) }
         // Anything perform would reject, or draws this kernel does not cover, go to perform.
-        guard state.count == 2, lengths.allSatisfy({ $0 >= 0 }), params.allSatisfy({ $0.count == 1 }) else {
-            return try op.perform(inputs)
-        }
-        let p = try params.map { try $0.item() }
-        if case .binomial = op.distribution, let bad = p.first(where: { !($0 >= 0 && $0 <= 1) }) {
+        guard state.count == 2, lengths.allSatisfy({ $0 >= 0 }), shape.count <= CUDACodeGen.maxDims,
+            let broadcast = try? params.map({ p in p.count == 1 ? nil : try p.broadcast(to: shape) }),
+            params.allSatisfy({ $0.count == 1 || $0.dtype == op.dtype })
+        else { return try op.perform(inputs) }
+        // Probabilities in host memory are checked as the CPU checks them; on the device only,
+        // they are not (a sigmoid's are in range).
+        if case .binomial = op.distribution, !params[0].storage.isOnlyOnMirror,
+            let bad = params[0].doubles.first(where: { !($0 >= 0 && $0 <= 1) })
+        {
             throw OpError("binomial p must be in [0, 1], got \(bad)", kind: .badInput)
         }
-        let shape = lengths.map { Int($0) }
         let (sample, out) = try runtime.output(
             try validated(shape), op.dtype, reusing: buffers.count > 1 ? buffers[1] : nil)
         let (distribution, n, k): (Int64, Int, Int) =
@@ -42,10 +47,22 @@ struct RandomDeviceKernel: Kernel, @unchecked Sendable {
             case .choice(let n): (3, n, 2)
             case .permutation: (4, 0, 2)
             }
-        let words: [Int64] = [
-            Int64(out), Int64(sample.count), state[0], state[1], Int64(k), distribution, Int64(n),
-            Int64(bitPattern: (p.first ?? 0).bitPattern), Int64(bitPattern: (p.count > 1 ? p[1] : 0).bitPattern)
-        ]
+        var words: [Int64] = [Int64(out), Int64(sample.count), state[0], state[1], Int64(k), distribution, Int64(n)]
+        for j in 0..<2 {
+            let scalar = j < params.count && broadcast[j] == nil ? try params[j].item() : 0
+            words.append(Int64(bitPattern: scalar.bitPattern))
+        }
+        for j in 0..<2 {
+            let array = j < broadcast.count ? broadcast[j] : nil
+            words.append(try array.map { Int64(try runtime.address(reading: $0)) } ?? 0)
+        }
+        let maxDims = CUDACodeGen.maxDims
+        words.append(Int64(shape.count))
+        words += (shape + [Int](repeating: 1, count: maxDims - shape.count)).map(Int64.init)
+        for j in 0..<2 {
+            let strides = (j < broadcast.count ? broadcast[j]?.strides : nil) ?? []
+            words += (strides + [Int](repeating: 0, count: maxDims - strides.count)).map(Int64.init)
+        }
         if sample.count > 0 { try runtime.launch("th_random", of: module, items: sample.count, arguments: words) }
         let next = NDArray(vector: [state[0], Int64(bitPattern: UInt64(bitPattern: state[1]) &+ 1)])
         return [next, sample]

@@ -33,4 +33,31 @@ struct RandomKernelTests {
         // The second call draws other numbers (the state moved on).
         #expect(device[0] != device[7])
     }
+
+    /// Draws whose parameters are arrays: Gibbs sampling's probabilities (computed on the device),
+    /// and a low bound and a mean that broadcast.
+    static func arrayDraws(_ mode: Mode) throws -> [[Double]] {
+        let srng = RandomStreams(seed: 9)
+        let v = dmatrix("v")
+        let W = shared(try NDArray((0..<12).map { Double($0) / 6 - 1 }, shape: [4, 3]), name: "W")
+        let mean = sigmoid(dot(v, W))
+        let low = dvector("low")
+        let outputs = [
+            srng.binomial(mean.shape, p: mean, dtype: .float64),
+            srng.uniform([2, 3], low: low, high: 5.0, dtype: .float64),
+            srng.normal([2, 3], mean: low, std: 0.5, dtype: .float64)
+        ]
+        let f = try function(inputs: [v, low], outputs: outputs, mode: mode)
+        if mode.device == .simulatedCUDA {
+            #expect(f.program.steps.filter { $0.kernel is RandomDeviceKernel }.count == 3)
+        }
+        let vv = try NDArray((0..<20).map { Double($0 % 7) / 3 - 1 }, shape: [5, 4])
+        let lv = try NDArray([-1, 0, 2] as [Double])
+        return try (0..<2).flatMap { _ in try f(vv, lv).map(\.doubles) }
+    }
+
+    @Test("draws with array parameters (a sigmoid's probabilities, broadcast bounds) are the CPU's numbers")
+    func arrayParametersMatchTheCPU() throws {
+        #expect(try Self.arrayDraws(.fastRun.on(.simulatedCUDA)) == Self.arrayDraws(.fastRun))
+    }
 }

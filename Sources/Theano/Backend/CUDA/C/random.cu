@@ -55,7 +55,23 @@ struct th_random_args {
     unsigned long long key, call;
     long long k, distribution, n;
     double p0, p1;
+    /* Array parameters (or null: p0, p1 hold them), broadcast to the sample's shape by strides. */
+    const char *q0, *q1;
+    long long ndim;
+    long long shape[TH_MAX_DIMS], s0[TH_MAX_DIMS], s1[TH_MAX_DIMS];
 };
+
+/* Parameter j (0 or 1) of sample i. */
+TH_FN double th_param(const struct th_random_args a, int j, long long i) {
+    const th_real *q = (const th_real *)(j ? a.q1 : a.q0);
+    if (!q) return j ? a.p1 : a.p0;
+    long long offset = 0;
+    for (long long d = a.ndim - 1; d >= 0; --d) {
+        offset += i % a.shape[d] * (j ? a.s1[d] : a.s0[d]);
+        i /= a.shape[d];
+    }
+    return (double)q[offset];
+}
 
 /* A uniform in [0, 1) with the element type's precision, from words w and w + 1. */
 TH_FN double th_unit(const struct th_random_args a, long long w) {
@@ -72,8 +88,9 @@ TH_FN void th_random_thread(const struct th_random_args a, double *sum) {
          i += (long long)gridDim.x * blockDim.x) {
         long long w = i * a.k;
         double v;
+        double p0 = th_param(a, 0, i), p1 = th_param(a, 1, i);
         if (a.distribution == 0) {
-            v = a.p0 + th_mul_rn(a.p1 - a.p0, th_unit(a, w));
+            v = p0 + th_mul_rn(p1 - p0, th_unit(a, w));
         } else if (a.distribution == 1) {
 #ifdef TH_DOUBLE
             long long half = 2;
@@ -82,10 +99,10 @@ TH_FN void th_random_thread(const struct th_random_args a, double *sum) {
 #endif
             double u1 = 1 - th_unit(a, w), u2 = th_unit(a, w + half);
             double radius = sqrt(-2 * log(u1));
-            v = a.p0 + th_mul_rn(th_mul_rn(a.p1, radius), cos(th_mul_rn(6.283185307179586, u2)));
+            v = p0 + th_mul_rn(th_mul_rn(p1, radius), cos(th_mul_rn(6.283185307179586, u2)));
         } else if (a.distribution == 2) {
             long long hits = 0;
-            for (long long t = 0; t < a.n; ++t) hits += (double)th_philox_word(a.key, a.call, w + t) * 0x1p-32 < a.p0;
+            for (long long t = 0; t < a.n; ++t) hits += (double)th_philox_word(a.key, a.call, w + t) * 0x1p-32 < p0;
             v = (double)hits;
         } else {
             unsigned long long bits = (unsigned long long)th_philox_word(a.key, a.call, w) << 32
