@@ -28,6 +28,15 @@ enum CUDACodeGen {
     /// The prelude every module starts with.
     static var prelude: String { EmbeddedC.files["cuda_prelude.cuh"] ?? "" }
 
+    /// The fixed kernels of `file` (in `Backend/CUDA/C`) for a float `dtype`, after the header that
+    /// names their element type (`th_real`); a device's prelude goes before it.
+    static func fixedSource(_ file: String, _ dtype: DType) throws -> String {
+        guard let text = EmbeddedC.files[file], let real = EmbeddedC.files["fixed_real.cuh"] else {
+            throw TheanoError(.runtime, "\(file) is not embedded")
+        }
+        return (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + real + text
+    }
+
     /// The module for `op`: the prelude and its two kernels.
     static func module(_ op: Composite, name: String, fast: [Int]) throws -> String {
         prelude + "\n" + (try kernels(op, name: name, fast: fast))

@@ -74,9 +74,8 @@ extension DeviceRuntime {
     ) throws
         -> any DeviceModule
     {
-        guard let text = EmbeddedC.files[file] else { throw TheanoError(.runtime, "\(file) is not embedded") }
-        return try module(
-            source: (dtype == .float64 ? "#define TH_DOUBLE\n" : "") + text,
+        try module(
+            source: try CUDACodeGen.fixedSource(file, dtype),
             kernels: kernels.map { DeviceKernel(name: $0.name, arguments: $0.arguments) })
     }
 

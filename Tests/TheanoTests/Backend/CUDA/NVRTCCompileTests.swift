@@ -70,11 +70,11 @@ struct NVRTCCompileTests {
     func fixedKernels() throws {
         let nvrtc = try Self.nvrtc.get()
         for file in ["reduce.cu", "nnet.cu", "image.cu", "index.cu", "random.cu"] {
-            let text = try #require(EmbeddedC.files[file])
-            for define in ["", "#define TH_DOUBLE\n"] {
+            for dtype in [DType.float32, .float64] {
+                let source = CUDACodeGen.prelude + (try CUDACodeGen.fixedSource(file, dtype))
                 for arch in [80, 90] {
-                    let cubin = try nvrtc.compile(CUDACodeGen.prelude + define + text, name: file, architecture: arch)
-                    #expect(!cubin.isEmpty, "\(file) \(define) sm_\(arch)")
+                    let cubin = try nvrtc.compile(source, name: file, architecture: arch)
+                    #expect(!cubin.isEmpty, "\(file) \(dtype) sm_\(arch)")
                 }
             }
         }

@@ -4,11 +4,6 @@
    the filters) gather rather than scatter, so no atomics are needed; a filter tap (p, q) reads
    the image at (i*stride - pad + p*dilation) and, for a real convolution (flip), the filter at
    (kh-1-p, kw-1-q). */
-#ifdef TH_DOUBLE
-typedef double th_real;
-#else
-typedef float th_real;
-#endif
 
 struct th_conv_args {
     const char *a, *b; /* forward: x, w; grad inputs: gy, w; grad filters: x, gy */

@@ -1,15 +1,10 @@
 /* Indexing on the device, for one element type (float unless TH_DOUBLE is defined): equally
    shaped strided blocks copied (or added) from src to dst, block b starting at element offsets
    pairs[2b] in src and pairs[2b+1] in dst (or, for one block and no pairs, at src_offset and
-   dst_offset), as the CPU's transferBlocks: advanced indexing, increments, concatenation. The host plans
-   the offsets (checking every index against its axis, as the CPU does) and uploads them. One
-   thread per element; increments use atomics, since blocks may share a destination (repeated
+   dst_offset), as the CPU's transferBlocks: advanced indexing, increments, concatenation. The
+   host plans the offsets (checking every index against its axis, as the CPU does) and uploads
+   them. One thread per element; increments use atomics, since blocks may share a destination (repeated
    indices), so their order, and a float sum's last bits, may differ from the CPU's. */
-#ifdef TH_DOUBLE
-typedef double th_real;
-#else
-typedef float th_real;
-#endif
 
 #ifdef THEANO_CUDA_SIM_PRELUDE_H
 TH_FN void th_add_at(th_real *p, th_real v) { *p += v; }

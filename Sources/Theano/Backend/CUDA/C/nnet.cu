@@ -3,11 +3,6 @@
    softmax and log-softmax, the fused softmax cross-entropy and its gradient, and a fill for
    alloc. Matrices come with their strides in elements; labels are integers of label_bytes bytes.
    A label outside [-cols, cols) gives NaN (the CPU's kernels throw; a kernel cannot). */
-#ifdef TH_DOUBLE
-typedef double th_real;
-#else
-typedef float th_real;
-#endif
 
 TH_FN long long th_label(const char *y, long long i, long long bytes) {
     const char *p = y + i * bytes;

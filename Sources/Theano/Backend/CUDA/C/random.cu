@@ -5,11 +5,6 @@
    into a multiply-add, which would round differently), then rounds it to the element type.
    Distributions: 0 uniform(p0, p1), 1 normal(p0, p1) by Box-Muller, 2 binomial(n, p0),
    3 choice(n). The normal's log and cos are the device's, within an ulp of the CPU's. */
-#ifdef TH_DOUBLE
-typedef double th_real;
-#else
-typedef float th_real;
-#endif
 
 #ifdef THEANO_CUDA_SIM_PRELUDE_H
 TH_FN double th_mul_rn(double a, double b) {

@@ -2,11 +2,6 @@
    TH_DOUBLE is defined): the input is a contiguous (outer, n, inner) block, and each thread
    computes whole output elements, as the CPU's reduce.c does: sums and means accumulate in
    double, max and min propagate NaN. */
-#ifdef TH_DOUBLE
-typedef double th_real;
-#else
-typedef float th_real;
-#endif
 
 struct th_reduce_args {
     const char *x;
