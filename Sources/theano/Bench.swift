@@ -21,6 +21,8 @@ struct Bench: ParsableCommand {
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
     @Option(help: "MLP tutorial epochs (workload mlp).") var mlpEpochs = 2
     @Option(help: "Repeats per measurement (the median is reported).") var repeats = 15
+    @Option(help: "Where the functions run: cpu, cuda, cuda<N> or cuda-sim (default: THEANO_FLAGS' device).")
+    var device: String?
     @Option(help: "SGEMM size of the device workload.") var deviceGemm = 8192
     @Option(help: "Elements of the device workload's elementwise chain.") var deviceElements = 100_000_000
     @Flag(help: "One JSON object per line instead of a table.") var json = false
@@ -29,6 +31,12 @@ struct Bench: ParsableCommand {
     @Flag(help: .hidden) var compileOnce = false
 
     func run() throws {
+        if let device {
+            guard let d = Device(flag: device) else {
+                throw ValidationError("--device takes cpu, cuda, cuda<N> or cuda-sim, got \(device)")
+            }
+            Config.current.device = d
+        }
         if compileOnce {
             let mnist = try data.load()
             let t0 = DispatchTime.now()

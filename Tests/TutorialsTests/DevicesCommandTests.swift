@@ -37,7 +37,8 @@ struct DeviceCheckCommandTests {
 struct DeviceBenchCommandTests {
     @Test func deviceWorkloadReportsItsFigures() throws {
         let (status, text) = try TheanoCommand.run([
-            "bench", "--json", "--only", "device", "--device-gemm", "64", "--device-elements", "1000", "--repeats", "1"
+            "bench", "--device", "cuda-sim", "--json", "--only", "device", "--device-gemm", "64", "--device-elements",
+            "1000", "--repeats", "1"
         ])
         #expect(status == 0, "\(text)")
         let row = try #require(
@@ -45,5 +46,7 @@ struct DeviceBenchCommandTests {
                 try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
             }.first { $0["workload"] as? String == "device" }, "\(text)")
         #expect((row["sgemm_gflops"] as? Double ?? 0) > 0 && (row["chain_seconds"] as? Double ?? 0) > 0, "\(row)")
+        #expect(row["device"] as? String == "cuda-sim", "\(row)")
+        #expect(try TheanoCommand.run(["bench", "--device", "gpu", "--only", "device"]).status != 0)
     }
 }
