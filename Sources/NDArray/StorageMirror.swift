@@ -23,6 +23,16 @@ public struct MirrorTraffic: Sendable, Equatable {
     public var uploads = 0, downloads = 0, uploadedBytes = 0, downloadedBytes = 0
     public init() {}
 
+    fileprivate mutating func add(uploadOf bytes: Int) {
+        uploads += 1
+        uploadedBytes += bytes
+    }
+
+    fileprivate mutating func add(downloadOf bytes: Int) {
+        downloads += 1
+        downloadedBytes += bytes
+    }
+
     /// The traffic between two readings of ``NDStorage/traffic``.
     public static func - (a: MirrorTraffic, b: MirrorTraffic) -> MirrorTraffic {
         var d = MirrorTraffic()
@@ -141,24 +151,52 @@ extension NDStorage {
     }
 
     /// Host↔device traffic so far: every storage's mirror transfers, and those device code
-    /// makes outside a storage (``count(download:)``).
+    /// makes outside a storage (``count(download:)``), in the whole process (what runs beside a
+    /// call counts too: a ``TrafficTally`` counts one task's).
     public static var traffic: MirrorTraffic { trafficCounter.withLock { $0 } }
+
+    /// The transfers of the current task, when set (and of the tallies it was made inside).
+    ///
+    /// ```swift
+    /// let mine = TrafficTally()
+    /// try NDStorage.$tally.withValue(mine) { _ = try f(x) }
+    /// print(mine.traffic.downloads)
+    /// ```
+    @TaskLocal public static var tally: TrafficTally?
 
     /// Counts an upload that device code made outside a storage's mirror.
     public static func count(upload bytes: Int) {
-        trafficCounter.withLock { t in
-            t.uploads += 1
-            t.uploadedBytes += bytes
-        }
+        trafficCounter.withLock { $0.add(uploadOf: bytes) }
+        tally?.add(uploadOf: bytes)
     }
 
     /// Counts a download that device code made outside a storage's mirror (a scalar result).
     public static func count(download bytes: Int) {
-        trafficCounter.withLock { t in
-            t.downloads += 1
-            t.downloadedBytes += bytes
-        }
+        trafficCounter.withLock { $0.add(downloadOf: bytes) }
+        tally?.add(downloadOf: bytes)
     }
+
 }
 
 private let trafficCounter = Mutex(MirrorTraffic())
+
+/// One task's host↔device traffic (``NDStorage/tally``); a tally made inside another's scope
+/// also counts into it.
+public final class TrafficTally: Sendable {
+    private let state = Mutex(MirrorTraffic())
+    private let parent: TrafficTally?
+
+    public init() { parent = NDStorage.tally }
+
+    public var traffic: MirrorTraffic { state.withLock { $0 } }
+
+    fileprivate func add(uploadOf bytes: Int) {
+        state.withLock { $0.add(uploadOf: bytes) }
+        parent?.add(uploadOf: bytes)
+    }
+
+    fileprivate func add(downloadOf bytes: Int) {
+        state.withLock { $0.add(downloadOf: bytes) }
+        parent?.add(downloadOf: bytes)
+    }
+}

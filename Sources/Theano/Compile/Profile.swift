@@ -15,7 +15,7 @@ import NDArray
 public final class Profile: CustomStringConvertible, @unchecked Sendable {
     private let lock = NSLock()
     private(set) var nodeSeconds: [Double]
-    /// Host↔device traffic while each node ran (``NDStorage/traffic``).
+    /// Host↔device traffic while each node ran (the call's ``TrafficTally``).
     private(set) var nodeTraffic: [MirrorTraffic]
     private let nodeNames: [String]
     private let kindNames: [String]

@@ -127,7 +127,11 @@ final class Program {
     func run(_ inputs: [NDArray]) throws -> ([NDArray], [(SharedVariable, NDArray)]) {
         // Without replays the values are read in `runSteps`, so that an in-place gemm update
         // finds its shared variable's value held by nothing else.
-        guard let replays else { return try runSteps(inputs, nil, trace: false).outputs }
+        guard let replays else {
+            // Profiling counts this call's transfers alone, not those of whatever runs beside it.
+            guard profile != nil else { return try runSteps(inputs, nil, trace: false).outputs }
+            return try NDStorage.$tally.withValue(TrafficTally()) { try runSteps(inputs, nil, trace: false).outputs }
+        }
         let shared = sharedSlots.map { $0.shared.value }
         if let plan = replays.plan, plan.matches(inputs, shared), plan.acquire() {
             defer { plan.release() }
@@ -158,9 +162,10 @@ final class Program {
         for (k, (s, v)) in sharedSlots.enumerated() { slots[s] = shared?[k] ?? v.value }
         var args: [NDArray] = []
         var validated = false
+        let tally = profile == nil ? nil : NDStorage.tally
         for (index, step) in steps.enumerated() {
             let started = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            let traffic = profile == nil ? nil : NDStorage.traffic
+            let traffic = tally?.traffic
             if let shared = step.updatesInPlace {
                 // The first in-place update: check all of them before any writes.
                 if !validated {
@@ -233,7 +238,8 @@ final class Program {
             if !trace { for s in step.release { slots[s] = nil } }
             if let profile {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                profile.record(node: index, seconds: seconds, traffic: traffic.map { NDStorage.traffic - $0 })
+                let moved = traffic.flatMap { before in tally.map { $0.traffic - before } }
+                profile.record(node: index, seconds: seconds, traffic: moved)
             }
         }
         profile?.finishCall()

@@ -174,9 +174,9 @@ extension ResidencyTests {
         let x = fmatrix("x")
         let W = shared(try NDArray.uniform([6, 3], in: -1...1, dtype: .float32, using: &rng), name: "W")
         let f = try function(inputs: [x], outputs: [sum(tanh(dot(x, W)))], mode: Self.sim)
-        let before = NDStorage.traffic
-        for k in 0..<8 { _ = try f(batches[k % 4])[0].item() }
-        let moved = NDStorage.traffic - before
+        let mine = TrafficTally()
+        try NDStorage.$tally.withValue(mine) { for k in 0..<8 { _ = try f(batches[k % 4])[0].item() } }
+        let moved = mine.traffic
         // The data and W once each; the eight sums come down.
         #expect(moved.uploads == 2 && moved.uploadedBytes == (40 * 6 + 6 * 3) * 4, "\(moved)")
         #expect(moved.downloads == 8, "\(moved)")
