@@ -21,10 +21,10 @@ public final class NDStorage: @unchecked Sendable {
     public static let alignment = 64
 
     /// Host memory, current or not (see ``pointer``).
-    let host: UnsafeMutableRawPointer
+    @usableFromInline let host: UnsafeMutableRawPointer
     public let byteCount: Int
     /// Whether a mirror is attached: the one check host access pays on storages without one.
-    let mirrored = Atomic<Bool>(false)
+    @usableFromInline let mirrored = Atomic<Bool>(false)
     let residence = Mutex(Residence())
 
     /// Buffers this large are placed on 2 MiB boundaries and marked for transparent huge pages

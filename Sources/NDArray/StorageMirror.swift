@@ -49,14 +49,16 @@ extension NDStorage {
     /// Host code may write through it, so a mirror then counts as stale until a device kernel
     /// writes it again or it is uploaded. A download failing here leaves the old host bytes and
     /// is thrown by the next ``synchronizeHost()`` (the VM calls it before every host kernel).
-    public var pointer: UnsafeMutableRawPointer {
+    // Inlinable, so that a storage without a mirror costs a load and a branch, as the stored
+    // pointer it replaced did (no call, no retain of the storage).
+    @inlinable public var pointer: UnsafeMutableRawPointer {
         if mirrored.load(ordering: .acquiring) { try? sync(forWriting: true) }
         return host
     }
 
     /// Host memory holding the current bytes, for code that only reads them: a mirror stays
     /// current.
-    public var readPointer: UnsafeMutableRawPointer {
+    @inlinable public var readPointer: UnsafeMutableRawPointer {
         if mirrored.load(ordering: .acquiring) { try? sync(forWriting: false) }
         return host
     }
@@ -77,7 +79,7 @@ extension NDStorage {
         }
     }
 
-    private func sync(forWriting: Bool) throws {
+    @usableFromInline func sync(forWriting: Bool) throws {
         try residence.withLock { r in
             if let failure = r.failure {
                 r.failure = nil
@@ -135,7 +137,7 @@ extension NDStorage {
     public var isOnlyOnMirror: Bool { residence.withLock { !$0.hostCurrent && $0.mirrorCurrent } }
 
     /// Whether a mirror is attached.
-    public var hasMirror: Bool { mirrored.load(ordering: .acquiring) }
+    @inlinable public var hasMirror: Bool { mirrored.load(ordering: .acquiring) }
 
     private func attached<M: StorageMirror>(_ r: inout Residence, _ make: () throws -> M) throws -> M {
         if let m = r.mirror as? M { return m }
