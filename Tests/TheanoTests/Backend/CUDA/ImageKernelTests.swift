@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+import TheanoTestSupport
 
 @testable import Theano
 
@@ -116,10 +117,7 @@ struct IndexKernelTests {
         let vv = try NDArray.uniform([4, 4], in: -1...1, dtype: .float64, using: &rng)
         let got = try f(xv, iv, vv)
         let want = try function(inputs: [x, i, v], outputs: outputs, mode: .fastCompile)(xv, iv, vv)
-        for (k, (g, w)) in zip(got, want).enumerated() {
-            #expect(g.shape == w.shape, "output \(k)")
-            for (p, q) in zip(g.doubles, w.doubles) { #expect(abs(p - q) <= 1e-12, "output \(k): \(p) \(q)") }
-        }
+        expectClose(got, want, tolerance: 1e-12)
         let e = #expect(throws: TheanoError.self) { _ = try f(xv, try NDArray([0, 5] as [Int64]), vv) }
         #expect(e?.description.contains("out of bounds") == true, "\(String(describing: e))")
     }
@@ -143,10 +141,7 @@ struct IndexKernelTests {
         let vv = try NDArray.uniform([5], in: -1...1, dtype: .float64, using: &rng)
         let got = try f(xv, yv, vv)
         let want = try function(inputs: [x, y, v], outputs: outputs, mode: .fastCompile)(xv, yv, vv)
-        for (k, (g, w)) in zip(got, want).enumerated() {
-            #expect(g.shape == w.shape, "output \(k)")
-            #expect(g.doubles == w.doubles, "output \(k)")
-        }
+        expectClose(got, want, tolerance: 0)
         let e = #expect(throws: TheanoError.self) { _ = try f(xv, try NDArray.zeros([5, 4], dtype: .float64), vv) }
         #expect(e?.description.contains("Join") == true, "\(String(describing: e))")
     }

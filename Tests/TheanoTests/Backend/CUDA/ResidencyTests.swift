@@ -1,6 +1,7 @@
 import Foundation
 import NDArray
 import Testing
+import TheanoTestSupport
 
 @testable import Theano
 
@@ -105,10 +106,7 @@ struct ResidencyTests {
         #expect(device.program.steps.contains { $0.kernel is ProductDeviceKernel })
         let got = try device(av, bv, vv, cv)
         let want = try function(inputs: inputs, outputs: outputs, mode: .fastCompile)(av, bv, vv, cv)
-        for (g, w) in zip(got, want) {
-            #expect(g.shape == w.shape)
-            for (u, x) in zip(g.doubles, w.doubles) { #expect(abs(u - x) <= 1e-12, "\(g) \(w)") }
-        }
+        expectClose(got, want, tolerance: 1e-12)
     }
 
     @Test("softmax, log-softmax, cross-entropy and its gradient run on the device with the CPU's results")
@@ -130,13 +128,7 @@ struct ResidencyTests {
             #expect(device.program.steps.filter { $0.kernel is NNetDeviceKernel }.count >= 5)
             let got = try device(zv, yv, gv)
             let want = try function(inputs: [z, y, g], outputs: outputs, mode: .fastCompile)(zv, yv, gv)
-            let tolerance = dtype == .float32 ? 2e-5 : 1e-12
-            for (k, (u, w)) in zip(got, want).enumerated() {
-                #expect(u.shape == w.shape && u.dtype == w.dtype, "output \(k)")
-                for (p, q) in zip(u.doubles, w.doubles) {
-                    #expect(abs(p - q) <= tolerance * max(1, abs(q)), "output \(k): \(p) \(q)")
-                }
-            }
+            expectClose(got, want, tolerance: dtype == .float32 ? 2e-5 : 1e-12, scaleFloor: 1)
             // A label out of range: an error, as on the CPU, when the labels are in host memory…
             let e = #expect(throws: TheanoError.self) {
                 _ = try device(zv, try NDArray([4, 0, 9, 2, 3, 1] as [Int64]), gv)
