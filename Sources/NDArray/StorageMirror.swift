@@ -139,6 +139,11 @@ extension NDStorage {
     /// Whether a mirror is attached.
     @inlinable public var hasMirror: Bool { mirrored.load(ordering: .acquiring) }
 
+    /// Host memory as it is, neither synchronised nor marking a mirror stale: for a caller that
+    /// has checked ``hasMirror`` (or called ``synchronizeHost()``) beforehand, so that its loop
+    /// makes no call and retains nothing (``Replay``).
+    @inlinable package var unsynchronizedHost: UnsafeMutableRawPointer { host }
+
     private func attached<M: StorageMirror>(_ r: inout Residence, _ make: () throws -> M) throws -> M {
         if let m = r.mirror as? M { return m }
         if let old = r.mirror, !r.hostCurrent {

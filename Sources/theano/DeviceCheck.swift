@@ -6,7 +6,7 @@ import Tutorials
 
 /// `theano device-check`: the checks that need the device itself, for `scripts/gpu-check` on a GPU
 /// machine (no Swift toolchain there, so no test runner): each workload on the device against the
-/// CPU, the transfers of a training call, and the device math's error in ulps. One JSON line per
+/// CPU, the transfers of a training call, its CUDA graphs, and the device math's error in ulps. One JSON line per
 /// check; the exit status is 1 when a check fails.
 struct DeviceCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,6 +34,9 @@ struct DeviceCheck: ParsableCommand {
         }
         do { emit(try DeviceChecks.residency(mode)) } catch {
             emit(["check": "residency", "ok": false, "error": "\(error)"])
+        }
+        do { emit(try DeviceChecks.graphs(mode)) } catch {
+            emit(["check": "CUDA graphs", "ok": false, "error": "\(error)"])
         }
         do {
             for row in try DeviceChecks.mathAccuracy(mode) { emit(row) }
@@ -106,9 +109,8 @@ enum DeviceChecks {
         }
     ]
 
-    /// The logistic tutorial's step on 1,200 random examples: after its first call, a call moves
-    /// only its cost (one download) and no upload.
-    static func residency(_ mode: Mode) throws -> [String: any Sendable] {
+    /// The logistic tutorial's step on 1,200 random examples in minibatches of `batch`.
+    static func logisticStep(_ mode: Mode, batch: Int) throws -> (train: Function, W: SharedVariable) {
         let data = shared(try uniform([1200, 784], .float32, 0...1, seed: 7), name: "X")
         let labels = shared(try NDArray((0..<1200).map { Int32($0 % 10) }), name: "Y")
         let W = shared(try NDArray.zeros([784, 10], dtype: .float32), name: "W")
@@ -118,10 +120,17 @@ enum DeviceChecks {
         let cost = -mean(log(softmax(dot(x, W) + b))[arange(y.shape[0]), y])
         let (gW, gb) = try grad(cost, wrt: W, b)
         let index = lscalar("index")
-        func batch(_ v: Variable) -> Variable { v[index * 600..<(index + 1) * 600] }
+        let size = Double(batch)
+        func slice(_ v: Variable) -> Variable { v[index * size..<(index + 1) * size] }
         let train = try function(
             inputs: [index], outputs: [cost], updates: [W: W - 0.13 * gW, b: b - 0.13 * gb],
-            givens: [x: batch(data), y: batch(labels)], mode: mode)
+            givens: [x: slice(data), y: slice(labels)], mode: mode)
+        return (train, W)
+    }
+
+    /// After its first call, a training call moves only its cost (one download) and no upload.
+    static func residency(_ mode: Mode) throws -> [String: any Sendable] {
+        let (train, _) = try logisticStep(mode, batch: 600)
         _ = try train(0)
         let mine = TrafficTally()
         try NDStorage.$tally.withValue(mine) { _ = try train(1)[0].item() }
@@ -131,6 +140,29 @@ enum DeviceChecks {
             "downloads": moved.downloads, "downloaded_bytes": moved.downloadedBytes,
             "ok": moved.uploads == 0 && moved.downloads == 1
         ]
+    }
+
+    /// Minibatches of 20 (the MLP tutorial's size): from the third call the step runs as CUDA
+    /// graphs, updated to each minibatch's offset, with the CPU's costs and parameters.
+    static func graphs(_ mode: Mode) throws -> [String: any Sendable] {
+        let (train, W) = try logisticStep(mode, batch: 20)
+        let (cpu, cW) = try logisticStep(.fastRun.on(.cpu), batch: 20)
+        var worst = 0.0
+        for i in 0..<12 {
+            let (u, v) = (try train(i)[0].item(), try cpu(i)[0].item())
+            worst = max(worst, abs(u - v) / max(1, abs(v)))
+        }
+        for (u, v) in zip(W.value.doubles, cW.value.doubles) { worst = max(worst, abs(u - v) / max(1, abs(v))) }
+        guard let stats = train.graphStatistics else {
+            return ["check": "CUDA graphs: minibatches of 20", "ok": false, "error": "no graphs on \(mode.name)"]
+        }
+        var row: [String: any Sendable] = [
+            "check": "CUDA graphs: minibatches of 20", "max_error": worst, "graphs_made": stats.made,
+            "graph_updates": stats.updates, "graph_launches": stats.launches,
+            "ok": worst <= 1e-4 && stats.launches >= 10 && stats.disabled == nil
+        ]
+        if let why = stats.disabled { row["disabled"] = why }
+        return row
     }
 
     /// Each unary function over 2²⁰ float32 points on the device, against the CPU's float64

@@ -13,7 +13,8 @@ struct DevicesCommandTests {
 }
 
 /// `theano device-check`, which `scripts/gpu-check` runs on a GPU, passes on the simulator: every
-/// workload matches the CPU, a training call moves only its cost, and each math function's ulps
+/// workload matches the CPU, a training call moves only its cost, minibatches run as graphs, and
+/// each math function's ulps
 /// are reported.
 struct DeviceCheckCommandTests {
     @Test func deviceCheckPassesOnTheSimulator() throws {
@@ -23,7 +24,7 @@ struct DeviceCheckCommandTests {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         let checks = rows.filter { $0["check"] != nil }
-        #expect(checks.count == 5 && checks.allSatisfy { $0["ok"] as? Bool == true }, "\(text)")
+        #expect(checks.count == 6 && checks.allSatisfy { $0["ok"] as? Bool == true }, "\(text)")
         let math = rows.filter { $0["math"] != nil }
         #expect(math.count == 10, "\(text)")
         // The simulator's math is the C library's: within 2 ulps of the float64 reference.

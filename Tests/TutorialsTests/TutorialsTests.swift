@@ -98,8 +98,8 @@ struct TutorialRunTests {
     }
 
     /// The whole logistic-regression tutorial with its fused kernels on the simulated CUDA device
-    /// (`device=cuda-sim`: the CUDA backend's generated kernels, compiled for the CPU): the CPU's
-    /// 74 epochs, 7.5000 % and 7.4896 %.
+    /// (`device=cuda-sim`: the CUDA backend's generated kernels, compiled for the CPU, replayed
+    /// as graphs): the CPU's 74 epochs, 7.5000 % and 7.4896 %.
     @Test func logisticRegressionOnTheSimulatedDevice() throws {
         let data = try #require(mnist)
         var options = TrainingOptions.logisticRegression()
@@ -110,6 +110,8 @@ struct TutorialRunTests {
         }
         // Three fused kernels per training call at least, 83 calls an epoch.
         #expect(mine.counters.launches > 74 * 83 * 3, "\(mine.counters)")
+        // From its third call, each training call's work runs as CUDA graphs.
+        #expect(mine.counters.graphLaunches > 74 * 83, "\(mine.counters)")
         #expect(result.outcome.epochs == 74)
         #expect(abs(result.outcome.bestValidationError - 0.075) < 1e-9)
         #expect(abs(result.outcome.testError - 0.07489583) < 1e-8)

@@ -68,10 +68,23 @@ protocol Backend: Sendable {
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel]
     /// Whether calls at fixed layouts may be replayed from host pointers (``Replay``).
     var replaysOnHost: Bool { get }
+    /// What a function's calls carry from one to the next on this backend, wrapping each call
+    /// (the CUDA backend: queued launches and CUDA graphs), for a mode excluding `excluded`; nil
+    /// for nothing.
+    func callContext(excluded: Set<String>) -> (any CallContext)?
 }
 
 extension Backend {
     var replaysOnHost: Bool { true }
+    func callContext(excluded: Set<String>) -> (any CallContext)? { nil }
+}
+
+/// A function's state across its calls on a backend (``Backend/callContext(excluded:)``).
+protocol CallContext: AnyObject, Sendable {
+    /// Runs one call of the function.
+    func run<R>(_ call: () throws -> R) throws -> R
+    /// How its calls used device graphs so far.
+    var graphStatistics: GraphStatistics { get }
 }
 
 /// Every node through its op's `perform`: FAST_COMPILE, constant folding, and the yardstick

@@ -168,6 +168,16 @@ public final class Function: @unchecked Sendable {
         return outs
     }
 
+    /// How this function's calls used CUDA graphs (nil off a CUDA device, or when each kernel is
+    /// launched at its node: profiling, DEBUG, a mode excluding `"replay"`).
+    ///
+    /// ```swift
+    /// let train = try function(inputs: [i], outputs: [cost], updates: …, mode: .fastRun.on(.cuda(0)))
+    /// for i in 0..<100 { _ = try train(i % 83) }
+    /// print(train.graphStatistics?.launches ?? 0)   // two stretches a call, graphs from the third
+    /// ```
+    public var graphStatistics: GraphStatistics? { program.graphStatistics }
+
     /// Timings per node and op kind, when compiled with `profile: true` (or `THEANO_FLAGS=profile=True`).
     public var profile: Profile? { program.profile }
 

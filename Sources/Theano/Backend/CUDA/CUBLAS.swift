@@ -6,6 +6,7 @@ import Foundation
 /// Not yet run on a GPU (docs/GPU.md).
 struct CUBLAS: @unchecked Sendable {
     private typealias Create = @convention(c) (UnsafeMutablePointer<OpaquePointer?>) -> Int32
+    private typealias SetStream = @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32
     private typealias Sgemm =
         @convention(c) (
             OpaquePointer?, Int32, Int32, Int32, Int32, Int32, UnsafePointer<Float>, UInt64, Int32, UInt64, Int32,
@@ -35,9 +36,10 @@ struct CUBLAS: @unchecked Sendable {
         return paths + ["libcublas.so.13", "libcublas.so.12"]
     }
 
-    /// The first cuBLAS found, with a handle on the current context; throws naming every place
-    /// searched when there is none.
-    static func load() throws -> CUBLAS {
+    /// The first cuBLAS found, with a handle on the current context whose products start on
+    /// `stream` (so that they are queued and captured with the kernels around them); throws
+    /// naming every place searched when there is none.
+    static func load(stream: OpaquePointer?) throws -> CUBLAS {
         var tried: [String] = []
         for path in candidates() {
             if path.contains("/") && !FileManager.default.fileExists(atPath: path) { continue }
@@ -45,12 +47,17 @@ struct CUBLAS: @unchecked Sendable {
             guard let lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL) else { continue }
             func symbol<T>(_ name: String, _: T.Type) -> T? { dlsym(lib, name).map { unsafeBitCast($0, to: T.self) } }
             guard let create = symbol("cublasCreate_v2", Create.self), let s = symbol("cublasSgemm_v2", Sgemm.self),
-                let d = symbol("cublasDgemm_v2", Dgemm.self)
+                let d = symbol("cublasDgemm_v2", Dgemm.self),
+                let setStream = symbol("cublasSetStream_v2", SetStream.self)
             else { continue }
             var handle: OpaquePointer?
             let status = create(&handle)
             guard status == 0 else {
                 throw TheanoError(.runtime, "cuBLAS (\(path)): cublasCreate failed with status \(status)")
+            }
+            let set = setStream(handle, stream)
+            guard set == 0 else {
+                throw TheanoError(.runtime, "cuBLAS (\(path)): cublasSetStream failed with status \(set)")
             }
             return CUBLAS(path: path, handle: handle, sgemm: s, dgemm: d)
         }

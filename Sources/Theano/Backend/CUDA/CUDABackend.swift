@@ -8,8 +8,13 @@ struct CUDABackend: Backend {
     let runtime: any DeviceRuntime
     var name: String { "cuda" }
     var device: Device { runtime.device }
-    /// Replays read host pointers; a call on the device runs its kernels (CUDA graphs: not yet).
+    /// Replays read host pointers: on the device, repeated work becomes CUDA graphs instead.
     var replaysOnHost: Bool { false }
+
+    /// A mode excluding `"cuda_graphs"` still queues a call's work, launched kernel by kernel.
+    func callContext(excluded: Set<String>) -> (any CallContext)? {
+        DeviceGraphs(runtime: runtime, graphs: !excluded.contains("cuda_graphs"))
+    }
 
     func kernels(for nodes: [Apply], options: LoweringOptions) throws -> [Int: any Kernel] {
         var result: [Int: any Kernel] = [:]

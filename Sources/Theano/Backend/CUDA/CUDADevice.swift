@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 
 /// A GPU through the CUDA driver: device memory, transfers, modules compiled by NVRTC to a CUBIN
-/// for the device's own architecture (cached on disk), and launches on the default stream, each
-/// followed by a synchronisation so that errors surface at the node that caused them.
+/// for the device's own architecture (cached on disk), and work started on one stream of its
+/// own: a call's queued work (``DeviceQueue``) back to back, or as a CUDA graph
+/// (`CUDAGraph.swift`), then waited for; work outside a call, one launch and a wait.
 ///
 /// Not yet run on a GPU (docs/GPU.md): `scripts/gpu-check` is where it will be.
 final class CUDADevice: DeviceRuntime, @unchecked Sendable {
@@ -14,8 +15,8 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
     private typealias Free = @convention(c) (UInt64) -> Status
     private typealias HtoD = @convention(c) (UInt64, UnsafeRawPointer, Int) -> Status
     private typealias DtoH = @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> Status
-    private typealias Memset = @convention(c) (UInt64, UInt8, Int) -> Status
-    private typealias DtoD = @convention(c) (UInt64, UInt64, Int) -> Status
+    private typealias MemsetAsync = @convention(c) (UInt64, UInt8, Int, OpaquePointer?) -> Status
+    private typealias CopyAsync = @convention(c) (UInt64, UInt64, Int, OpaquePointer?) -> Status
     private typealias LoadData = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UnsafeRawPointer) -> Status
     private typealias GetFunction =
         @convention(c) (
@@ -26,19 +27,26 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
             OpaquePointer?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, OpaquePointer?,
             UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?
         ) -> Status
-    fileprivate typealias Synchronize = @convention(c) () -> Status
+    private typealias StreamCreate = @convention(c) (UnsafeMutablePointer<OpaquePointer?>, UInt32) -> Status
+    typealias StreamCall = @convention(c) (OpaquePointer?) -> Status
 
     let device: Device
     let threadsPerBlock = CUDACodeGen.blockSize
     let facts: CUDADriver.Device
-    fileprivate let driver: CUDADriver
+    let driver: CUDADriver
     private let nvrtc: NVRTC
     private let context: OpaquePointer?
-    private let setCurrent: SetCurrent, alloc: Alloc, release: Free, htod: HtoD, dtoh: DtoH, memset: Memset
-    private let loadData: LoadData, getFunction: GetFunction, dtod: DtoD
+    private let setCurrent: SetCurrent, alloc: Alloc, release: Free, htod: HtoD, dtoh: DtoH
+    private let loadData: LoadData, getFunction: GetFunction
+    private let memsetAsync: MemsetAsync, copyAsync: CopyAsync
+    /// Where all work starts; blocking, so the synchronous transfers wait for it.
+    let stream: OpaquePointer?
+    let synchronizeStream: StreamCall
     /// Loaded on the first product.
     private let blas = Mutex<CUBLAS?>(nil)
-    fileprivate let launchKernel: Launch, synchronize: Synchronize
+    fileprivate let launchKernel: Launch
+    /// The graph entry points, loaded on the first graph.
+    let graphAPI = Mutex<CUDAGraphAPI?>(nil)
     private let tally = Mutex(DeviceCounters())
 
     var counters: DeviceCounters { tally.withLock { $0 } }
@@ -69,18 +77,23 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         release = try driver.entry("cuMemFree_v2", Free.self)
         htod = try driver.entry("cuMemcpyHtoD_v2", HtoD.self)
         dtoh = try driver.entry("cuMemcpyDtoH_v2", DtoH.self)
-        memset = try driver.entry("cuMemsetD8_v2", Memset.self)
-        dtod = try driver.entry("cuMemcpyDtoD_v2", DtoD.self)
+        memsetAsync = try driver.entry("cuMemsetD8Async", MemsetAsync.self)
+        copyAsync = try driver.entry("cuMemcpyDtoDAsync_v2", CopyAsync.self)
         loadData = try driver.entry("cuModuleLoadData", LoadData.self)
         getFunction = try driver.entry("cuModuleGetFunction", GetFunction.self)
         launchKernel = try driver.entry("cuLaunchKernel", Launch.self)
-        synchronize = try driver.entry("cuCtxSynchronize", Synchronize.self)
+        synchronizeStream = try driver.entry("cuStreamSynchronize", StreamCall.self)
+        let createStream = try driver.entry("cuStreamCreate", StreamCreate.self)
         var ctx: OpaquePointer?
         try driver.check(retain(&ctx, Int32(ordinal)), "cuDevicePrimaryCtxRetain")
         context = ctx
+        try driver.check(setCurrent(ctx), "cuCtxSetCurrent")
+        var s: OpaquePointer?
+        try driver.check(createStream(&s, 0), "cuStreamCreate")
+        stream = s
     }
 
-    fileprivate func current() throws { try driver.check(setCurrent(context), "cuCtxSetCurrent") }
+    func current() throws { try driver.check(setCurrent(context), "cuCtxSetCurrent") }
 
     func allocate(bytes: Int) throws -> DevicePointer {
         try current()
@@ -94,7 +107,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         _ = release(pointer.address)
     }
 
-    func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
+    func uploadNow(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
         try current()
         try driver.check(htod(destination.address, source, bytes), "cuMemcpyHtoD (\(bytes) bytes)")
         tally.withLock {
@@ -103,7 +116,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         }
     }
 
-    func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
+    func downloadNow(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
         try current()
         try driver.check(dtoh(destination, source.address, bytes), "cuMemcpyDtoH (\(bytes) bytes)")
         tally.withLock {
@@ -112,25 +125,52 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         }
     }
 
-    func zero(_ destination: DevicePointer, bytes: Int) throws {
+    /// Runs `work` on the stream and waits for it: an error of any of it is reported here.
+    func perform(_ work: [DeviceWork]) throws {
         try current()
-        try driver.check(memset(destination.address, 0, bytes), "cuMemsetD8")
+        let kernels = try enqueue(work)
+        try driver.check(synchronizeStream(stream), "work (\(DeviceWork.describe(work)))")
+        countGraph(kernels: kernels)
     }
 
-    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws {
-        try current()
-        try driver.check(dtod(destination.address, source.address, bytes), "cuMemcpyDtoD (\(bytes) bytes)")
-    }
-
-    func gemm(_ product: DeviceGemm) throws {
-        try current()
-        try blas.withLock { loaded in
-            let cublas = try loaded ?? CUBLAS.load()
-            loaded = cublas
-            try cublas.run(product)
+    /// Starts `work` on the stream without waiting (or records it, while the stream captures);
+    /// returns how many kernels and products it holds.
+    @discardableResult
+    func enqueue(_ work: [DeviceWork]) throws -> Int {
+        var kernels = 0
+        for w in work {
+            switch w {
+            case .launch(let module, let kernel, let blocks, let arguments):
+                try arguments.withUnsafeBytes { raw in
+                    guard let base = raw.baseAddress else { return }
+                    try module.launch(kernel, blocks: blocks, arguments: base)
+                }
+                kernels += 1
+            case .gemm(let product):
+                try blas.withLock { loaded in
+                    let cublas = try loaded ?? CUBLAS.load(stream: stream)
+                    loaded = cublas
+                    try cublas.run(product)
+                }
+                kernels += 1
+            case .copy(let source, let destination, let bytes):
+                try driver.check(
+                    copyAsync(destination.address, source.address, bytes, stream),
+                    "cuMemcpyDtoDAsync (\(bytes) bytes)")
+            case .zero(let destination, let bytes):
+                try driver.check(memsetAsync(destination.address, 0, bytes, stream), "cuMemsetD8Async")
+            }
         }
-        try driver.check(synchronize(), "cuBLAS gemm")
-        counted()
+        return kernels
+    }
+
+    func countGraph(kernels: Int = 0, made: Int = 0, updated: Int = 0, launched: Int = 0) {
+        tally.withLock {
+            $0.launches += kernels
+            $0.graphs += made
+            $0.graphUpdates += updated
+            $0.graphLaunches += launched
+        }
     }
 
     func module(source: String, kernels: [DeviceKernel]) throws -> any DeviceModule {
@@ -150,26 +190,27 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         }
         return CUDAModule(functions: functions, device: self)
     }
-
-    fileprivate func counted() { tally.withLock { $0.launches += 1 } }
 }
 
 /// A loaded CUBIN's kernels.
-private struct CUDAModule: DeviceModule, @unchecked Sendable {
+private final class CUDAModule: DeviceModule, @unchecked Sendable {
     let functions: [String: OpaquePointer]
     let device: CUDADevice
 
+    init(functions: [String: OpaquePointer], device: CUDADevice) {
+        self.functions = functions
+        self.device = device
+    }
+
     func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws {
         guard let f = functions[kernel] else { throw TheanoError(.runtime, "CUDA: no kernel \(kernel) in its module") }
-        try device.current()
+        // The driver copies the parameters when the launch is made (or captured).
         var parameter: UnsafeMutableRawPointer? = UnsafeMutableRawPointer(mutating: arguments)
         let status = withUnsafeMutablePointer(to: &parameter) { p in
             device.launchKernel(
-                f, UInt32(blocks), 1, 1, UInt32(device.threadsPerBlock), 1, 1, 0, nil, p, nil)
+                f, UInt32(blocks), 1, 1, UInt32(device.threadsPerBlock), 1, 1, 0, device.stream, p, nil)
         }
         try device.driver.check(status, "cuLaunchKernel(\(kernel))")
-        try device.driver.check(device.synchronize(), "\(kernel)")
-        device.counted()
     }
 }
 

@@ -10,6 +10,7 @@ final class DeviceBuffer: StorageMirror, @unchecked Sendable {
     init(runtime: any DeviceRuntime, bytes: Int) throws {
         self.runtime = runtime
         pointer = try runtime.allocate(bytes: max(bytes, 1))
+        DeviceQueue.of(runtime)?.hold(self)
     }
 
     deinit { runtime.free(pointer) }
@@ -35,6 +36,7 @@ extension DeviceRuntime {
     func address(reading a: NDArray) throws -> DevicePointer {
         let storage = a.storage
         let buffer = try storage.mirrorForReading { try DeviceBuffer(runtime: self, bytes: storage.byteCount) }
+        DeviceQueue.of(self)?.hold(buffer)
         return buffer.pointer.advanced(by: a.offset * a.dtype.itemSize)
     }
 
@@ -50,6 +52,7 @@ extension DeviceRuntime {
         }
         let storage = array.storage
         let device = try storage.mirrorForWriting { try DeviceBuffer(runtime: self, bytes: storage.byteCount) }
+        DeviceQueue.of(self)?.hold(device)
         return (array, device.pointer.advanced(by: array.offset * dtype.itemSize))
     }
 
@@ -79,14 +82,12 @@ extension DeviceRuntime {
             kernels: kernels.map { DeviceKernel(name: $0.name, arguments: $0.arguments) })
     }
 
-    /// Launches `kernel` of `module` over `work` items with `arguments` (a C struct's words).
+    /// Launches (or queues, in a call) `kernel` of `module` over `work` items with `arguments` (a
+    /// C struct's words).
     func launch(_ kernel: String, of module: any DeviceModule, items work: Int, arguments: [Int64]) throws {
         let threads = threadsPerBlock
         let blocks = max(1, min((work + threads - 1) / threads, DeviceElementwiseKernel.maxBlocks))
-        try arguments.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            try module.launch(kernel, blocks: blocks, arguments: base)
-        }
+        try submit(.launch(module: module, kernel: kernel, blocks: blocks, arguments: arguments))
     }
 }
 

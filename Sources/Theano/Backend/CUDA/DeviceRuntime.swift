@@ -16,14 +16,15 @@ protocol DeviceRuntime: AnyObject, Sendable {
     var threadsPerBlock: Int { get }
     func allocate(bytes: Int) throws -> DevicePointer
     func free(_ pointer: DevicePointer)
-    func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws
-    func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws
-    /// Sets `bytes` bytes at `destination` to zero.
-    func zero(_ destination: DevicePointer, bytes: Int) throws
-    /// Copies `bytes` bytes within device memory.
-    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws
-    /// A matrix product in device memory: cuBLAS on a GPU.
-    func gemm(_ product: DeviceGemm) throws
+    /// Copies host memory to the device now, whatever a call has queued (``upload(_:to:bytes:)``
+    /// runs the queue first).
+    func uploadNow(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws
+    /// Copies device memory to the host now (``download(_:to:bytes:)`` runs the queue first).
+    func downloadNow(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws
+    /// Runs `work` in order and waits for it to finish.
+    func perform(_ work: [DeviceWork]) throws
+    /// `work` captured as a graph, not yet run (a CUDA graph on a GPU).
+    func graph(of work: [DeviceWork]) throws -> any DeviceGraph
     /// A module of CUDA C `source` (after this device's prelude) holding `kernels`, compiled
     /// for this device. Each kernel `K` takes one `struct <arguments>` by value and has its
     /// thread's work in `K_thread(const struct <arguments> a, double *sum)` (the simulator calls
@@ -57,22 +58,25 @@ extension DeviceRuntime {
     }
 }
 
-/// A loaded module's kernels.
-protocol DeviceModule: Sendable {
-    /// Launches `kernel` on `blocks` blocks of the runtime's threads per block, with the argument
-    /// struct `arguments`.
+/// A loaded module's kernels (a class: queued work names its module by identity).
+protocol DeviceModule: AnyObject, Sendable {
+    /// Starts `kernel` on `blocks` blocks of the runtime's threads per block, with the argument
+    /// struct `arguments`, after the work started before it (the simulator runs it at once).
     func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws
 }
 
 /// Host↔device traffic and launches, which tests and the profiler read.
 struct DeviceCounters: Sendable, Equatable {
+    /// `launches` counts kernels and products run, alone or inside a graph.
     var uploads = 0, downloads = 0, launches = 0
     var uploadedBytes = 0, downloadedBytes = 0
+    /// Graphs made (captured and instantiated), updated to new arguments, and launched.
+    var graphs = 0, graphUpdates = 0, graphLaunches = 0
 }
 
 /// Row-major `C = alpha · op(A) · op(B) + beta · C` (float32 or float64), as cuBLAS computes it:
 /// `op(A)` is m × k, `op(B)` k × n, each stored with its leading dimension.
-struct DeviceGemm: Sendable {
+struct DeviceGemm: Sendable, Equatable {
     var double: Bool
     var transA = false, transB = false
     var m: Int, n: Int, k: Int

@@ -79,7 +79,7 @@ final class SimulatedDevice: DeviceRuntime {
         return p
     }
 
-    func upload(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
+    func uploadNow(_ source: UnsafeRawPointer, to destination: DevicePointer, bytes: Int) throws {
         try memory(destination, bytes: bytes).copyMemory(from: source, byteCount: bytes)
         count {
             $0.uploads += 1
@@ -87,7 +87,7 @@ final class SimulatedDevice: DeviceRuntime {
         }
     }
 
-    func download(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
+    func downloadNow(_ source: DevicePointer, to destination: UnsafeMutableRawPointer, bytes: Int) throws {
         destination.copyMemory(from: try memory(source, bytes: bytes), byteCount: bytes)
         count {
             $0.downloads += 1
@@ -95,16 +95,41 @@ final class SimulatedDevice: DeviceRuntime {
         }
     }
 
-    func zero(_ destination: DevicePointer, bytes: Int) throws {
+    func perform(_ work: [DeviceWork]) throws {
+        for w in work {
+            switch w {
+            case .launch(let module, let kernel, let blocks, let arguments):
+                try arguments.withUnsafeBytes { raw in
+                    guard let base = raw.baseAddress else { return }
+                    try module.launch(kernel, blocks: blocks, arguments: base)
+                }
+            case .gemm(let g): try gemm(g)
+            case .copy(let source, let destination, let bytes): try copy(source, to: destination, bytes: bytes)
+            case .zero(let destination, let bytes): try zero(destination, bytes: bytes)
+            }
+        }
+    }
+
+    /// A graph of the simulator: its own copy of the work, run in order when launched.
+    func graph(of work: [DeviceWork]) throws -> any DeviceGraph {
+        count { $0.graphs += 1 }
+        return SimulatedGraph(device: self, work: work)
+    }
+
+    fileprivate func countGraph(updated: Bool) {
+        count { if updated { $0.graphUpdates += 1 } else { $0.graphLaunches += 1 } }
+    }
+
+    private func zero(_ destination: DevicePointer, bytes: Int) throws {
         try memory(destination, bytes: bytes).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
-    func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws {
+    private func copy(_ source: DevicePointer, to destination: DevicePointer, bytes: Int) throws {
         try memory(destination, bytes: bytes).copyMemory(from: try memory(source, bytes: bytes), byteCount: bytes)
     }
 
     /// cuBLAS's part is played by OpenBLAS, on the simulated device's (host) memory.
-    func gemm(_ g: DeviceGemm) throws {
+    private func gemm(_ g: DeviceGemm) throws {
         guard let blas = BLAS.shared else {
             throw TheanoError(.config, "device=cuda-sim runs cuBLAS's products with OpenBLAS, which was not found")
         }
@@ -149,10 +174,15 @@ final class SimulatedDevice: DeviceRuntime {
 }
 
 /// A module of the simulator: each kernel's launcher, called with the block count.
-private struct SimulatedModule: DeviceModule, @unchecked Sendable {
+private final class SimulatedModule: DeviceModule, @unchecked Sendable {
     typealias Launcher = @convention(c) (Int64, Int64, UnsafeRawPointer) -> Void
     let module: NativeModule
     let device: SimulatedDevice
+
+    init(module: NativeModule, device: SimulatedDevice) {
+        self.module = module
+        self.device = device
+    }
 
     func launch(_ kernel: String, blocks: Int, arguments: UnsafeRawPointer) throws {
         guard let symbol = module.symbol(kernel + "_launch") else {
@@ -160,5 +190,29 @@ private struct SimulatedModule: DeviceModule, @unchecked Sendable {
         }
         let launcher = unsafeBitCast(symbol, to: Launcher.self)
         device.counted { launcher(Int64(blocks), Int64(device.threadsPerBlock), arguments) }
+    }
+}
+
+/// A simulated CUDA graph: the work it was made of, replaced only by an update, so that a graph
+/// run with stale arguments gives wrong numbers here as it would on a GPU.
+private final class SimulatedGraph: DeviceGraph, @unchecked Sendable {
+    let device: SimulatedDevice
+    private var work: [DeviceWork]
+
+    init(device: SimulatedDevice, work: [DeviceWork]) {
+        self.device = device
+        self.work = work
+    }
+
+    func update(to work: [DeviceWork]) throws -> Bool {
+        guard DeviceWork.sameSteps(self.work, work) else { return false }
+        self.work = work
+        device.countGraph(updated: true)
+        return true
+    }
+
+    func launch() throws {
+        device.countGraph(updated: false)
+        try device.perform(work)
     }
 }

@@ -55,6 +55,7 @@ final class Program {
     private let replays: ReplayCache?
     /// The current replay plan's steps by kind (``Replay/summary``), nil without one.
     var replaySummary: String? { replays?.plan?.summary }
+    var graphStatistics: GraphStatistics? { callContext?.graphStatistics }
     /// Shared variables updated in place by gemm up to this size still let a function replay
     /// (the logistic tutorial's 31 KB `W`; docs/NATIVE.md, "Figures behind the code"). Larger ones are
     /// updated in their own memory: a copy per call would cost more, and
@@ -62,8 +63,12 @@ final class Program {
     static let replayedUpdateBytes = 64 << 10
     /// Calls answered by a replay (for tests and diagnostics).
     let replayedCalls = Atomic<Int>(0)
-    /// Whether the backend's kernels allow replays (device kernels do not yet: CUDA graphs will).
+    /// Whether the backend's kernels allow replays (device kernels do not: ``callContext`` is
+    /// theirs).
     private let hostReplays: Bool
+    /// The backend's state across calls (CUDA: queued launches and graphs); nil when profiling
+    /// or checking nodes, which time and check each node's own work, or without replays.
+    private let callContext: (any CallContext)?
 
     init(
         inputs: [Variable], outputs: [Variable], updates: [(SharedVariable, Variable)], mode: Mode,
@@ -79,8 +84,11 @@ final class Program {
             let lowered = try backend.kernels(for: schedule.order, options: LoweringOptions(flushDenormals: flush))
             for (i, k) in lowered { storage.steps[i].kernel = k }
             hostReplays = backend.replaysOnHost
+            let each = checkNodes || profile || mode.excluded.contains("replay")
+            callContext = each ? nil : backend.callContext(excluded: mode.excluded)
         } else {
             hostReplays = true
+            callContext = nil
         }
         steps = storage.steps
         slotCount = storage.slotCount
@@ -129,6 +137,7 @@ final class Program {
         // finds its shared variable's value held by nothing else.
         guard let replays else {
             // Profiling counts this call's transfers alone, not those of whatever runs beside it.
+            if let callContext { return try callContext.run { try runSteps(inputs, nil, trace: false).outputs } }
             guard profile != nil else { return try runSteps(inputs, nil, trace: false).outputs }
             return try NDStorage.$tally.withValue(TrafficTally()) { try runSteps(inputs, nil, trace: false).outputs }
         }

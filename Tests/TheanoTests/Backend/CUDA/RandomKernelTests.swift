@@ -51,7 +51,8 @@ struct RandomKernelTests {
         if mode.device == .simulatedCUDA {
             #expect(f.program.steps.filter { $0.kernel is RandomDeviceKernel }.count == 3)
         }
-        let vv = try NDArray((0..<20).map { Double($0 % 7) / 3 - 1 }, shape: [5, 4])
+        let values: [Double] = (0..<20).map { (i: Int) -> Double in Double(i % 7) / 3 - 1 }
+        let vv = try NDArray(values, shape: [5, 4])
         let lv = try NDArray([-1, 0, 2] as [Double])
         return try (0..<2).flatMap { _ in try f(vv, lv).map(\.doubles) }
     }

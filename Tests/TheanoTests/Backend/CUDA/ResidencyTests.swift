@@ -173,4 +173,26 @@ extension ResidencyTests {
         #expect(moved.uploads == 2 && moved.uploadedBytes == (40 * 6 + 6 * 3) * 4, "\(moved)")
         #expect(moved.downloads == 8, "\(moved)")
     }
+
+    @Test("values pass between replayed CPU functions and device functions, both ways, call after call")
+    func replaysAndDeviceFunctionsShareValues() throws {
+        let x = dvector("x")
+        let acc = shared(try NDArray([1, 2, 3] as [Double]), name: "acc")
+        // The CPU function replays from its third call; the device one leaves `acc` on the device.
+        let double = try function(inputs: [x], outputs: [x * 2 + acc], mode: .fastRun)
+        let step = try function(inputs: [x], outputs: [x + 1], updates: [acc: acc + x], mode: Self.sim)
+        var want = [1.0, 2, 3]
+        for i in 0..<6 {
+            let xv = try NDArray([Double(i), 1, -1])
+            let y = try double(xv)[0]
+            let expected = zip(xv.doubles, want).map { 2 * $0 + $1 }
+            #expect(y.doubles == expected, "call \(i): \(y)")
+            // The CPU's output goes to the device; the next replay must not reuse its memory as if
+            // the device copy did not exist.
+            #expect(try step(y)[0].doubles == expected.map { $0 + 1 }, "call \(i)")
+            want = zip(want, expected).map(+)
+            #expect(acc.value.storage.isOnlyOnMirror)
+        }
+        #expect(double.program.replayedCalls.load(ordering: .relaxed) >= 3)
+    }
 }

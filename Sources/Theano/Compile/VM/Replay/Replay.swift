@@ -176,9 +176,25 @@ final class Replay: @unchecked Sendable {
     func acquire() -> Bool { busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged }
     func release() { busy.store(false, ordering: .releasing) }
 
+    /// The host address of `a`'s first element, as it is: values that may have a newer copy on a
+    /// device were synchronised first (``synchronize(_:_:)``), and spares never have one.
     @inline(__always)
     private static func data(_ a: NDArray) -> UnsafeMutableRawPointer {
-        a.storage.pointer + a.offset * a.dtype.itemSize
+        a.storage.unsynchronizedHost + a.offset * a.dtype.itemSize
+    }
+
+    /// Brings to host memory the inputs and shared values that a device function left on the
+    /// device (and marks those copies stale: a step may write the shared value). Separate from the
+    /// loops that gather pointers, so that those make no call and retain nothing.
+    @inline(never)
+    private static func synchronize(_ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
+        for a in inputs where a.storage.hasMirror {
+            guard (try? a.storage.synchronizeHost()) != nil else { return false }
+        }
+        for a in shared where a.storage.hasMirror {
+            guard (try? a.storage.synchronizeHost()) != nil else { return false }
+        }
+        return true
     }
 
     /// Replays one call (the caller holds the plan); nil when it had to be abandoned.
@@ -186,6 +202,7 @@ final class Replay: @unchecked Sendable {
         defer {
             if hasFallbacks { for s in dynamicValues.indices where dynamicValues[s] != nil { dynamicValues[s] = nil } }
         }
+        guard Self.synchronize(inputs, shared) else { return nil }
         for k in 0..<inputCount { table[inputSlots[k]] = Self.data(inputs[k]) }
         for k in 0..<sharedCount { table[sharedSlots[k]] = Self.data(shared[k]) }
         for j in 0..<perCallSlots.count {
@@ -222,9 +239,11 @@ final class Replay: @unchecked Sendable {
     /// holds, or a new one in place of the older.
     private func handOut(_ j: Int) -> UnsafeMutableRawPointer? {
         // The other one first: an update's latest array is its shared variable's value.
+        // A spare a device function has read since carries a mirror: it is not reused, since
+        // writing its host memory directly would leave that copy looking current.
         for k in 0..<2 {
             let pick = using[j] ^ 1 ^ k
-            if spares[2 * j + pick]?.hasUniqueStorage() == true {
+            if spares[2 * j + pick]?.hasUniqueStorage() == true, spares[2 * j + pick]?.storage.hasMirror == false {
                 using[j] = pick
                 return spares[2 * j + pick].map(Self.data)
             }
