@@ -91,6 +91,12 @@ extension NDArray {
     /// buffer from an earlier call only when nothing (a caller, a shared variable, a view) holds it.
     package mutating func hasUniqueStorage() -> Bool { isKnownUniquelyReferenced(&storage) }
 
+    /// Whether nothing else holds this array's storage and no device has a copy of it: host
+    /// memory the caller may overwrite directly (checked in place, so the array is not copied).
+    package mutating func hasUniqueHostStorage() -> Bool {
+        isKnownUniquelyReferenced(&storage) && !storage.mirrored.load(ordering: .acquiring)
+    }
+
     /// Writes this array's elements, converted and broadcast, into `destination`'s memory in
     /// place, bypassing copy-on-write: only for buffers the caller owns (see ``hasUniqueStorage()``).
     package func write(into destination: NDArray) { copyConverting(into: destination) }

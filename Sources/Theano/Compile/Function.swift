@@ -160,6 +160,14 @@ public final class Function: @unchecked Sendable {
         return v
     }
 
+    /// Runs the function on `values`, converting only those whose dtype or rank differs from
+    /// their input's (a scan's steps, whose values are views of its own buffers).
+    func callChecked(_ values: [NDArray]) throws -> [NDArray] {
+        guard values.count == inputs.count else { return try call(values.map { $0 as any TensorConvertible }) }
+        if zip(inputs, values).allSatisfy({ $0.dtype == $1.dtype && $0.ndim == $1.ndim }) { return try run(values) }
+        return try run(zip(inputs, values).map { try Self.value($1, for: $0) })
+    }
+
     /// Runs the program on checked values and commits the updates.
     private func run(_ values: [NDArray]) throws -> [NDArray] {
         let (outs, updates) = try program.run(values)

@@ -188,6 +188,11 @@ final class Replay: @unchecked Sendable {
     /// loops that gather pointers, so that those make no call and retain nothing.
     @inline(never)
     private static func synchronize(_ inputs: [NDArray], _ shared: [NDArray]) -> Bool {
+        // A pass that makes no call first: it copies no array, so it retains nothing.
+        var mirrored = false
+        for k in inputs.indices { mirrored = mirrored || inputs[k].storage.hasMirror }
+        for k in shared.indices { mirrored = mirrored || shared[k].storage.hasMirror }
+        guard mirrored else { return true }
         for a in inputs where a.storage.hasMirror {
             guard (try? a.storage.synchronizeHost()) != nil else { return false }
         }
@@ -243,7 +248,7 @@ final class Replay: @unchecked Sendable {
         // writing its host memory directly would leave that copy looking current.
         for k in 0..<2 {
             let pick = using[j] ^ 1 ^ k
-            if spares[2 * j + pick]?.hasUniqueStorage() == true, spares[2 * j + pick]?.storage.hasMirror == false {
+            if spares[2 * j + pick]?.hasUniqueHostStorage() == true {
                 using[j] = pick
                 return spares[2 * j + pick].map(Self.data)
             }

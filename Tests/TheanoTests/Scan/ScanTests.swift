@@ -1,0 +1,166 @@
+import Foundation
+import NDArray
+import Testing
+import TheanoTestSupport
+
+@testable import Theano
+
+/// docs/SCAN.md's examples (Theano's scan documentation in Swift), each against a plain loop.
+@Suite struct ScanExampleTests {
+    @Test("A**k by repeated multiplication, with an Int and a symbolic number of steps")
+    func powerByRepeatedMultiplication() throws {
+        let A = dvector("A")
+        let k = lscalar("k")
+        let (out, updates) = try scan({ v in [v[0] * v[1]] }, outputsInfo: [onesLike(A)], nonSequences: [A], nSteps: k)
+        #expect(updates.isEmpty)
+        let f = try function(inputs: [A, k], outputs: [out[0][-1]])
+        let a: [Double] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let got = try f(try NDArray(a), 2)[0].doubles
+        #expect(got == a.map { $0 * $0 })
+        let (fixed, _) = try scan({ v in [v[0] * v[1]] }, outputsInfo: [onesLike(A)], nonSequences: [A], nSteps: 4)
+        let g = try function(inputs: [A], outputs: [fixed[0]])
+        let all = try g(try NDArray(a))[0]
+        #expect(all.shape == [4, 10])
+        #expect(try all.sliced([.at(3)]).doubles == a.map { $0 * $0 * $0 * $0 })
+    }
+
+    @Test("a polynomial from its coefficients: outputs not fed back, two sequences, a non-sequence")
+    func polynomialFromCoefficients() throws {
+        let coefficients = dvector("coefficients")
+        let x = dscalar("x")
+        let (components, _) = try scan(
+            { v in [v[0] * (v[2] ** cast(v[1], .float64))] },
+            sequences: [coefficients, arange(10)], outputsInfo: [nil], nonSequences: [x])
+        let f = try function(inputs: [coefficients, x], outputs: [sum(components[0])])
+        let c: [Double] = [1, 0, 2]
+        let want = c.enumerated().reduce(0.0) { $0 + $1.element * Foundation.pow(3, Double($1.offset)) }
+        #expect(try f(try NDArray(c), 3.0)[0].item() == want)  // 19: the shorter sequence sets the length
+    }
+
+    @Test("the sum of a sequence, forwards and backwards")
+    func sumOfASequence() throws {
+        let x = dvector("x")
+        let zero = Constant(NDArray(scalar: 0, dtype: .float64))
+        let (forward, _) = try scan({ v in [v[0] + v[1]] }, sequences: [x], outputsInfo: [zero])
+        let (backward, _) = try scan({ v in [v[0] + v[1]] }, sequences: [x], outputsInfo: [zero], goBackwards: true)
+        let f = try function(inputs: [x], outputs: [forward[0], backward[0]])
+        let values: [Double] = [1, 2, 3, 4]
+        let r = try f(try NDArray(values))
+        #expect(r[0].doubles == [1, 3, 6, 10])
+        #expect(r[1].doubles == [4, 7, 9, 10])
+    }
+
+    @Test("a Fibonacci-like recurrence with taps −2 and −1")
+    func fibonacciWithTwoTaps() throws {
+        let start = lvector("start")
+        let (out, _) = try scan(
+            { v in [v[0] + v[1]] }, outputsInfo: [InitialTaps(initial: start, taps: [-2, -1])], nSteps: 8)
+        let f = try function(inputs: [start], outputs: [out[0]])
+        let got = try f(try NDArray([0, 1] as [Int64]))[0].doubles
+        var (a, b) = (0.0, 1.0)
+        let want = (0..<8).map { _ -> Double in
+            (a, b) = (b, a + b)
+            return b
+        }
+        #expect(got == want)  // 1 2 3 5 8 13 21 34
+    }
+
+    @Test("a while loop: doubling until the value exceeds 100, at most 20 steps")
+    func whileLoopStopsOnItsCondition() throws {
+        let x = dscalar("x")
+        let (out, _) = try scan({ v in [v[0] * 2, until(gt(v[0] * 2, 100))] }, outputsInfo: [x], nSteps: 20)
+        let f = try function(inputs: [x], outputs: [out[0]])
+        #expect(try f(3.0)[0].doubles == [6, 12, 24, 48, 96, 192])
+        #expect(try f(1e6)[0].doubles == [2e6])
+    }
+}
+
+/// Back-propagation through time, checked against finite differences and closed forms.
+@Suite struct ScanGradientTests {
+    static func rnn(_ v: [Variable]) throws -> Variable {
+        // v: x (steps × 3), W (3 × 4), U (4 × 4), b (4), h0 (4)
+        let (hs, _) = try scan(
+            { s in [tanh(dot(s[0], s[2]) + dot(s[1], s[3]) + s[4])] }, sequences: [v[0]], outputsInfo: [v[4]],
+            nonSequences: [v[1], v[2], v[3]])
+        return hs[0]
+    }
+
+    @Test("an RNN's gradients reach its inputs, weights and initial state")
+    func rnnGradients() throws {
+        var rng = SplitMix64(seed: 5)
+        let shapes = [[5, 3], [3, 4], [4, 4], [4], [4]]
+        let points = try shapes.map { try NDArray.uniform($0, in: -0.8...0.8, dtype: .float64, using: &rng) }
+        let report = try verifyGrad({ v in (try? Self.rnn(v)) ?? v[0] }, at: points)
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("weights used inside the step without passing them (captured) get gradients too")
+    func capturedWeights() throws {
+        var rng = SplitMix64(seed: 6)
+        let points = try [[4, 2], [2, 2]].map { try NDArray.uniform($0, in: -1...1, dtype: .float64, using: &rng) }
+        let report = try verifyGrad(
+            { v in
+                let h0 = zerosLike(v[0][0])
+                return (try? scan({ s in [sin(s[0] + dot(s[1], v[1]))] }, sequences: [v[0]], outputsInfo: [h0]).0[0])
+                    ?? v[0]
+            }, at: points)
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("taps on sequences and outputs, and outputs not fed back")
+    func tapsAndPlainOutputs() throws {
+        var rng = SplitMix64(seed: 7)
+        let points = try [[6, 2], [2, 2]].map { try NDArray.uniform($0, in: -1...1, dtype: .float64, using: &rng) }
+        let report = try verifyGrad(
+            { v in
+                let start = v[1]  // two rows: steps −2 and −1
+                let result = try? scan(
+                    { s in [tanh(s[0] * s[1] + s[2] - 0.5 * s[3]), s[0] * s[3]] },
+                    sequences: [SequenceTaps(v[0], taps: [-1, 1])],
+                    outputsInfo: [InitialTaps(initial: start, taps: [-2, -1]), nil])
+                guard let out = result?.0 else { return v[0] }
+                return out[0] * 2 + out[1]
+            }, at: points)
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("a while loop's gradient follows the steps it ran")
+    func whileLoopGradient() throws {
+        let report = try verifyGrad(
+            { v in
+                (try? scan({ s in [s[0] * 1.5, until(gt(s[0] * 1.5, 10))] }, outputsInfo: [v[0]], nSteps: 30).0[0])
+                    ?? v[0]
+            }, at: [NDArray(scalar: 1.3, dtype: .float64)])
+        #expect(report.passed, "\(report)")
+    }
+
+    @Test("truncateGradient stops back-propagation after that many steps")
+    func truncatedGradient() throws {
+        // h_t = 0.5 h_{t−1} + x_t, cost = h_3: ∂cost/∂x_t = 0.5^(3−t).
+        let x = dvector("x")
+        let h0 = dscalar("h0")
+        for (truncate, want) in [(-1, [0.125, 0.25, 0.5, 1]), (2, [0, 0, 0.5, 1])] {
+            let (hs, _) = try scan(
+                { s in [s[1] * 0.5 + s[0]] }, sequences: [x], outputsInfo: [h0], truncateGradient: truncate)
+            let (gx, gh) = try grad(hs[0][-1], wrt: x, h0)
+            let f = try function(inputs: [x, h0], outputs: [gx, gh])
+            let r = try f(try NDArray([1, 2, 3, 4] as [Double]), 0.0)
+            #expect(r[0].doubles == want, "truncate \(truncate)")
+            #expect(try r[1].item() == (truncate < 0 ? 0.0625 : 0))
+        }
+    }
+
+    @Test("a bad step is a clear error: mismatched dtypes, a short sequence")
+    func badScansAreErrors() throws {
+        let x = fvector("x")
+        let h = dscalar("h")
+        let (out, _) = try scan({ v in [cast(v[0], .float32)] }, outputsInfo: [h], nSteps: 3)
+        let e = #expect(throws: TheanoError.self) { _ = try function(inputs: [h], outputs: [out[0]]) }
+        #expect(e?.description.contains("initial value") == true, "\(String(describing: e))")
+        let (ys, _) = try scan({ v in [v[0] * 2] }, sequences: [x], outputsInfo: [nil], nSteps: 5)
+        let f = try function(inputs: [x], outputs: [ys[0]])
+        let short = #expect(throws: TheanoError.self) { _ = try f(try NDArray([1, 2] as [Float])) }
+        #expect(short?.description.contains("sequence 0 has 2 rows") == true, "\(String(describing: short))")
+        #expect(throws: TheanoError.self) { _ = try scan({ v in [v[0]] }, outputsInfo: [h]) }
+    }
+}
