@@ -7,7 +7,8 @@ import NDArray
 /// initial rows (as many as its largest lag: row `r` is the value at step `r − lag`), then the
 /// non-sequences. Outputs: each recurrent output's values at steps `0..<n`, then each other
 /// output's. With a stop condition (``until(_:)``), the loop ends after the first step whose
-/// condition is true, and the outputs have that many rows. Built by ``scan(_:sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:)``.
+/// condition is true, and the outputs have that many rows. Built by
+/// ``scan(_:sequences:outputsInfo:nonSequences:nSteps:goBackwards:truncateGradient:)``.
 public struct Scan: DifferentiableOp {
     let body: ScanBody
     /// Per sequence: its taps (0 is the current step).
@@ -128,9 +129,9 @@ public struct Scan: DifferentiableOp {
     private func store(_ value: NDArray, into buffer: NDArray, row: Int, output k: Int) throws {
         let want = Array(buffer.shape.dropFirst())
         guard value.shape == want else {
+            let earlier = k < outputTaps.count ? "initial value" : "first step"
             throw OpError(
-                "scan: the step's output \(k) has shape \(value.shape), but its \(k < outputTaps.count ? "initial value" : "first step") has \(want)",
-                kind: .shape)
+                "scan: the step's output \(k) has shape \(value.shape), but its \(earlier) has \(want)", kind: .shape)
         }
         value.write(into: try buffer.sliced([.at(row)]))
     }
