@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
     @Option(
         help: """
             Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
-            memory, device (for THEANO_FLAGS=device=cuda: SGEMM and an elementwise chain on shared variables).
+            memory, scan (µs per step of an RNN, its BPTT, A**k), device (for THEANO_FLAGS=device=cuda: SGEMM and an elementwise chain on shared variables).
             """)
     var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
@@ -64,6 +64,7 @@ struct Bench: ParsableCommand {
         if workloads.contains("compile") { try BenchWorkloads.compile(dataPath: data.data, emit) }
         if workloads.contains("convnet-step") { try BenchWorkloads.convnetStep(repeats: repeats, emit) }
         if workloads.contains("memory") { try BenchWorkloads.memory(emit) }
+        if workloads.contains("scan") { try BenchWorkloads.scanSteps(repeats: repeats, emit) }
         if workloads.contains("device") {
             try BenchWorkloads.device(gemm: deviceGemm, elements: deviceElements, repeats: repeats, emit)
         }

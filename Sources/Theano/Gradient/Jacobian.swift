@@ -1,28 +1,32 @@
 import NDArray
 
 /// The Jacobian of a vector (or scalar) `expression` with respect to `wrt`: shape
-/// `expression.shape + wrt.shape`. Built by one `grad` per element, so the expression's length
-/// must be known statically (a graph loop would need `scan`).
+/// `expression.shape + wrt.shape`. A vector of statically known length gets one `grad` per
+/// element; any other length, a ``scan`` over its elements (one gradient graph, run per row).
 ///
 /// ```swift
-/// let x = tensor(.float64, shape: [3])
-/// let J = try jacobian(x ** 2, wrt: x)        // diag(2x)
+/// let x = dvector("x")
+/// let J = try jacobian(x ** 2, wrt: x)        // diag(2x), whatever x's length
 /// ```
 public func jacobian(_ expression: Variable, wrt: Variable) throws -> Variable {
     if expression.ndim == 0 { return try grad(expression, wrt: wrt) }
-    guard expression.ndim == 1, let n = expression.type.shape[0] else {
+    guard expression.ndim == 1 else {
         throw TheanoError(
-            .gradient,
-            "jacobian needs a scalar or a vector of statically known length, got \(expression.label); declare the "
-                + "shape, e.g. tensor(.float64, shape: [3])",
+            .gradient, "jacobian needs a scalar or a vector, got \(expression.label) of rank \(expression.ndim)",
             location: expression.owner?.location ?? expression.location)
+    }
+    guard let n = expression.type.shape[0] else {
+        let (rows, _) = try scan(
+            { v in [try grad(expression[v[0]], wrt: [wrt], disconnectedInputs: .ignore)[0]] },
+            sequences: [arange(cast(expression.shape[0], .int64))], outputsInfo: [nil])
+        return rows[0]
     }
     if n == 0 { return invalid("jacobian of an empty vector", expression, op: "Jacobian") }
     let rows = try (0..<n).map { i in try grad(expression[i], wrt: [wrt], disconnectedInputs: .ignore)[0] }
     return stack(rows)
 }
 
-/// The Hessian of a scalar `cost` with respect to a vector `wrt` of statically known length.
+/// The Hessian of a scalar `cost` with respect to a vector `wrt` (of any length).
 public func hessian(_ cost: Variable, wrt: Variable) throws -> Variable {
     try jacobian(try grad(cost, wrt: wrt), wrt: wrt)
 }

@@ -89,7 +89,7 @@ struct GradAPITests {
         #expect(try value(H, [v: [1, 2, 3]]) == [6, 0, 0, 0, 12, 0, 0, 0, 18])
         let softmaxGradOfGrad = try grad(sum(try grad(sum(softmax(v) * v), wrt: v) ** 2), wrt: v)
         #expect(try value(softmaxGradOfGrad, [v: [0.1, 0.2, 0.3]]).allSatisfy { $0.isFinite })
-        #expect(catching { _ = try jacobian(dvector() * 2, wrt: dvector()) } != nil)
+        #expect(catching { _ = try jacobian(dmatrix() * 2, wrt: dvector()) } != nil)
     }
 
     @Test func lopAndRop() throws {

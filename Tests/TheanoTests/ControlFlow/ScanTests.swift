@@ -150,6 +150,27 @@ import TheanoTestSupport
         }
     }
 
+    @Test("jacobian and hessian of vectors whose length is known only at run time, through scan")
+    func jacobianAndHessianOfAnyLength() throws {
+        let x = dvector("x")
+        let W = dmatrix("W")
+        let J = try jacobian(tanh(dot(W, x)), wrt: x)
+        let H = try hessian(sum(x ** 3) + x[0] * x[1], wrt: x)
+        let f = try function(inputs: [W, x], outputs: [J, H])
+        let wv = try NDArray([0.1, -0.2, 0.3, 0.4, 0.5, -0.6] as [Double], shape: [2, 3])
+        let xv: [Double] = [1, 2, 3]
+        let r = try f(wv, try NDArray(xv))
+        #expect(r[0].shape == [2, 3] && r[1].shape == [3, 3])
+        let w = wv.doubles
+        var want: [Double] = []
+        for i in 0..<2 {
+            let z = (0..<3).reduce(0.0) { $0 + w[3 * i + $1] * xv[$1] }
+            want += (0..<3).map { (1 - Foundation.tanh(z) * Foundation.tanh(z)) * w[3 * i + $0] }
+        }
+        #expect(zip(r[0].doubles, want).allSatisfy { abs($0 - $1) < 1e-12 }, "\(r[0])")
+        #expect(r[1].doubles == [6, 1, 0, 1, 12, 0, 0, 0, 18])
+    }
+
     @Test("a bad step is a clear error: mismatched dtypes, a short sequence")
     func badScansAreErrors() throws {
         let x = fvector("x")
