@@ -15,7 +15,8 @@ struct Bench: ParsableCommand {
     @Option(
         help: """
             Comma-separated workloads: elemwise, overhead, mlp-step, sgemm, compile, convnet-step, lenet, logreg, mlp, \
-            memory, scan (µs per step of an RNN, its BPTT, A**k), device (for THEANO_FLAGS=device=cuda: SGEMM and an elementwise chain on shared variables).
+            memory, scan (µs per step of an RNN, its BPTT, A**k), device (for THEANO_FLAGS=device=cuda: SGEMM and \
+            an elementwise chain on shared variables).
             """)
     var only = "elemwise,overhead,mlp-step,sgemm,compile,convnet-step"
     @Option(help: "LeNet minibatches of 500 to time (workload lenet).") var lenetBatches = 20
