@@ -134,7 +134,8 @@ public func scan(
         for tap in i.taps { stepInputs.append(placeholder(type, "out\(k)[t\(tap)]")) }
     }
     let nonSeqs = nonSequences.map { placeholder($0.type, $0.name ?? "nonseq") }
-    var results = try step(stepInputs + nonSeqs)
+    let draws = ScanStepDraws()
+    var results = try ScanStepDraws.$current.withValue(draws) { try step(stepInputs + nonSeqs) }
     let condition = results.last.flatMap { $0.owner?.op is Until ? $0 : nil }
     if condition != nil { results.removeLast() }
     guard results.count == infos.count else {
@@ -142,27 +143,55 @@ public func scan(
             .type, "scan: the step returned \(results.count) outputs for \(infos.count) entries of outputsInfo",
             location: location)
     }
+    // Random draws made in the step draw anew each step: their states become recurrent outputs
+    // (after the user's), each step's draw reading the state the previous one left.
+    let states = draws.states
+    let statePlaceholders = states.map { placeholder($0.type, ($0.name ?? "random_state") + "[t-1]") }
+    let stateSwap = Dictionary(uniqueKeysWithValues: zip(states.map { $0 as Variable }, statePlaceholders))
+    let nextStates = states.compactMap(\.defaultUpdate)
+    let swapped = Graph.clone(results + nextStates + (condition.map { [$0] } ?? []), replacing: stateSwap)
+    results = Array(swapped[..<results.count])
+    let stateUpdates = Array(swapped[results.count..<(results.count + nextStates.count)])
+    let swappedCondition = condition.map { _ in swapped[swapped.count - 1] }
+    let userStateCount = stepInputs.count
+    stepInputs += statePlaceholders
     // Recurrent outputs first, as the op orders them.
     let order = recurrent.map(\.0) + infos.indices.filter { infos[$0] == nil }
+    let recurrentResults = recurrent.map { results[$0.0] } + stateUpdates
+    let plainResults = infos.indices.filter { infos[$0] == nil }.map { results[$0] }
     let capture = ScanCapture(
-        outputs: order.map { results[$0] } + (condition.map { [$0] } ?? []), stepInputs: stepInputs + nonSeqs)
-    let body = ScanBody(inputs: stepInputs + nonSeqs + capture.placeholders, outputs: capture.outputs)
+        outputs: recurrentResults + plainResults + (swappedCondition.map { [$0] } ?? []),
+        stepInputs: stepInputs + nonSeqs)
+    // The step's inputs in the op's order: sequence slices, then every recurrent output's taps
+    // (the random states' last), then the non-sequences.
+    let ordered = Array(stepInputs[..<userStateCount]) + statePlaceholders
+    let body = ScanBody(inputs: ordered + nonSeqs + capture.placeholders, outputs: capture.outputs)
     let op = Scan(
-        body: body, sequenceTaps: seqs.map(\.taps), outputTaps: recurrent.map { $0.1.taps },
+        body: body, sequenceTaps: seqs.map(\.taps),
+        outputTaps: recurrent.map { $0.1.taps } + states.map { _ in [-1] },
         plainCount: infos.count - recurrent.count, nonSequenceCount: nonSequences.count + capture.outer.count,
         hasCondition: condition != nil, truncateGradient: truncateGradient >= 0 ? truncateGradient : nil)
     let inputs = seqs.map { goBackwards ? $0.input[Slice(step: -1)] : $0.input }
-    let initials = recurrent.map { _, i -> Variable in
-        let lag = -(i.taps.min() ?? -1)
-        return i.single ? i.initial.expandDims(0) : i.initial[(-lag)...]
-    }
+    let initials =
+        recurrent.map { _, i -> Variable in
+            let lag = -(i.taps.min() ?? -1)
+            return i.single ? i.initial.expandDims(0) : i.initial[(-lag)...]
+        } + states.map { $0.expandDims(0) }
     let length = try steps(nSteps, seqs, inputs, location)
     let node = Apply.make(op, [length] + inputs + initials + nonSequences + capture.outer, location: location)
-    var outs = node.outputs
+    let outs = node.outputs
     var byEntry = [Variable](repeating: outs[0], count: infos.count)
-    for (position, entry) in order.enumerated() { byEntry[entry] = outs[position] }
-    outs = byEntry
-    return (outs, [:])
+    for (position, entry) in order.enumerated() {
+        byEntry[entry] = outs[position < recurrent.count ? position : position + states.count]
+    }
+    // Each random state ends where the last step left it: the function's default update.
+    var updates: [SharedVariable: Variable] = [:]
+    for (k, state) in states.enumerated() {
+        let last = outs[recurrent.count + k][-1]
+        state.defaultUpdate = last
+        updates[state] = last
+    }
+    return (byEntry, updates)
 }
 
 /// The number of steps: `nSteps` when given, else the shortest sequence's (less its taps' span).
@@ -183,3 +212,11 @@ private func steps(
 
 /// An int64 constant.
 func int64(_ v: Int) -> Variable { Constant(NDArray(scalar: Double(v), dtype: .int64)) }
+
+/// The random states created while a scan's step function builds its graph: their draws are the
+/// step's own, drawn anew each step.
+final class ScanStepDraws: @unchecked Sendable {
+    @TaskLocal static var current: ScanStepDraws?
+    private(set) var states: [SharedVariable] = []
+    func add(_ state: SharedVariable) { states.append(state) }
+}

@@ -171,6 +171,33 @@ import TheanoTestSupport
         #expect(r[1].doubles == [6, 1, 0, 1, 12, 0, 0, 0, 18])
     }
 
+    @Test("random draws in the step draw anew each step and each call, from the stream's own numbers")
+    func randomDrawsInTheStep() throws {
+        let srng = RandomStreams(seed: 77)
+        let x = dvector("x")
+        let (out, updates) = try scan(
+            { v in [v[0] + srng.uniform([3], dtype: .float64)] }, outputsInfo: [x], nSteps: 4)
+        #expect(updates.count == 1)
+        let f = try function(inputs: [x], outputs: [out[0]])
+        let zero = try NDArray([0, 0, 0] as [Double])
+        let first = try f(zero)[0]
+        let second = try f(zero)[0]
+        #expect(first.shape == [4, 3])
+        let rows: [[Double]] = try (0..<4).map { (i: Int) throws -> [Double] in try first.sliced([.at(i)]).doubles }
+        #expect(Set(rows).count == 4)
+        #expect(first.doubles != second.doubles)  // the state advanced: new numbers per call
+        // Step 0 draws what the same stream draws outside a loop.
+        let reference = try function(inputs: [], outputs: [RandomStreams(seed: 77).uniform([3], dtype: .float64)])
+        #expect(try first.sliced([.at(0)]).doubles == reference()[0].doubles)
+        // A draw whose probability depends on the step (a Gibbs chain's shape).
+        let p = dvector("p")
+        let (chain, _) = try scan(
+            { v in [srng.binomial([4], p: sigmoid(v[0] * 0 + v[1]), dtype: .float64)] }, outputsInfo: [zerosLike(p)],
+            nonSequences: [p], nSteps: 50)
+        let g = try function(inputs: [p], outputs: [mean(chain[0])])
+        #expect(abs(try g(try NDArray([0, 0, 0, 0] as [Double]))[0].item() - 0.5) < 0.15)
+    }
+
     @Test("a bad step is a clear error: mismatched dtypes, a short sequence")
     func badScansAreErrors() throws {
         let x = fvector("x")

@@ -56,6 +56,7 @@ public final class RandomStreams: Sendable {
         let node = Apply.make(
             RandomDraw(distribution: distribution, dtype: dtype, ndim: shape.count), [state] + dims + params)
         state.defaultUpdate = node.outputs[0]
+        ScanStepDraws.current?.add(state)
         return node.outputs[1]
     }
 
