@@ -92,21 +92,32 @@ public struct Scan: DifferentiableOp {
         let nonSequences = Array(inputs[(1 + s + r)...])
         var plain: [NDArray?] = Array(repeating: nil, count: plainCount)
         var steps = n
+        // Rows as views made directly (the per-step cost of a loop is mostly its bookkeeping).
+        let seqRows = sequences.map(Rows.init)
+        let historyRows = histories.map(Rows.init)
+        var plainRows: [Rows?] = Array(repeating: nil, count: plainCount)
+        let firstTaps = sequenceTaps.map { $0.min() ?? 0 }
+        var values: [NDArray] = []
+        values.reserveCapacity(body.inputs.count)
         for t in 0..<n {
-            var values: [NDArray] = []
-            for (k, seq) in sequences.enumerated() {
-                let first = sequenceTaps[k].min() ?? 0
-                for tap in sequenceTaps[k] { values.append(try seq.sliced([.at(t + tap - first)])) }
+            values.removeAll(keepingCapacity: true)
+            for k in 0..<s {
+                for tap in sequenceTaps[k] { values.append(seqRows[k][t + tap - firstTaps[k]]) }
             }
             for k in 0..<r {
-                for tap in outputTaps[k] { values.append(try histories[k].sliced([.at(lags[k] + t + tap)])) }
+                for tap in outputTaps[k] { values.append(historyRows[k][lags[k] + t + tap]) }
             }
-            let outs = try body.step(values + nonSequences)
-            for k in 0..<r { try store(outs[k], into: histories[k], row: lags[k] + t, output: k) }
+            values.append(contentsOf: nonSequences)
+            let outs = try body.step(values)
+            for k in 0..<r { try store(outs[k], into: historyRows[k], row: lags[k] + t, output: k) }
             for j in 0..<plainCount {
                 let o = outs[r + j]
-                if plain[j] == nil { plain[j] = try NDArray.empty([n] + o.shape, dtype: o.dtype) }
-                if let buffer = plain[j] { try store(o, into: buffer, row: t, output: r + j) }
+                if plain[j] == nil {
+                    let buffer = try NDArray.empty([n] + o.shape, dtype: o.dtype)
+                    plain[j] = buffer
+                    plainRows[j] = Rows(buffer)
+                }
+                if let rows = plainRows[j] { try store(o, into: rows, row: t, output: r + j) }
             }
             if hasCondition, let stop = outs.last, try stop.item() != 0 {
                 steps = t + 1
@@ -126,13 +137,32 @@ public struct Scan: DifferentiableOp {
     }
 
     /// Writes one step's value of output `k` into its buffer's row, checking its shape.
-    private func store(_ value: NDArray, into buffer: NDArray, row: Int, output k: Int) throws {
-        let want = Array(buffer.shape.dropFirst())
+    private func store(_ value: NDArray, into rows: Rows, row: Int, output k: Int) throws {
+        let want = rows.shape
         guard value.shape == want else {
             let earlier = k < outputTaps.count ? "initial value" : "first step"
             throw OpError(
                 "scan: the step's output \(k) has shape \(value.shape), but its \(earlier) has \(want)", kind: .shape)
         }
-        value.write(into: try buffer.sliced([.at(row)]))
+        value.write(into: rows[row])
+    }
+}
+
+/// The rows of an array as views, sharing one shape and one strides array.
+private struct Rows {
+    let array: NDArray
+    let shape: [Int]
+    let strides: [Int]
+
+    init(_ array: NDArray) {
+        self.array = array
+        shape = Array(array.shape.dropFirst())
+        strides = Array(array.strides.dropFirst())
+    }
+
+    subscript(i: Int) -> NDArray {
+        NDArray(
+            storage: array.storage, dtype: array.dtype, shape: shape, strides: strides,
+            offset: array.offset + i * array.strides[0])
     }
 }
