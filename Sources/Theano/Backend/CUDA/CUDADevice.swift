@@ -141,10 +141,7 @@ final class CUDADevice: DeviceRuntime, @unchecked Sendable {
         for w in work {
             switch w {
             case .launch(let module, let kernel, let blocks, let arguments):
-                try arguments.withUnsafeBytes { raw in
-                    guard let base = raw.baseAddress else { return }
-                    try module.launch(kernel, blocks: blocks, arguments: base)
-                }
+                try module.launch(kernel, blocks: blocks, words: arguments)
                 kernels += 1
             case .gemm(let product):
                 try blas.withLock { loaded in

@@ -53,6 +53,16 @@ enum DeviceWork: Equatable, Sendable {
     }
 }
 
+extension DeviceModule {
+    /// ``launch(_:blocks:arguments:)`` with the argument struct as its words.
+    func launch(_ kernel: String, blocks: Int, words: [Int64]) throws {
+        try words.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            try launch(kernel, blocks: blocks, arguments: base)
+        }
+    }
+}
+
 /// A captured sequence of device work, instantiated and ready to run again: a CUDA graph on a
 /// GPU. Replaying it costs one launch instead of one per kernel.
 protocol DeviceGraph: AnyObject, Sendable {

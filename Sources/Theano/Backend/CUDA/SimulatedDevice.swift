@@ -99,10 +99,7 @@ final class SimulatedDevice: DeviceRuntime {
         for w in work {
             switch w {
             case .launch(let module, let kernel, let blocks, let arguments):
-                try arguments.withUnsafeBytes { raw in
-                    guard let base = raw.baseAddress else { return }
-                    try module.launch(kernel, blocks: blocks, arguments: base)
-                }
+                try module.launch(kernel, blocks: blocks, words: arguments)
             case .gemm(let g): try gemm(g)
             case .copy(let source, let destination, let bytes): try copy(source, to: destination, bytes: bytes)
             case .zero(let destination, let bytes): try zero(destination, bytes: bytes)
