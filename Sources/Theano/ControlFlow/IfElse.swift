@@ -71,3 +71,9 @@ public struct IfElse: DifferentiableOp {
         return result
     }
 }
+
+extension IfElse: InnerGraphOp {
+    var innerGraphs: [(label: String, outputs: [Variable])] {
+        [("then", then.outputs), ("else", otherwise.outputs)]
+    }
+}

@@ -166,3 +166,7 @@ private struct Rows {
             offset: array.offset + i * array.strides[0])
     }
 }
+
+extension Scan: InnerGraphOp {
+    var innerGraphs: [(label: String, outputs: [Variable])] { [("step", body.outputs)] }
+}

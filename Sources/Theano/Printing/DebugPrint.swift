@@ -16,6 +16,7 @@ func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
     var ids: [ObjectIdentifier: String] = [:]
     var printed = Set<ObjectIdentifier>()
     var lines: [String] = []
+    var withInner: [Apply] = []
     func id(_ o: AnyObject) -> String {
         let key = ObjectIdentifier(o)
         if let s = ids[key] { return s }
@@ -41,6 +42,7 @@ func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
             return
         }
         printed.insert(key)
+        if node.op is any InnerGraphOp { withInner.append(node) }
         lines.append(prefix + "\(node.op)\(out) [id \(id(node))]\(name)")
         for (i, input) in node.inputs.enumerated() {
             let last = i == node.inputs.count - 1
@@ -52,5 +54,23 @@ func debugDescription(_ outputs: [Variable], extraRoots: [Variable]) -> String {
         lines.append("Update:")
         visit(v, "", "")
     }
+    // Loops' and branches' own graphs, after the graph (nested ones after their parent's).
+    var k = 0
+    while k < withInner.count {
+        let node = withInner[k]
+        k += 1
+        guard let op = node.op as? any InnerGraphOp else { continue }
+        for (label, inner) in op.innerGraphs {
+            lines.append("Inner graph of \(node.op) [id \(id(node))]\(label.isEmpty ? "" : " (\(label))"):")
+            for v in inner { visit(v, "", "") }
+        }
+    }
     return lines.joined(separator: "\n")
+}
+
+/// An op that runs graphs of its own (a loop's step, a branch), which `debugprint` shows after the
+/// graph that uses it.
+protocol InnerGraphOp {
+    /// Each inner graph's label (empty when there is one) and outputs.
+    var innerGraphs: [(label: String, outputs: [Variable])] { get }
 }

@@ -65,6 +65,17 @@ import TheanoTestSupport
         #expect(got == want)  // 1 2 3 5 8 13 21 34
     }
 
+    @Test("debugprint shows a loop's step graph and a branch's two graphs after the graph")
+    func debugprintShowsInnerGraphs() throws {
+        let x = dvector("x")
+        let (out, _) = try scan({ v in [tanh(v[0]) * 2] }, outputsInfo: [x], nSteps: 3)
+        let text = debugprint(ifelse(gt(sum(x), 0), out[0][-1], x * 3))
+        #expect(text.contains("Inner graph of Scan{1 recurrent, 0 other} [id") && text.contains("(step):"), "\(text)")
+        #expect(text.contains("(then):") && text.contains("(else):"), "\(text)")
+        let step = try #require(text.components(separatedBy: "(step):").last)
+        #expect(step.contains("Tanh") || step.contains("tanh"), "\(text)")
+    }
+
     @Test("a while loop: doubling until the value exceeds 100, at most 20 steps")
     func whileLoopStopsOnItsCondition() throws {
         let x = dscalar("x")
