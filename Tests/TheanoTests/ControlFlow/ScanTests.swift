@@ -17,6 +17,9 @@ import TheanoTestSupport
         let a: [Double] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
         let got = try f(try NDArray(a), 2)[0].doubles
         #expect(got == a.map { $0 * $0 })
+        // DEBUG mode checks the loop as any node (inputs intact, the unoptimized graph agrees).
+        let checked = try function(inputs: [A, k], outputs: [out[0][-1]], mode: .debug)
+        #expect(try checked(try NDArray(a), 3)[0].doubles == a.map { $0 * $0 * $0 })
         let (fixed, _) = try scan({ v in [v[0] * v[1]] }, outputsInfo: [onesLike(A)], nonSequences: [A], nSteps: 4)
         let g = try function(inputs: [A], outputs: [fixed[0]])
         let all = try g(try NDArray(a))[0]
