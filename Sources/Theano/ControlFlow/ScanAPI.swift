@@ -95,7 +95,8 @@ struct Until: Op {
 /// Variables from outside the step (shared variables, outer inputs, values computed before the
 /// loop) may be used inside it: they become inputs of the loop, computed once, and gradients
 /// reach them. Returns each output's values at every step (`out[k][-1]` is the last) and the
-/// updates the step's random streams need (none yet).
+/// updates of the random streams drawn from in the step (their states after the last step; also
+/// their default updates, so `function` applies them unasked).
 ///
 /// ```swift
 /// // A**k by repeated multiplication.
