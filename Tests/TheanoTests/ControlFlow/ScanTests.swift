@@ -212,6 +212,28 @@ import TheanoTestSupport
         #expect(abs(try g(try NDArray([0, 0, 0, 0] as [Double]))[0].item() - 0.5) < 0.15)
     }
 
+    @Test("Lop and Rop through a loop match the Jacobian built row by row")
+    func lopAndRopThroughALoop() throws {
+        let x = dvector("x")
+        let W = dmatrix("W")
+        let (hs, _) = try scan({ s in [tanh(dot(W, s[0]))] }, outputsInfo: [x], nSteps: 3)
+        let y = hs[0][-1]
+        let u = dvector("u")
+        let v = dvector("v")
+        let lop = try Lop(y, wrt: [x], u)[0]
+        let rop = try Rop(y, wrt: [x], [v])
+        let J = try jacobian(y, wrt: x)
+        let f = try function(inputs: [x, W, u, v], outputs: [lop, rop, J])
+        let wv = try NDArray([0.5, -0.3, 0.2, 0.8] as [Double], shape: [2, 2])
+        let (uv, vv): ([Double], [Double]) = ([0.7, -1.1], [0.3, 0.9])
+        let r = try f(try NDArray([0.1, -0.4] as [Double]), wv, try NDArray(uv), try NDArray(vv))
+        let j = r[2].doubles  // 2 × 2, row-major
+        let wantLop = [uv[0] * j[0] + uv[1] * j[2], uv[0] * j[1] + uv[1] * j[3]]
+        let wantRop = [j[0] * vv[0] + j[1] * vv[1], j[2] * vv[0] + j[3] * vv[1]]
+        #expect(zip(r[0].doubles, wantLop).allSatisfy { abs($0 - $1) < 1e-12 }, "\(r[0]) \(wantLop)")
+        #expect(zip(r[1].doubles, wantRop).allSatisfy { abs($0 - $1) < 1e-12 }, "\(r[1]) \(wantRop)")
+    }
+
     @Test("a bad step is a clear error: mismatched dtypes, a short sequence")
     func badScansAreErrors() throws {
         let x = fvector("x")
