@@ -154,7 +154,8 @@ public func scan(
     results = Array(swapped[..<results.count])
     let stateUpdates = Array(swapped[results.count..<(results.count + nextStates.count)])
     let swappedCondition = condition.map { _ in swapped[swapped.count - 1] }
-    let userStateCount = stepInputs.count
+    // The step's inputs in the op's order: sequence slices, every recurrent output's taps (the
+    // random states' last), then the non-sequences.
     stepInputs += statePlaceholders
     // Recurrent outputs first, as the op orders them.
     let order = recurrent.map(\.0) + infos.indices.filter { infos[$0] == nil }
@@ -163,10 +164,7 @@ public func scan(
     let capture = ScanCapture(
         outputs: recurrentResults + plainResults + (swappedCondition.map { [$0] } ?? []),
         stepInputs: stepInputs + nonSeqs)
-    // The step's inputs in the op's order: sequence slices, then every recurrent output's taps
-    // (the random states' last), then the non-sequences.
-    let ordered = Array(stepInputs[..<userStateCount]) + statePlaceholders
-    let body = ScanBody(inputs: ordered + nonSeqs + capture.placeholders, outputs: capture.outputs)
+    let body = ScanBody(inputs: stepInputs + nonSeqs + capture.placeholders, outputs: capture.outputs)
     let op = Scan(
         body: body, sequenceTaps: seqs.map(\.taps),
         outputTaps: recurrent.map { $0.1.taps } + states.map { _ in [-1] },
