@@ -93,4 +93,16 @@ public struct MNIST: Sendable {
             valid: try split(trainImages, trainLabels, nTrain..<n),
             test: try split(testImages, testLabels, 0..<testImages.shape[0]))
     }
+
+    /// The first `train` training images and the first `evaluation` validation and test images
+    /// (each at most what the split holds): small runs for smoke tests, as the anchors'
+    /// `--n-train` and `--n-eval`.
+    public func prefix(train: Int, evaluation: Int) throws -> MNIST {
+        func first(_ s: Split, _ n: Int) throws -> Split {
+            let r: [AxisIndex] = [.range(start: 0, stop: min(max(n, 0), s.count), step: 1)]
+            return Split(images: try s.images.sliced(r), labels: try s.labels.sliced(r))
+        }
+        return MNIST(
+            train: try first(self.train, train), valid: try first(valid, evaluation), test: try first(test, evaluation))
+    }
 }

@@ -50,23 +50,27 @@ public final class RBM {
 
     /// The CD-k / PCD-k cost and updates. With `persistent` (a shared matrix of hidden states,
     /// one row per example of the minibatch) the chain continues from where the last call left
-    /// it. The k Gibbs steps are unrolled in the graph. Returns the monitoring cost: the
-    /// stochastic pseudo-likelihood for PCD, the reconstruction cross-entropy for CD.
+    /// it. The k Gibbs steps are a `scan`, as in the classic `rbm.py`; its random streams' updates
+    /// are among the returned ones. Returns the monitoring cost: the stochastic pseudo-likelihood
+    /// for PCD, the reconstruction cross-entropy for CD.
     public func costUpdates(
         learningRate: Double, persistent: SharedVariable?, k: Int
     ) throws -> (monitor: Variable, updates: [SharedVariable: Variable]) {
         let (_, phSample) = sampleH(input)
-        var h = persistent ?? phSample
-        var vMean = input
-        var vSample = input
-        for _ in 0..<k {
-            (vMean, vSample) = sampleV(h)
-            h = sampleH(vSample).sample
-        }
+        let start = persistent ?? phSample
+        // Each step: from the hidden state, the visible means and sample, then the next hidden sample.
+        let (chain, chainUpdates) = try scan(
+            { v in
+                let visible = self.sampleV(v[0])
+                return [self.sampleH(visible.sample).sample, visible.mean, visible.sample]
+            }, outputsInfo: [start, nil, nil], nSteps: k)
+        let h = chain[0][-1]
+        let vMean = chain[1][-1]
+        let vSample = chain[2][-1]
         let chainEnd = vSample
         let cost = mean(freeEnergy(input)) - mean(freeEnergy(chainEnd))
         let grads = try grad(cost, wrt: params, considerConstant: [chainEnd])
-        var updates: [SharedVariable: Variable] = [:]
+        var updates = chainUpdates
         for (p, g) in zip(params, grads) { updates[p] = p - learningRate * g }
         if let persistent {
             updates[persistent] = h
@@ -172,14 +176,20 @@ func sampleRBM(_ rbm: RBM, data: MNIST, options: RBMOptions, to url: URL, log: (
     let start = Int(rng.next() % UInt64(max(1, data.test.count - options.chains)))
     let images = try data.test.images.sliced([.range(start: start, stop: start + options.chains, step: 1)])
     let chain = shared(images, name: "persistent_vis_chain")
-    let (vMean, vSample) = rbm.gibbsVHV(chain)
-    let step = try function(inputs: [], outputs: [vMean], updates: [chain: vSample])
+    // `plotEvery` Gibbs steps per call, as a scan (the classic code's `theano.scan` of `gibbs_vhv`).
+    let (steps, stepUpdates) = try scan(
+        { v in
+            let s = rbm.gibbsVHV(v[0])
+            return [s.vSample, s.vMean]
+        }, outputsInfo: [chain, nil], nSteps: options.plotEvery)
+    var updates = stepUpdates
+    updates[chain] = steps[0][-1]
+    let step = try function(inputs: [], outputs: [steps[1][-1]], updates: updates)
     let side = 28
     let width = (side + 1) * options.chains - 1
     var picture = [Double](repeating: 0, count: ((side + 1) * options.samples + 1) * width)
     for s in 0..<options.samples {
-        var mean = chain.value
-        for _ in 0..<options.plotEvery { mean = try step()[0] }
+        let mean = try step()[0]
         log(" ... plotting sample \(s)")
         let row = try tileImages(mean, imageShape: (side, side), tiles: (1, options.chains), scaleEach: false).doubles
         let top = (side + 1) * s * width

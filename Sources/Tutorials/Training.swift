@@ -14,6 +14,11 @@ public struct TrainingOptions: Sendable {
     public var l1 = 0.0
     public var l2 = 0.0
     public var hidden = 500
+    /// Momentum of the SGD update (0: plain SGD). With momentum μ, each parameter p has a
+    /// velocity v: `v ← μ v + g; p ← p − lr v` (torch.optim.SGD's convention).
+    public var momentum = 0.0
+    /// Minibatch size of validation and test (nil: the training batch size).
+    public var evaluationBatchSize: Int?
     /// Filters of LeNet's two convolutional layers.
     public var nkerns = [20, 50]
     /// Where to save the parameters (`.npz`), if anywhere.
@@ -102,21 +107,34 @@ struct SupervisedSetup {
         let (trX, trY) = sharedSplit(data.train, "train")
         let (vaX, vaY) = sharedSplit(data.valid, "valid")
         let (teX, teY) = sharedSplit(data.test, "test")
+        // Never more than a split holds, so small data sets still have a batch to evaluate.
+        let ebs = min(options.evaluationBatchSize ?? bs, max(1, min(data.valid.count, data.test.count)))
         let index = lscalar("index")
-        func batch(_ v: Variable) -> Variable { v[index * Double(bs)..<(index + 1) * Double(bs)] }
+        func batch(_ v: Variable, _ n: Int) -> Variable { v[index * Double(n)..<(index + 1) * Double(n)] }
         let grads = try grad(cost, wrt: params)
         var updates: [SharedVariable: Variable] = [:]
-        for (p, g) in zip(params, grads) { updates[p] = p - options.learningRate * g }
+        for (p, g) in zip(params, grads) {
+            guard options.momentum != 0 else {
+                updates[p] = p - options.learningRate * g
+                continue
+            }
+            let v = shared(try NDArray.zeros(p.value.shape, dtype: p.dtype), name: "v" + (p.name ?? ""))
+            let velocity = options.momentum * v + g
+            updates[v] = velocity
+            updates[p] = p - options.learningRate * velocity
+        }
         train = try function(
-            inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX), y: batch(trY)],
+            inputs: [index], outputs: [cost], updates: updates, givens: [x: batch(trX, bs), y: batch(trY, bs)],
             mode: options.mode)
         validate = try function(
-            inputs: [index], outputs: [errors], givens: [x: batch(vaX), y: batch(vaY)], mode: options.mode)
+            inputs: [index], outputs: [errors], givens: [x: batch(vaX, ebs), y: batch(vaY, ebs)],
+            mode: options.mode)
         test = try function(
-            inputs: [index], outputs: [errors], givens: [x: batch(teX), y: batch(teY)], mode: options.mode)
+            inputs: [index], outputs: [errors], givens: [x: batch(teX, ebs), y: batch(teY, ebs)],
+            mode: options.mode)
         nTrain = data.train.count / bs
-        nValid = data.valid.count / bs
-        nTest = data.test.count / bs
+        nValid = data.valid.count / ebs
+        nTest = data.test.count / ebs
         state = checkpointState(params, updatedBy: [train])
     }
 

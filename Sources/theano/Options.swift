@@ -13,6 +13,9 @@ struct DataOptions: ParsableArguments {
 
     @Flag(help: "Compute in float64 instead of float32.") var float64 = false
 
+    @Option(help: "Train on the first N training images only (smoke tests).") var nTrain: Int?
+    @Option(help: "Validate and test on the first N images of each split only (smoke tests).") var nEval: Int?
+
     var dtype: DType { float64 ? .float64 : .float32 }
 
     /// The data, downloaded into the user cache first when it is nowhere to be found.
@@ -30,7 +33,9 @@ struct DataOptions: ParsableArguments {
                     FileHandle.standardError.write(Data("MNIST not found; downloading it into \(cache.path)\n".utf8))
                 }, progress: { name, got, total in reporter.show(name, got, total) })
             reporter.finishIfShown()
-            return try MNIST.load(from: dir, dtype: dtype)
+            let all = try MNIST.load(from: dir, dtype: dtype)
+            guard nTrain != nil || nEval != nil else { return all }
+            return try all.prefix(train: nTrain ?? all.train.count, evaluation: nEval ?? all.valid.count)
         } catch let e as DatasetError {
             reporter.finishIfShown()
             throw CommandFailure("\(e)")

@@ -65,7 +65,7 @@ struct LeNetCommand: ParsableCommand, SGDCommand {
         commandName: "lenet",
         abstract:
             "LeNet-5 on MNIST: conv 5×5 + 2×2 max-pool twice, 500 tanh, softmax (SGD, minibatches of 500, early "
-                + "stopping); prints a JSON summary."
+            + "stopping); prints a JSON summary."
     )
 
     @OptionGroup var data: DataOptions
@@ -91,6 +91,41 @@ struct LeNetCommand: ParsableCommand, SGDCommand {
         options.nkerns = kernels
         options.seed = seed
         let (result, _) = try trainLeNet(data: try data.load(), options: options)
+        print(result.json)
+    }
+}
+
+/// `theano lstm`: the recurrent tutorial, an LSTM over the rows of each image.
+struct LSTMCommand: ParsableCommand, SGDCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lstm",
+        abstract:
+            "LSTM (hidden 128) on row-sequential MNIST, 28 steps of 28 pixels (SGD momentum 0.9, minibatches of "
+            + "100, a fixed number of epochs); prints a JSON summary.")
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var checkpointing: CheckpointOptions
+    @Option(help: "Epochs.") var epochs = 10
+    @Option(help: "Minibatch size.") var batchSize = 100
+    @Option(help: "Learning rate.") var lr = 0.1
+    @Option(help: "Momentum.") var momentum = 0.9
+    @Option(help: "Hidden units.") var hidden = 128
+    @Option(help: "Seed of the weight initialisation.") var seed: UInt64 = 1234
+    @Option(help: "Save W, U, b, Wo and bo to this .npz file.") var save: String?
+
+    func validate() throws {
+        try checkPositive()
+        guard hidden > 0, momentum >= 0, momentum < 1 else {
+            throw ValidationError("--hidden must be positive and --momentum in [0, 1)")
+        }
+    }
+
+    func run() throws {
+        var options = configured(.lstm(dtype: data.dtype))
+        options.hidden = hidden
+        options.momentum = momentum
+        options.seed = seed
+        let (result, _) = try trainLSTM(data: try data.load(), options: options)
         print(result.json)
     }
 }
