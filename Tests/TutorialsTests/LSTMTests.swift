@@ -60,21 +60,29 @@ struct LSTMModelTests {
 
 @Suite(.enabled(if: mnist != nil, "MNIST not found (set MNIST_DIR)"))
 struct LSTMTutorialTests {
+    /// A small LSTM's model, its symbolic inputs and its compiled tutorial functions.
+    func small(
+        _ data: MNIST, hidden: Int, seed: UInt64, _ options: TrainingOptions
+    ) throws -> (LSTMClassifier, Variable, Variable, SupervisedSetup) {
+        let x = matrix("x", dtype: .float32)
+        let y = ivector("y")
+        var rng = SplitMix64(seed: seed)
+        let model = try LSTMClassifier(input: x, hidden: hidden, rng: &rng)
+        let setup = try SupervisedSetup(
+            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
+            errors: model.errors(y), params: model.params)
+        return (model, x, y, setup)
+    }
+
     /// A small LSTM (hidden 16) learns from 40 minibatches of real MNIST (its mean cost falls from
-    /// 2.28 to about 1.95), and its first momentum
-    /// step is a plain SGD step (the velocity starts at zero).
+    /// 2.28 to about 1.95), and its first momentum step is a plain SGD step (the velocity starts
+    /// at zero).
     @Test func smallLSTMLearns() throws {
         let data = try #require(mnist).prefix(train: 4000, evaluation: 1000)
         var options = TrainingOptions.lstm()
         options.hidden = 16
         options.maxEpochs = 1
-        let x = matrix("x", dtype: .float32)
-        let y = ivector("y")
-        var rng = SplitMix64(seed: 1234)
-        let model = try LSTMClassifier(input: x, hidden: 16, rng: &rng)
-        let setup = try SupervisedSetup(
-            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-            errors: model.errors(y), params: model.params)
+        let (model, x, y, setup) = try small(data, hidden: 16, seed: 1234, options)
         #expect(setup.nTrain == 40 && setup.nValid == 1)
 
         let batch = try data.train.images.sliced([.range(start: 0, stop: 100, step: 1)])
@@ -99,13 +107,7 @@ struct LSTMTutorialTests {
         var options = TrainingOptions.lstm()
         options.mode = .debug
         options.batchSize = 10
-        let x = matrix("x", dtype: .float32)
-        let y = ivector("y")
-        var rng = SplitMix64(seed: 1)
-        let model = try LSTMClassifier(input: x, hidden: 4, rng: &rng)
-        let setup = try SupervisedSetup(
-            data: data, options: options, x: x, y: y, cost: model.negativeLogLikelihood(y),
-            errors: model.errors(y), params: model.params)
+        let setup = try small(data, hidden: 4, seed: 1, options).3
         for i in 0..<2 { _ = try setup.train(i) }
         #expect(try setup.validate(0)[0].item() <= 1)
     }
